@@ -22,8 +22,9 @@ public interface NodeDirectory {
      * Closes a node's live session, if any. The node is told why before its stream ends.
      *
      * @param nodeId the node to disconnect
-     * @param reason why, shown to the node and logged
+     * @param cause  whether the node may reconnect
+     * @param detail why, in words, shown to the node and logged
      * @return whether a live session was closed
      */
-    boolean disconnect(String nodeId, String reason);
+    boolean disconnect(String nodeId, DisconnectCause cause, String detail);
 }

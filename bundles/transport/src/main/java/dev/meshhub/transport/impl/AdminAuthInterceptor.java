@@ -1,0 +1,45 @@
+package dev.meshhub.transport.impl;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.meshhub.proto.v1.WireHeaders;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+
+/** Every admin call needs {@code authorization: Bearer <admin token>}. */
+final class AdminAuthInterceptor implements ServerInterceptor {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AdminAuthInterceptor.class);
+
+    private final AdminToken token;
+
+    AdminAuthInterceptor(AdminToken token) {
+        this.token = token;
+    }
+
+    @Override
+    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+        String authorization = headers.get(WireHeaders.AUTHORIZATION);
+        String method = call.getMethodDescriptor().getBareMethodName();
+        String peer = NodeAuthInterceptor.describe(call.getAttributes().get(io.grpc.Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
+        Status refusal = null;
+        if (authorization == null || !authorization.startsWith(WireHeaders.BEARER)) {
+            refusal = Status.UNAUTHENTICATED.withDescription("missing admin token: send 'authorization: Bearer <token>' "
+                    + "with the token from the hub's " + token.file().getFileName() + " (meshctl reads it for you on the hub's machine)");
+        } else if (!token.matches(authorization.substring(WireHeaders.BEARER.length()).trim())) {
+            refusal = Status.UNAUTHENTICATED.withDescription("admin token not recognised; use the token in the hub's "
+                    + token.file());
+        }
+        if (refusal != null) {
+            LOG.warn("refused admin call {} from {}: {}", method, peer, authorization == null ? "no token" : "wrong token");
+            call.close(refusal, new Metadata());
+            return new ServerCall.Listener<>() {
+            };
+        }
+        return next.startCall(call, headers);
+    }
+}

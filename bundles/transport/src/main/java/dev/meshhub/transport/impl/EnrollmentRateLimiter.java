@@ -1,0 +1,68 @@
+package dev.meshhub.transport.impl;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Counts failed enrollments per peer host in fixed one-minute windows and refuses a host that went
+ * over its limit until its window ends. Memory-bounded: at most {@link #MAX_TRACKED_HOSTS} hosts are
+ * tracked; past that, expired windows are dropped first, then the map is cleared (an attacker with
+ * that many addresses is not stopped by a per-address limit anyway).
+ */
+final class EnrollmentRateLimiter {
+
+    static final int MAX_TRACKED_HOSTS = 10_000;
+    static final Duration WINDOW = Duration.ofMinutes(1);
+
+    private record Window(Instant start, int failures) {
+    }
+
+    private final Map<String, Window> windows = new ConcurrentHashMap<>();
+    private final Clock clock;
+    private final int failuresPerWindow;
+
+    EnrollmentRateLimiter(Clock clock, int failuresPerWindow) {
+        this.clock = clock;
+        this.failuresPerWindow = failuresPerWindow;
+    }
+
+    /** How long the host must wait, or {@link Duration#ZERO} when it may try. */
+    Duration retryAfter(String host) {
+        Window window = windows.get(host);
+        if (window == null || window.failures() < failuresPerWindow) {
+            return Duration.ZERO;
+        }
+        Duration left = Duration.between(clock.instant(), window.start().plus(WINDOW));
+        return left.isNegative() || left.isZero() ? Duration.ZERO : left;
+    }
+
+    /** Records one failed attempt from the host. */
+    void failed(String host) {
+        Instant now = clock.instant();
+        if (windows.size() >= MAX_TRACKED_HOSTS && !windows.containsKey(host)) {
+            prune(now);
+        }
+        windows.compute(host, (h, window) -> window == null || !now.isBefore(window.start().plus(WINDOW))
+                ? new Window(now, 1)
+                : new Window(window.start(), window.failures() + 1));
+    }
+
+    private void prune(Instant now) {
+        for (Iterator<Window> it = windows.values().iterator(); it.hasNext(); ) {
+            if (!now.isBefore(it.next().start().plus(WINDOW))) {
+                it.remove();
+            }
+        }
+        if (windows.size() >= MAX_TRACKED_HOSTS) {
+            windows.clear();
+        }
+    }
+
+    int trackedHosts() {
+        return windows.size();
+    }
+}

@@ -1,0 +1,252 @@
+package dev.meshhub.transport.impl;
+
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.event.Event;
+import org.osgi.service.event.EventAdmin;
+import org.osgi.service.metatype.annotations.Designate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.meshhub.api.enrollment.EnrollmentStore;
+import dev.meshhub.api.node.DisconnectCause;
+import dev.meshhub.api.node.NodeDirectory;
+import dev.meshhub.api.node.NodeSession;
+import dev.meshhub.proto.v1.NodeSettings;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+
+/**
+ * The hub's gRPC servers: the node port (handshake, node streams, health) and the admin API on its
+ * own port. Offers the live {@link NodeDirectory}.
+ *
+ * <p>The enrollment store is an optional, dynamic, greedy reference: replacing or restarting the
+ * journal never restarts these servers or drops node streams; while no store is bound, calls that
+ * need it fail with UNAVAILABLE.
+ */
+@Component(service = NodeDirectory.class, immediate = true, configurationPid = TransportConfig.PID)
+@Designate(ocd = TransportConfig.class)
+public class HubServer implements NodeDirectory {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HubServer.class);
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    private volatile EnrollmentStore enrollmentStore;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    private volatile EventAdmin eventAdmin;
+
+    private NodeSessions sessions;
+    private ExecutorService nodeCalls;
+    private ExecutorService adminCalls;
+    private ScheduledExecutorService heartbeats;
+    private HealthStatusManager health;
+    private Server nodeServer;
+    private Server adminServer;
+
+    @Activate
+    void activate(TransportConfig config, BundleContext context) throws IOException {
+        validate(config);
+        Clock clock = Clock.systemUTC();
+        Path home = Path.of(Optional.ofNullable(context.getProperty("meshhub.home")).orElse(System.getProperty("user.dir")));
+        AdminToken adminToken = AdminToken.loadOrCreate(home.resolve(config.adminTokenFile()));
+
+        Duration interval = Duration.ofMillis(config.heartbeatIntervalMs());
+        sessions = new NodeSessions(clock, interval, Duration.ofMillis(config.heartbeatTimeoutMs()), this::post);
+        NodeSettings settings = NodeSettings.newBuilder()
+                .setHeartbeatIntervalMs(config.heartbeatIntervalMs())
+                .setHeartbeatTimeoutMs(config.heartbeatTimeoutMs())
+                .setMaxMessageBytes(config.maxInboundMessageBytes())
+                .build();
+        EnrollmentRateLimiter rateLimiter = new EnrollmentRateLimiter(clock, config.enrollmentFailuresPerMinute());
+        NodeServiceImpl nodeService = new NodeServiceImpl(() -> enrollmentStore, sessions, rateLimiter, clock,
+                Duration.ofMillis(config.handshakeTimeoutMs()), settings);
+        AdminServiceImpl adminService = new AdminServiceImpl(() -> enrollmentStore, sessions, this::post);
+
+        nodeCalls = Executors.newFixedThreadPool(config.grpcThreads(), named("meshhub-grpc-node"));
+        adminCalls = Executors.newFixedThreadPool(2, named("meshhub-grpc-admin"));
+        heartbeats = Executors.newSingleThreadScheduledExecutor(named("meshhub-heartbeat"));
+        health = new HealthStatusManager();
+        try {
+            nodeServer = start("node", NettyServerBuilder.forAddress(new InetSocketAddress(config.bindAddress(), config.port()))
+                    .executor(nodeCalls)
+                    .maxInboundMessageSize(config.maxInboundMessageBytes())
+                    .maxInboundMetadataSize(config.maxInboundMetadataBytes())
+                    .maxConcurrentCallsPerConnection(config.maxConcurrentCallsPerConnection())
+                    .maxRstFramesPerWindow(config.maxRstFramesPerWindow(), config.rstWindowSeconds())
+                    .keepAliveTime(config.keepAliveTimeSeconds(), TimeUnit.SECONDS)
+                    .keepAliveTimeout(config.keepAliveTimeoutSeconds(), TimeUnit.SECONDS)
+                    .permitKeepAliveTime(config.permitKeepAliveTimeSeconds(), TimeUnit.SECONDS)
+                    .permitKeepAliveWithoutCalls(true)
+                    .handshakeTimeout(config.connectionHandshakeTimeoutSeconds(), TimeUnit.SECONDS)
+                    .addService(ServerInterceptors.intercept(nodeService, new NodeAuthInterceptor(() -> enrollmentStore)))
+                    .addService(health.getHealthService()), config.bindAddress(), config.port());
+            adminServer = start("admin", NettyServerBuilder.forAddress(new InetSocketAddress(config.adminBindAddress(), config.adminPort()))
+                    .executor(adminCalls)
+                    .maxInboundMessageSize(64 * 1024)
+                    .maxInboundMetadataSize(config.maxInboundMetadataBytes())
+                    .maxConcurrentCallsPerConnection(config.maxConcurrentCallsPerConnection())
+                    .handshakeTimeout(config.connectionHandshakeTimeoutSeconds(), TimeUnit.SECONDS)
+                    .addService(ServerInterceptors.intercept(adminService, new AdminAuthInterceptor(adminToken))),
+                    config.adminBindAddress(), config.adminPort());
+        } catch (IOException | RuntimeException e) {
+            deactivate();
+            throw e;
+        }
+        long sweepMillis = Math.max(50, Math.min(1000, config.heartbeatIntervalMs() / 2));
+        heartbeats.scheduleWithFixedDelay(this::sweep, sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
+        health.setStatus("", ServingStatus.SERVING);
+        LOG.info("nodes connect on {}:{}; admin API on {}:{}", config.bindAddress(), nodePort(), config.adminBindAddress(), adminPort());
+    }
+
+    private static Server start(String what, NettyServerBuilder builder, String address, int port) throws IOException {
+        try {
+            return builder.build().start();
+        } catch (IOException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            String reason = cause instanceof BindException ? "the address is in use or not local" : cause.toString();
+            throw new IOException("cannot listen for " + what + " connections on " + address + ":" + port + " (" + reason
+                    + "); change it in etc/" + TransportConfig.PID + ".cfg or with MESHHUB_TRANSPORT_"
+                    + (what.equals("node") ? "PORT" : "ADMIN_PORT"), e);
+        }
+    }
+
+    private void sweep() {
+        try {
+            sessions.sweep();
+        } catch (RuntimeException e) {
+            // Never let one bad pass end the heartbeat loop.
+            LOG.warn("heartbeat sweep failed", e);
+        }
+    }
+
+    @Deactivate
+    void deactivate() {
+        if (health != null) {
+            health.enterTerminalState();
+        }
+        if (sessions != null) {
+            sessions.closeAll("hub is stopping; reconnect with backoff");
+        }
+        shutdown(nodeServer);
+        shutdown(adminServer);
+        for (ExecutorService executor : new ExecutorService[] {heartbeats, nodeCalls, adminCalls}) {
+            if (executor != null) {
+                executor.shutdownNow();
+                try {
+                    executor.awaitTermination(5, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+        LOG.info("transport stopped");
+    }
+
+    private static void shutdown(Server server) {
+        if (server == null) {
+            return;
+        }
+        server.shutdown();
+        try {
+            if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+                server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            server.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void validate(TransportConfig config) {
+        requirePort("port", config.port());
+        requirePort("adminPort", config.adminPort());
+        if (config.heartbeatIntervalMs() < 50) {
+            throw new IllegalArgumentException("heartbeatIntervalMs must be at least 50, got " + config.heartbeatIntervalMs());
+        }
+        if (config.heartbeatTimeoutMs() <= config.heartbeatIntervalMs()) {
+            throw new IllegalArgumentException("heartbeatTimeoutMs (" + config.heartbeatTimeoutMs()
+                    + ") must exceed heartbeatIntervalMs (" + config.heartbeatIntervalMs() + ")");
+        }
+        if (config.handshakeTimeoutMs() < 100) {
+            throw new IllegalArgumentException("handshakeTimeoutMs must be at least 100, got " + config.handshakeTimeoutMs());
+        }
+        if (config.grpcThreads() < 1) {
+            throw new IllegalArgumentException("grpcThreads must be at least 1, got " + config.grpcThreads());
+        }
+        if (config.maxInboundMessageBytes() < 1024 || config.maxInboundMetadataBytes() < 1024) {
+            throw new IllegalArgumentException("maxInboundMessageBytes and maxInboundMetadataBytes must be at least 1024");
+        }
+    }
+
+    private static void requirePort(String key, int port) {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException(key + " must be a TCP port (0-65535), got " + port);
+        }
+    }
+
+    private void post(String topic, Map<String, Object> properties) {
+        EventAdmin events = eventAdmin;
+        if (events != null) {
+            events.postEvent(new Event(topic, properties));
+        }
+    }
+
+    private static ThreadFactory named(String prefix) {
+        AtomicInteger count = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, prefix + "-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+
+    /** The node port actually bound (differs from the configuration when that is 0). */
+    int nodePort() {
+        return ((InetSocketAddress) nodeServer.getListenSockets().get(0)).getPort();
+    }
+
+    int adminPort() {
+        return ((InetSocketAddress) adminServer.getListenSockets().get(0)).getPort();
+    }
+
+    @Override
+    public List<NodeSession> connected() {
+        return sessions.connected();
+    }
+
+    @Override
+    public Optional<NodeSession> session(String nodeId) {
+        return sessions.session(nodeId);
+    }
+
+    @Override
+    public boolean disconnect(String nodeId, DisconnectCause cause, String detail) {
+        return sessions.disconnect(nodeId, cause, detail);
+    }
+}

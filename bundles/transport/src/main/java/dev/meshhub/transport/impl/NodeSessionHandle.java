@@ -1,0 +1,156 @@
+package dev.meshhub.transport.impl;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import dev.meshhub.api.node.NodeSession;
+import dev.meshhub.proto.v1.Heartbeat;
+import dev.meshhub.proto.v1.HubMessage;
+import dev.meshhub.proto.v1.SessionClosing;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
+
+/**
+ * One node's live TaskStream. Every outbound call goes through this object's monitor, because a
+ * gRPC stream observer is not thread-safe and the heartbeat thread, admin calls and the stream's own
+ * handlers all write to it.
+ */
+final class NodeSessionHandle {
+
+    private final String nodeId;
+    private final String name;
+    private final String address;
+    private final Instant connectedSince;
+    private final ServerCallStreamObserver<HubMessage> outbound;
+    private final Clock clock;
+    private final AtomicBoolean ended = new AtomicBoolean();
+    private volatile boolean registered;
+    private final AtomicLong heartbeatSequence = new AtomicLong();
+    private volatile Instant lastHeard;
+    private volatile Instant lastSent;
+
+    NodeSessionHandle(String nodeId, String name, String address, ServerCallStreamObserver<HubMessage> outbound, Clock clock) {
+        this.nodeId = nodeId;
+        this.name = name;
+        this.address = address;
+        this.outbound = outbound;
+        this.clock = clock;
+        this.connectedSince = clock.instant();
+        this.lastHeard = connectedSince;
+        this.lastSent = connectedSince;
+    }
+
+    String nodeId() {
+        return nodeId;
+    }
+
+    String name() {
+        return name;
+    }
+
+    String address() {
+        return address;
+    }
+
+    Instant lastHeard() {
+        return lastHeard;
+    }
+
+    Instant lastSent() {
+        return lastSent;
+    }
+
+    Instant connectedSince() {
+        return connectedSince;
+    }
+
+    /** Whether the session said Hello and entered the directory. */
+    boolean isRegistered() {
+        return registered;
+    }
+
+    void markRegistered() {
+        registered = true;
+    }
+
+    /** Records that the node was heard from. */
+    void heard() {
+        lastHeard = clock.instant();
+    }
+
+    NodeSession snapshot() {
+        return new NodeSession(nodeId, name, address, connectedSince, lastHeard);
+    }
+
+    /**
+     * Sends a heartbeat unless the node is not reading (flow control): a node that does not drain its
+     * stream never makes the hub buffer heartbeats for it.
+     *
+     * @return whether one was sent
+     */
+    synchronized boolean sendHeartbeat() {
+        if (ended.get() || !outbound.isReady()) {
+            return false;
+        }
+        Instant now = clock.instant();
+        try {
+            outbound.onNext(HubMessage.newBuilder()
+                    .setHeartbeat(Heartbeat.newBuilder()
+                            .setSentAtMs(now.toEpochMilli())
+                            .setSequence(heartbeatSequence.incrementAndGet()))
+                    .build());
+            lastSent = now;
+            return true;
+        } catch (StatusRuntimeException | IllegalStateException alreadyClosed) {
+            return false;
+        }
+    }
+
+    /** Whether the session has ended (closed by either side). */
+    boolean isEnded() {
+        return ended.get();
+    }
+
+    /**
+     * Marks the session ended.
+     *
+     * @return true for the first caller only
+     */
+    boolean markEnded() {
+        return ended.compareAndSet(false, true);
+    }
+
+    /**
+     * Ends the stream from the hub's side: tells the node why (when it is reading), then closes the
+     * call with {@code status}. Safe to call from any thread, any number of times.
+     */
+    synchronized void closeStream(SessionClosing.Reason reason, Status status) {
+        try {
+            if (outbound.isReady()) {
+                outbound.onNext(HubMessage.newBuilder()
+                        .setClosing(SessionClosing.newBuilder().setReason(reason).setDetail(status.getDescription() == null ? "" : status.getDescription()))
+                        .build());
+            }
+            outbound.onError(status.asRuntimeException());
+        } catch (StatusRuntimeException | IllegalStateException alreadyClosed) {
+            // The call is already over (cancelled by the node or closed before); nothing to send.
+        }
+    }
+
+    /** Completes the stream normally (the node half-closed first). */
+    synchronized void completeStream() {
+        try {
+            outbound.onCompleted();
+        } catch (StatusRuntimeException | IllegalStateException alreadyClosed) {
+            // already over
+        }
+    }
+
+    @Override
+    public String toString() {
+        return nodeId + " (" + name + ") from " + address;
+    }
+}
