@@ -1,0 +1,39 @@
+package dev.meshhub.transport.impl;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.time.Duration;
+
+import org.junit.Test;
+
+public class EnrollmentRateLimiterTest {
+
+    private final MutableClock clock = new MutableClock();
+    private final EnrollmentRateLimiter limiter = new EnrollmentRateLimiter(clock, 3);
+
+    @Test
+    public void aHostOverItsLimitWaitsForTheRestOfItsWindow() {
+        for (int i = 0; i < 3; i++) {
+            assertEquals(Duration.ZERO, limiter.retryAfter("10.0.0.1"));
+            limiter.failed("10.0.0.1");
+        }
+        assertEquals(Duration.ofMinutes(1), limiter.retryAfter("10.0.0.1"));
+        assertEquals("other hosts are unaffected", Duration.ZERO, limiter.retryAfter("10.0.0.2"));
+
+        clock.advance(Duration.ofSeconds(45));
+        assertEquals(Duration.ofSeconds(15), limiter.retryAfter("10.0.0.1"));
+        clock.advance(Duration.ofSeconds(15));
+        assertEquals(Duration.ZERO, limiter.retryAfter("10.0.0.1"));
+        limiter.failed("10.0.0.1");
+        assertEquals("a new window starts counting from one", Duration.ZERO, limiter.retryAfter("10.0.0.1"));
+    }
+
+    @Test
+    public void memoryStaysBoundedUnderManyAddresses() {
+        for (int i = 0; i < EnrollmentRateLimiter.MAX_TRACKED_HOSTS * 3; i++) {
+            limiter.failed("host-" + i);
+        }
+        assertTrue(limiter.trackedHosts() <= EnrollmentRateLimiter.MAX_TRACKED_HOSTS);
+    }
+}

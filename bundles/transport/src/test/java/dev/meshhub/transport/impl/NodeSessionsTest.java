@@ -1,0 +1,156 @@
+package dev.meshhub.transport.impl;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.Test;
+
+import dev.meshhub.api.node.DisconnectCause;
+import dev.meshhub.api.node.NodeEvents;
+import dev.meshhub.proto.v1.HubMessage;
+import dev.meshhub.proto.v1.SessionClosing;
+import io.grpc.Status;
+
+public class NodeSessionsTest {
+
+    private final MutableClock clock = new MutableClock();
+    private final List<String> topics = new ArrayList<>();
+    private final List<Map<String, Object>> events = new ArrayList<>();
+    private final NodeSessions sessions = new NodeSessions(clock, Duration.ofSeconds(5), Duration.ofSeconds(15), (topic, props) -> {
+        topics.add(topic);
+        events.add(props);
+    });
+
+    private NodeSessionHandle open(String nodeId, RecordingStreamObserver<HubMessage> stream) {
+        NodeSessionHandle session = new NodeSessionHandle(nodeId, "name-" + nodeId, "10.0.0.1:4000", stream, clock);
+        sessions.opened(session);
+        return session;
+    }
+
+    @Test
+    public void aSessionIsListedAfterHelloAndGoneWhenItsStreamEnds() {
+        RecordingStreamObserver<HubMessage> stream = new RecordingStreamObserver<>();
+        NodeSessionHandle session = open("n-1", stream);
+        assertTrue("not listed before Hello", sessions.connected().isEmpty());
+
+        sessions.register(session);
+        assertEquals(1, sessions.connected().size());
+        assertEquals("n-1", sessions.connected().get(0).nodeId());
+
+        sessions.streamEnded(session, "the node closed its stream");
+        assertTrue(sessions.connected().isEmpty());
+        assertEquals(List.of(NodeEvents.TOPIC_CONNECTED, NodeEvents.TOPIC_DISCONNECTED), topics);
+        assertEquals("the node closed its stream", events.get(1).get(NodeEvents.CAUSE));
+        assertNotNull(events.get(1).get(NodeEvents.LAST_HEARTBEAT_MS));
+    }
+
+    @Test
+    public void theNewestSessionOfANodeWinsAndTheOlderIsClosedWithAReason() {
+        RecordingStreamObserver<HubMessage> first = new RecordingStreamObserver<>();
+        RecordingStreamObserver<HubMessage> second = new RecordingStreamObserver<>();
+        NodeSessionHandle older = open("n-1", first);
+        sessions.register(older);
+        NodeSessionHandle newer = open("n-1", second);
+        sessions.register(newer);
+
+        assertEquals(1, sessions.connected().size());
+        assertEquals(Status.Code.ABORTED, first.closedWith.getCode());
+        assertEquals(SessionClosing.Reason.REPLACED, first.sent.get(first.sent.size() - 1).getClosing().getReason());
+        assertEquals(null, second.closedWith);
+
+        // The older stream's own end, arriving late, must not remove the newer session.
+        sessions.streamEnded(older, "late cancel");
+        assertEquals(1, sessions.connected().size());
+        assertEquals(newer.snapshot().connectedSince(), sessions.session("n-1").get().connectedSince());
+    }
+
+    @Test
+    public void heartbeatsAreSentWhenDueAndSilentNodesAreClosed() {
+        RecordingStreamObserver<HubMessage> stream = new RecordingStreamObserver<>();
+        NodeSessionHandle session = open("n-1", stream);
+        sessions.register(session);
+
+        clock.advance(Duration.ofSeconds(5));
+        sessions.sweep();
+        assertEquals(1, stream.sent.stream().filter(HubMessage::hasHeartbeat).count());
+        sessions.sweep();
+        assertEquals("not due again yet", 1, stream.sent.stream().filter(HubMessage::hasHeartbeat).count());
+
+        clock.advance(Duration.ofSeconds(11));
+        sessions.sweep();
+        assertTrue(sessions.connected().isEmpty());
+        assertEquals(Status.Code.UNAVAILABLE, stream.closedWith.getCode());
+        assertTrue(stream.closedWith.getDescription(), stream.closedWith.getDescription().contains("no heartbeat from node n-1"));
+        assertTrue(stream.closedWith.getDescription(), stream.closedWith.getDescription().contains("last heard"));
+    }
+
+    @Test
+    public void aNodeHeardFromStaysConnected() {
+        RecordingStreamObserver<HubMessage> stream = new RecordingStreamObserver<>();
+        NodeSessionHandle session = open("n-1", stream);
+        sessions.register(session);
+        for (int i = 0; i < 10; i++) {
+            clock.advance(Duration.ofSeconds(5));
+            session.heard();
+            sessions.sweep();
+        }
+        assertEquals(1, sessions.connected().size());
+    }
+
+    @Test
+    public void aNodeThatDoesNotReadGetsNoHeartbeatsQueued() {
+        RecordingStreamObserver<HubMessage> stream = new RecordingStreamObserver<>();
+        NodeSessionHandle session = open("n-1", stream);
+        sessions.register(session);
+        stream.ready = false;
+        for (int i = 0; i < 5; i++) {
+            clock.advance(Duration.ofSeconds(5));
+            session.heard();
+            sessions.sweep();
+        }
+        assertTrue(stream.sent.isEmpty());
+    }
+
+    @Test
+    public void aStreamThatNeverSaysHelloIsClosed() {
+        RecordingStreamObserver<HubMessage> stream = new RecordingStreamObserver<>();
+        open("n-1", stream);
+        clock.advance(Duration.ofSeconds(16));
+        sessions.sweep();
+        assertEquals(Status.Code.INVALID_ARGUMENT, stream.closedWith.getCode());
+        assertTrue("never listed, so no events", topics.isEmpty());
+    }
+
+    @Test
+    public void revokingClosesTheSessionAndTellsTheNodeNotToReturn() {
+        RecordingStreamObserver<HubMessage> stream = new RecordingStreamObserver<>();
+        sessions.register(open("n-1", stream));
+
+        assertTrue(sessions.disconnect("n-1", DisconnectCause.REVOKED, "revoked by an admin"));
+        assertFalse("second time: nothing to close", sessions.disconnect("n-1", DisconnectCause.REVOKED, "again"));
+        assertEquals(Status.Code.UNAUTHENTICATED, stream.closedWith.getCode());
+        assertEquals(SessionClosing.Reason.REVOKED, stream.sent.get(0).getClosing().getReason());
+        assertTrue(sessions.connected().isEmpty());
+    }
+
+    @Test
+    public void closeAllEndsEverySessionOnce() {
+        RecordingStreamObserver<HubMessage> a = new RecordingStreamObserver<>();
+        RecordingStreamObserver<HubMessage> b = new RecordingStreamObserver<>();
+        sessions.register(open("n-a", a));
+        sessions.register(open("n-b", b));
+        sessions.closeAll("hub is stopping");
+        sessions.closeAll("hub is stopping");
+        assertEquals(Status.Code.UNAVAILABLE, a.closedWith.getCode());
+        assertEquals(Status.Code.UNAVAILABLE, b.closedWith.getCode());
+        assertEquals(0, sessions.size());
+        assertEquals(2, topics.stream().filter(NodeEvents.TOPIC_DISCONNECTED::equals).count());
+    }
+}
