@@ -104,7 +104,8 @@ public class HubServer implements NodeDirectory {
                     .permitKeepAliveTime(config.permitKeepAliveTimeSeconds(), TimeUnit.SECONDS)
                     .permitKeepAliveWithoutCalls(true)
                     .handshakeTimeout(config.connectionHandshakeTimeoutSeconds(), TimeUnit.SECONDS)
-                    .addService(ServerInterceptors.intercept(nodeService, new NodeAuthInterceptor(() -> enrollmentStore)))
+                    .addService(ServerInterceptors.intercept(StrictRequestParsing.apply(nodeService.bindService()),
+                            new NodeAuthInterceptor(() -> enrollmentStore)))
                     .addService(health.getHealthService()), config.bindAddress(), config.port());
             adminServer = start("admin", NettyServerBuilder.forAddress(new InetSocketAddress(config.adminBindAddress(), config.adminPort()))
                     .executor(adminCalls)
@@ -112,7 +113,8 @@ public class HubServer implements NodeDirectory {
                     .maxInboundMetadataSize(config.maxInboundMetadataBytes())
                     .maxConcurrentCallsPerConnection(config.maxConcurrentCallsPerConnection())
                     .handshakeTimeout(config.connectionHandshakeTimeoutSeconds(), TimeUnit.SECONDS)
-                    .addService(ServerInterceptors.intercept(adminService, new AdminAuthInterceptor(adminToken))),
+                    .addService(ServerInterceptors.intercept(StrictRequestParsing.apply(adminService.bindService()),
+                            new AdminAuthInterceptor(adminToken))),
                     config.adminBindAddress(), config.adminPort());
         } catch (IOException | RuntimeException e) {
             deactivate();
