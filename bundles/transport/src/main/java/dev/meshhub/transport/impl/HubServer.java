@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
@@ -49,7 +50,10 @@ import io.grpc.protobuf.services.HealthStatusManager;
  * journal never restarts these servers or drops node streams; while no store is bound, calls that
  * need it fail with UNAVAILABLE.
  */
-@Component(service = NodeDirectory.class, immediate = true, configurationPid = TransportConfig.PID)
+// REQUIRE: start once etc/dev.meshhub.transport.cfg is delivered (an empty file means all defaults),
+// rather than binding the default ports first and restarting when the file arrives.
+@Component(service = NodeDirectory.class, immediate = true, configurationPid = TransportConfig.PID,
+        configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = TransportConfig.class)
 public class HubServer implements NodeDirectory {
 
