@@ -1,0 +1,190 @@
+package dev.meshhub.cli;
+
+import dev.meshhub.proto.v1.WireHeaders;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import java.util.logging.ConsoleHandler;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogManager;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code meshctl}: the admin command line over the hub's AdminService.
+ *
+ * <pre>
+ * meshctl [--hub HOST:PORT] [--token-file FILE] [--verbose] invite create [--ttl 30m] [--note TEXT]
+ * meshctl ... nodes [--json] [--all]
+ * meshctl ... revoke NODE
+ * </pre>
+ *
+ * Exit codes: 0 success; 1 the hub answered with an error or could not be reached; 2 usage error
+ * or missing/unreadable admin token. Errors are one line on stderr, prefixed {@code meshctl: }.
+ */
+@Command(name = "meshctl", mixinStandardHelpOptions = true, versionProvider = MeshCtl.Version.class,
+        subcommands = {InviteCommand.class, NodesCommand.class, RevokeCommand.class, CommandLine.HelpCommand.class},
+        description = "Administers a meshhub hub over its admin API.",
+        footerHeading = "%n",
+        footer = {"The admin token is read from --token-file, else $" + AdminToken.ENV_TOKEN + " (the token itself),"
+                + " else $" + AdminToken.ENV_TOKEN_FILE + ", else <hub home>/" + AdminToken.TOKEN_FILE_IN_HOME
+                + " (hub home: $" + AdminToken.ENV_HOME + ", else -D" + AdminToken.PROP_HOME + ").",
+            "",
+            "Exit codes: 0 success; 1 the hub refused the request or cannot be reached;"
+                + " 2 usage error or no readable admin token."})
+public final class MeshCtl implements Callable<Integer> {
+
+    static final String ENV_ADDRESS = "MESHHUB_ADMIN_ADDRESS";
+    static final String DEFAULT_ADDRESS = "127.0.0.1:" + WireHeaders.DEFAULT_ADMIN_PORT;
+
+    @Option(names = "--hub", paramLabel = "HOST:PORT", scope = ScopeType.INHERIT,
+            description = "The hub's admin API (default: $" + ENV_ADDRESS + ", else " + DEFAULT_ADDRESS + ").")
+    String hub;
+
+    @Option(names = "--token-file", paramLabel = "FILE", scope = ScopeType.INHERIT,
+            description = "File holding the admin token (default: see 'meshctl --help').")
+    Path tokenFile;
+
+    @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "Show stack traces with errors.")
+    boolean verbose;
+
+    @Spec
+    CommandSpec spec;
+
+    private final PrintStream out;
+    private final PrintStream err;
+    private final Map<String, String> env;
+    private final Function<String, String> sysProps;
+
+    MeshCtl(PrintStream out, PrintStream err, Map<String, String> env, Function<String, String> sysProps) {
+        this.out = out;
+        this.err = err;
+        this.env = env;
+        this.sysProps = sysProps;
+    }
+
+    public static void main(String[] args) {
+        quietLibraryLogging();
+        System.exit(run(args, System.out, System.err, System.getenv()));
+    }
+
+    /** Runs meshctl with the given streams and environment; returns the exit code. */
+    public static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
+        return run(args, out, err, env, System::getProperty);
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env,
+            Function<String, String> sysProps) {
+        MeshCtl root = new MeshCtl(out, err, env, sysProps);
+        CommandLine cl = new CommandLine(root);
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        cl.setParameterExceptionHandler((ex, a) -> {
+            err.println("meshctl: " + ex.getMessage() + " (see '"
+                    + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
+            return CliException.USAGE;
+        });
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            if (ex instanceof CliException) {
+                err.println("meshctl: " + ex.getMessage());
+                if (root.verbose && ex.getCause() != null) {
+                    ex.getCause().printStackTrace(err);
+                }
+                return ((CliException) ex).exitCode();
+            }
+            err.println("meshctl: unexpected error: " + ex + (root.verbose ? "" : " (--verbose shows details)"));
+            if (root.verbose) {
+                ex.printStackTrace(err);
+            }
+            return CliException.FAILED;
+        });
+        int code = cl.execute(args);
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    @Override
+    public Integer call() {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+                "missing command: invite create, nodes or revoke");
+    }
+
+    PrintStream out() {
+        return out;
+    }
+
+    PrintStream err() {
+        return err;
+    }
+
+    /** Resolves address and token (usage errors exit 2) and opens a client. */
+    AdminClient connect() {
+        HubAddress address = hubAddress();
+        AdminToken token = AdminToken.resolve(tokenFile, env, sysProps);
+        if (!address.isLoopback()) {
+            err.println("meshctl: warning: the admin token travels unencrypted to " + address + " (no TLS yet)");
+        }
+        return new AdminClient(address, token, "meshctl/" + version());
+    }
+
+    HubAddress hubAddress() {
+        String from = "--hub";
+        String text = hub;
+        if (text == null || text.isBlank()) {
+            text = env.get(ENV_ADDRESS);
+            from = ENV_ADDRESS;
+        }
+        if (text == null || text.isBlank()) {
+            text = DEFAULT_ADDRESS;
+        }
+        try {
+            return HubAddress.parse(text, WireHeaders.DEFAULT_ADMIN_PORT);
+        } catch (IllegalArgumentException e) {
+            throw new CliException(CliException.USAGE, "invalid " + from + ": " + e.getMessage());
+        }
+    }
+
+    static MeshCtl root(CommandSpec spec) {
+        return (MeshCtl) spec.root().userObject();
+    }
+
+    static String version() {
+        String v = MeshCtl.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+
+    /** grpc-java logs through java.util.logging; keep it to one line on stderr, warnings only. */
+    private static void quietLibraryLogging() {
+        LogManager.getLogManager().reset();
+        Handler handler = new ConsoleHandler();
+        handler.setFormatter(new java.util.logging.Formatter() {
+            @Override
+            public String format(LogRecord r) {
+                return "meshctl: " + r.getLevel().getName().toLowerCase() + ": " + formatMessage(r)
+                        + (r.getThrown() == null ? "" : " (" + r.getThrown() + ")") + System.lineSeparator();
+            }
+        });
+        Logger root = Logger.getLogger("");
+        root.addHandler(handler);
+        root.setLevel(Level.WARNING);
+    }
+
+    /** {@code meshctl --version}. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"meshctl " + version()};
+        }
+    }
+}

@@ -1,0 +1,26 @@
+package dev.meshhub.cli;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNull;
+
+import dev.meshhub.proto.v1.NodeStatus;
+import java.util.List;
+import org.junit.Test;
+
+public class NodeListingTest {
+
+    @Test
+    public void timesAreIsoUtcWithSecondsOrNull() {
+        assertEquals("2026-01-01T00:00:00Z", NodeListing.iso(1_767_225_600_999L));
+        assertEquals("1970-01-01T00:00:01Z", NodeListing.iso(1_000L));
+        assertNull(NodeListing.iso(0));
+    }
+
+    @Test
+    public void tableCellsStayOnOneLine() {
+        String table = NodeListing.table(List.of(NodeStatus.newBuilder().setNodeId("n-1").setName("a b\nc")
+                .setConnected(true).build()), false);
+        assertEquals("ID   NAME   ADDRESS  CONNECTED-SINCE  LAST-HEARTBEAT\n"
+                + "n-1  a?b?c  -        -                -\n", table);
+    }
+}

@@ -1,0 +1,130 @@
+package dev.meshhub.node;
+
+import dev.meshhub.proto.v1.WireHeaders;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.logging.Level;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code meshnode}: the node program. Parses the command line, runs a {@link NodeAgent} until it
+ * ends, prints its one-line outcome and exits with its code.
+ *
+ * <pre>
+ * meshnode --hub HOST:PORT --token TOKEN --workspace DIR [--name NAME]   first start (enrolls)
+ * meshnode --hub HOST:PORT --workspace DIR                               later starts
+ * </pre>
+ *
+ * Exit codes: 0 stopped by SIGTERM/SIGINT; 1 local failure; 2 usage error or enrollment refused;
+ * 3 credential rejected (revoked?); 4 session replaced by another process with this credential.
+ */
+@Command(name = "meshnode", mixinStandardHelpOptions = true, versionProvider = MeshNode.Version.class,
+        sortOptions = false,
+        description = {"Joins this machine to a meshhub hub and keeps it connected.",
+            "The first start needs an invite token (an admin creates one with 'meshctl invite create');"
+                    + " the credential it earns is stored in DIR/.meshnode and used from then on."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:stopped (SIGTERM or SIGINT)",
+            "1:local failure (e.g. the credential could not be stored)",
+            "2:usage error, or the hub refused the enrollment",
+            "3:the hub rejected this node's credential (revoked?)",
+            "4:another process runs with this node's credential"})
+public final class MeshNode implements Callable<Integer> {
+
+    private static volatile boolean exiting;
+
+    @Option(names = "--hub", required = true, paramLabel = "HOST:PORT",
+            description = "The hub's node address (port defaults to " + WireHeaders.DEFAULT_NODE_PORT + ").")
+    private String hub;
+
+    @Option(names = "--token", paramLabel = "TOKEN",
+            description = "Invite token; needed only until this node is enrolled, ignored afterwards.")
+    private String token;
+
+    @Option(names = "--workspace", required = true, paramLabel = "DIR",
+            description = "The node's directory; its credential is kept in DIR/.meshnode (owner-only).")
+    private Path workspace;
+
+    @Option(names = "--name", paramLabel = "NAME",
+            description = "Name to enroll under (letters, digits, '.', '_', '-'; at most 63). Default: hostname.")
+    private String name;
+
+    @Option(names = "--verbose", description = "Log details and stack traces.")
+    private boolean verbose;
+
+    public static void main(String[] args) {
+        int code = run(args);
+        exiting = true;
+        System.exit(code);
+    }
+
+    /** Parses and runs; returns the exit code. Usage errors are reported on stderr with code 2. */
+    static int run(String[] args) {
+        CommandLine cl = new CommandLine(new MeshNode());
+        cl.setErr(new PrintWriter(System.err, true));
+        cl.setParameterExceptionHandler((ex, a) -> {
+            ex.getCommandLine().getErr().println("meshnode: " + ex.getMessage());
+            ex.getCommandLine().getErr().println("Try 'meshnode --help'.");
+            return CommandLine.ExitCode.USAGE;
+        });
+        return cl.execute(args);
+    }
+
+    @Override
+    public Integer call() {
+        HubAddress address;
+        try {
+            address = HubAddress.parse(hub, WireHeaders.DEFAULT_NODE_PORT);
+        } catch (IllegalArgumentException e) {
+            System.err.println("meshnode: invalid --hub: " + e.getMessage());
+            return AgentExit.USAGE_OR_ENROLLMENT_REFUSED;
+        }
+        if (name != null && !NodeAgent.NODE_NAME_SHAPE.matcher(name.strip()).matches()) {
+            System.err.println("meshnode: invalid --name '" + name
+                    + "': use letters, digits, '.', '_' or '-', at most 63 characters");
+            return AgentExit.USAGE_OR_ENROLLMENT_REFUSED;
+        }
+        OneLineLogging.configure(verbose);
+        NodeAgent agent = new NodeAgent(NodeAgentConfig.builder(address, workspace)
+                .inviteToken(token)
+                .nodeName(name)
+                .agentVersion(version())
+                .build());
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (exiting) {
+                return; // main is exiting with the agent's own code
+            }
+            // SIGTERM/SIGINT: stop cleanly and exit 0 rather than the JVM's 128+signal.
+            OneLineLogging.direct(Level.INFO, "stopping on signal: closing the session and the channel");
+            agent.close();
+            OneLineLogging.direct(Level.INFO, "stopped");
+            System.err.flush();
+            Runtime.getRuntime().halt(AgentExit.STOPPED);
+        }, "meshnode-shutdown"));
+        agent.start();
+        AgentExit outcome = agent.exitFuture().join();
+        exiting = true;
+        agent.close();
+        if (outcome.code() != AgentExit.STOPPED) {
+            System.err.println("meshnode: " + outcome.message());
+        }
+        return outcome.code();
+    }
+
+    static String version() {
+        String v = MeshNode.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+
+    /** {@code meshnode --version}. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"meshnode " + version()};
+        }
+    }
+}
