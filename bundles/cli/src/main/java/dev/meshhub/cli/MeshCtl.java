@@ -1,5 +1,6 @@
 package dev.meshhub.cli;
 
+import dev.meshhub.proto.v1.HubAddress;
 import dev.meshhub.proto.v1.WireHeaders;
 import java.io.PrintStream;
 import java.io.PrintWriter;

@@ -1,5 +1,6 @@
 package dev.meshhub.node;
 
+import dev.meshhub.proto.v1.HubAddress;
 import dev.meshhub.proto.v1.WireHeaders;
 import java.io.PrintWriter;
 import java.nio.file.Path;

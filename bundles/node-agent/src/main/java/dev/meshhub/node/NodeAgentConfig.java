@@ -1,5 +1,6 @@
 package dev.meshhub.node;
 
+import dev.meshhub.proto.v1.HubAddress;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.function.Supplier;

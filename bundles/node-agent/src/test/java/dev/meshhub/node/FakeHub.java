@@ -1,5 +1,6 @@
 package dev.meshhub.node;
 
+import dev.meshhub.proto.v1.HubAddress;
 import dev.meshhub.proto.v1.Heartbeat;
 import dev.meshhub.proto.v1.HubMessage;
 import dev.meshhub.proto.v1.NodeMessage;

@@ -1,9 +1,10 @@
-package dev.meshhub.node;
+package dev.meshhub.proto.v1;
 
 import java.util.Objects;
 
 /**
- * A {@code HOST:PORT} address of the hub, as given on the command line.
+ * A {@code HOST:PORT} address of the hub (node port or admin API), as clients take it on the
+ * command line or from the environment. Shared by the node agent and the CLI.
  *
  * <p>Accepts {@code host}, {@code host:port}, {@code [v6-literal]} and {@code [v6-literal]:port};
  * a missing port means the given default.
@@ -75,6 +76,12 @@ public final class HubAddress {
             }
         }
         return new HubAddress(host, port);
+    }
+
+    /** True for 127.0.0.0/8, ::1 and "localhost": where the plaintext admin token never leaves the machine. */
+    public boolean isLoopback() {
+        return host.equalsIgnoreCase("localhost") || host.startsWith("127.") || host.equals("::1")
+                || host.equals("0:0:0:0:0:0:0:1");
     }
 
     public String host() {

@@ -1,4 +1,4 @@
-package dev.meshhub.node;
+package dev.meshhub.proto.v1;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.fail;
