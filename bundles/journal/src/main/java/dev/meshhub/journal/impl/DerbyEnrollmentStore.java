@@ -1,0 +1,663 @@
+package dev.meshhub.journal.impl;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayDeque;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+import org.apache.derby.jdbc.EmbeddedDataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.meshhub.api.enrollment.EnrolledNode;
+import dev.meshhub.api.enrollment.Enrollment;
+import dev.meshhub.api.enrollment.EnrollmentException;
+import dev.meshhub.api.enrollment.EnrollmentException.Reason;
+import dev.meshhub.api.enrollment.EnrollmentStore;
+import dev.meshhub.api.enrollment.IssuedInvite;
+
+/**
+ * An {@link EnrollmentStore} kept in an embedded Derby database on disk; usable without OSGi.
+ *
+ * <p>Shapes are checked on the caller's thread before any storage work. Storage work runs on the
+ * store's own bounded executor, one transaction per operation, and completes the returned stage from
+ * there. Credentials are checked from an in-memory copy of every node, loaded when the store opens
+ * and updated after each commit. Only SHA-256 hashes of secrets reach the database; logs show invite
+ * and node ids, never tokens or credentials.
+ *
+ * <p>{@link #close()} stops accepting work, lets queued work finish (bounded wait, never
+ * interrupting a thread inside JDBC), then shuts the database down cleanly. Afterwards every call
+ * fails with UNAVAILABLE.
+ */
+public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseable {
+
+    /** The audit actor for admin operations (there is one admin role for now). */
+    static final String ADMIN = "admin";
+    static final String UNKNOWN_INVITE_MESSAGE =
+            "invite token not recognised; ask an admin for a new one (meshctl invite create)";
+    static final String USED_MESSAGE = "invite token was already used; invite tokens are single use";
+    static final String DEADLINE_MESSAGE =
+            "enrollment did not finish before its deadline; nothing was changed and the invite token is still valid";
+    static final int MAX_NOTE_LENGTH = 200;
+    private static final int MAX_ADDRESS_LENGTH = 256;
+    private static final int MAX_DETAIL_LENGTH = 1000;
+    private static final int MAX_ECHO_LENGTH = 100;
+    private static final int ATTEMPTS_FOR_FREE_ID = 10;
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
+    private static final String DUPLICATE_KEY = "23505";
+    private static final String DATABASE_IN_USE = "XSDB6";
+    private static final String DATABASE_SHUT_DOWN = "08006";
+
+    private static final Logger LOG = LoggerFactory.getLogger(DerbyEnrollmentStore.class);
+
+    /** Directories open in this class loader: a second store would share, not own, the booted database. */
+    private static final Set<Path> OPEN_DIRECTORIES = ConcurrentHashMap.newKeySet();
+
+    /** One transaction's work. */
+    @FunctionalInterface
+    private interface Transaction<T> {
+        T run(Connection connection) throws SQLException;
+    }
+
+    private final Path directory;
+    private final Clock clock;
+    private final TokenSecrets secrets;
+    private final NodeCache nodes;
+    private final EmbeddedDataSource dataSource;
+    private final JournalExecutor executor;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    /** Last audit id handed out; seeded from the table on open. Rolled-back work leaves gaps. */
+    private final AtomicLong lastAuditId = new AtomicLong();
+
+    /**
+     * Opens (creating if missing) the journal database in {@code databaseDirectory}, creates its
+     * tables if needed and loads every node into memory. Blocks while Derby boots.
+     *
+     * @param databaseDirectory the Derby database directory; must not exist, be empty, or hold a journal
+     * @param clock             the time source for expiry, deadlines and records
+     * @param dbThreads         number of journal threads, at least 1
+     * @param queueCapacity     how much work may wait for a journal thread, at least 1
+     * @throws IllegalArgumentException if an argument is out of range
+     * @throws IllegalStateException    if the database cannot be opened, in particular when another
+     *                                  process has booted it
+     */
+    public DerbyEnrollmentStore(Path databaseDirectory, Clock clock, int dbThreads, int queueCapacity) {
+        Objects.requireNonNull(databaseDirectory, "databaseDirectory");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        if (dbThreads < 1) {
+            throw new IllegalArgumentException("dbThreads must be at least 1, got " + dbThreads);
+        }
+        if (queueCapacity < 1) {
+            throw new IllegalArgumentException("queueCapacity must be at least 1, got " + queueCapacity);
+        }
+        this.directory = databaseDirectory.toAbsolutePath().normalize();
+        if (directory.toString().indexOf(';') >= 0) {
+            // Derby would read what follows a ';' as connection attributes.
+            throw new IllegalArgumentException("databaseDirectory must not contain ';': " + directory);
+        }
+        this.secrets = new TokenSecrets(new SecureRandom());
+        this.nodes = new NodeCache(secrets.decoy());
+        this.dataSource = dataSource(directory);
+        if (!OPEN_DIRECTORIES.add(directory)) {
+            throw logged(new IllegalStateException("database directory " + directory
+                    + " is already open in this JVM; close that journal first or point databaseDirectory elsewhere"));
+        }
+        boolean opened = false;
+        try {
+            open();
+            this.executor = new JournalExecutor(dbThreads, queueCapacity);
+            opened = true;
+        } catch (IllegalStateException e) {
+            throw logged(e);
+        } finally {
+            if (!opened) {
+                OPEN_DIRECTORIES.remove(directory);
+            }
+        }
+        LOG.info("journal opened in {} with {} node(s), {} thread(s), queue of {}",
+                directory, nodes.size(), dbThreads, queueCapacity);
+    }
+
+    /** The absolute database directory. */
+    public Path databaseDirectory() {
+        return directory;
+    }
+
+    @Override
+    public CompletionStage<IssuedInvite> createInvite(Duration ttl, String note) {
+        if (closed.get()) {
+            return stopped();
+        }
+        Duration effectiveTtl = ttl == null ? DEFAULT_INVITE_TTL : ttl;
+        if (effectiveTtl.isNegative() || effectiveTtl.isZero() || effectiveTtl.compareTo(MAX_INVITE_TTL) > 0) {
+            return JournalExecutor.failed(Reason.MALFORMED, "invite ttl must be more than 0 and at most "
+                    + MAX_INVITE_TTL + " (" + MAX_INVITE_TTL.toHours() + " hours); got " + effectiveTtl
+                    + " (default " + DEFAULT_INVITE_TTL + ")");
+        }
+        String cleanNote = truncate(note == null ? "" : note, MAX_NOTE_LENGTH);
+        return executor.submit("invite.create", () -> createInviteNow(effectiveTtl, cleanNote));
+    }
+
+    @Override
+    public CompletionStage<Enrollment> enroll(String inviteToken, String requestedName, String address,
+                                              Instant deadline) {
+        if (closed.get()) {
+            return stopped();
+        }
+        Optional<InviteToken> token = InviteToken.parse(inviteToken);
+        if (token.isEmpty()) {
+            LOG.warn("enrollment refused: malformed invite token ({} characters)",
+                    inviteToken == null ? "null" : inviteToken.length());
+            return JournalExecutor.failed(Reason.MALFORMED, InviteToken.MALFORMED_MESSAGE);
+        }
+        if (!NodeNames.wantsGenerated(requestedName) && !NodeNames.isAcceptable(requestedName)) {
+            LOG.warn("enrollment with invite {} refused: malformed node name ({} characters)",
+                    token.get().inviteId(), requestedName.length());
+            return JournalExecutor.failed(Reason.MALFORMED, NodeNames.MALFORMED_MESSAGE);
+        }
+        String from = printable(address, MAX_ADDRESS_LENGTH);
+        return executor.submit("node.enroll", () -> enrollNow(token.get(), requestedName, from, deadline));
+    }
+
+    @Override
+    public Optional<EnrolledNode> authenticate(String credential) {
+        ensureOpen();
+        return NodeCredential.parse(credential).flatMap(nodes::authenticate);
+    }
+
+    @Override
+    public List<EnrolledNode> nodes() {
+        ensureOpen();
+        return nodes.all();
+    }
+
+    @Override
+    public Optional<EnrolledNode> find(String idOrName) {
+        ensureOpen();
+        return idOrName == null ? Optional.empty() : nodes.find(idOrName);
+    }
+
+    @Override
+    public CompletionStage<EnrolledNode> revokeNode(String idOrName) {
+        if (closed.get()) {
+            return stopped();
+        }
+        Optional<EnrolledNode> known = idOrName == null ? Optional.empty() : nodes.find(idOrName);
+        if (known.isEmpty()) {
+            return JournalExecutor.failed(Reason.UNKNOWN,
+                    "no node with id or name '" + printable(idOrName, MAX_ECHO_LENGTH) + "'");
+        }
+        String nodeId = known.get().nodeId();
+        return executor.submit("node.revoke", () -> revokeNow(nodeId));
+    }
+
+    /**
+     * Stops the store: refuses new work, lets queued work finish (at most 10 s, never interrupting
+     * it), then shuts the Derby database down. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            if (!executor.close(CLOSE_WAIT)) {
+                LOG.warn("journal threads still busy after {}; shutting the database down under them", CLOSE_WAIT);
+            }
+        } finally {
+            shutdownDatabase();
+            OPEN_DIRECTORIES.remove(directory);
+            LOG.info("journal closed ({})", directory);
+        }
+    }
+
+    // ---- storage work, on journal threads ----
+
+    private IssuedInvite createInviteNow(Duration ttl, String note) throws SQLException {
+        Instant now = now();
+        Instant expiresAt = now.plus(ttl);
+        InviteToken token = inTransaction(connection -> {
+            InviteToken fresh = InviteToken.issue(secrets);
+            for (int attempt = 1; inviteExists(connection, fresh.inviteId()); attempt++) {
+                if (attempt == ATTEMPTS_FOR_FREE_ID) {
+                    throw new IllegalStateException("no free invite id after " + attempt + " attempts");
+                }
+                fresh = InviteToken.issue(secrets);
+            }
+            try (PreparedStatement insert = connection.prepareStatement("INSERT INTO INVITES"
+                    + " (invite_id, secret_hash, note, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")) {
+                insert.setString(1, fresh.inviteId());
+                insert.setString(2, TokenSecrets.toHex(TokenSecrets.sha256(fresh.secret())));
+                insert.setString(3, note);
+                JournalTime.set(insert, 4, now);
+                JournalTime.set(insert, 5, expiresAt);
+                insert.executeUpdate();
+            }
+            audit(connection, now, "invite.create", fresh.inviteId(),
+                    "expires " + expiresAt + (note.isEmpty() ? "" : "; note: " + note));
+            return fresh;
+        });
+        LOG.info("invite {} created; expires at {}", token.inviteId(), expiresAt);
+        return new IssuedInvite(token.inviteId(), token.text(), expiresAt);
+    }
+
+    private Enrollment enrollNow(InviteToken token, String requestedName, String address, Instant deadline)
+            throws SQLException {
+        Instant started = clock.instant();
+        try {
+            if (deadline != null && !started.isBefore(deadline)) {
+                throw new EnrollmentException(Reason.DEADLINE, DEADLINE_MESSAGE);
+            }
+            Instant now = started.truncatedTo(ChronoUnit.MILLIS);
+            String nodeId = NodeCredential.newNodeId(secrets);
+            NodeCredential credential = NodeCredential.issue(nodeId, secrets);
+            byte[] credentialHash = TokenSecrets.sha256(credential.secret());
+            EnrolledNode node = inTransaction(connection -> {
+                spendInvite(connection, token, nodeId, now);
+                String name = chooseName(connection, requestedName);
+                insertNode(connection, nodeId, name, credentialHash, now, address);
+                audit(connection, now, "node.enroll", nodeId,
+                        "name=" + name + " invite=" + token.inviteId() + " from=" + address);
+                if (deadline != null && !clock.instant().isBefore(deadline)) {
+                    throw new EnrollmentException(Reason.DEADLINE, DEADLINE_MESSAGE);
+                }
+                return new EnrolledNode(nodeId, name, now, false);
+            });
+            nodes.put(node, credentialHash);
+            LOG.info("node {} '{}' enrolled from {} with invite {}", nodeId, node.name(), address, token.inviteId());
+            return new Enrollment(node, credential.text());
+        } catch (EnrollmentException e) {
+            LOG.warn("enrollment with invite {} refused: {}", token.inviteId(), e.reason());
+            throw e;
+        }
+    }
+
+    /** Checks the invite and marks it used, or throws; the caller's transaction rolls back on a throw. */
+    private void spendInvite(Connection connection, InviteToken token, String nodeId, Instant now)
+            throws SQLException {
+        byte[] stored = null;
+        Instant expiresAt = null;
+        Instant usedAt = null;
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT secret_hash, expires_at, used_at FROM INVITES WHERE invite_id = ?")) {
+            select.setString(1, token.inviteId());
+            try (ResultSet rows = select.executeQuery()) {
+                if (rows.next()) {
+                    stored = TokenSecrets.fromHex(rows.getString("secret_hash"));
+                    expiresAt = JournalTime.get(rows, "expires_at");
+                    usedAt = JournalTime.get(rows, "used_at");
+                }
+            }
+        }
+        // Unknown id and wrong secret look alike, and take the same work.
+        boolean matches = TokenSecrets.matches(TokenSecrets.sha256(token.secret()), stored == null ? secrets.decoy() : stored);
+        if (stored == null || !matches) {
+            throw new EnrollmentException(Reason.UNKNOWN, UNKNOWN_INVITE_MESSAGE);
+        }
+        if (!now.isBefore(expiresAt)) {
+            throw new EnrollmentException(Reason.EXPIRED,
+                    "invite token expired at " + expiresAt + "; ask an admin for a new one");
+        }
+        if (usedAt != null) {
+            throw new EnrollmentException(Reason.USED, USED_MESSAGE);
+        }
+        // The guard makes the second of two concurrent enrollments wait for the first, then miss.
+        try (PreparedStatement claim = connection.prepareStatement(
+                "UPDATE INVITES SET used_at = ?, used_by_node = ? WHERE invite_id = ? AND used_at IS NULL")) {
+            JournalTime.set(claim, 1, now);
+            claim.setString(2, nodeId);
+            claim.setString(3, token.inviteId());
+            if (claim.executeUpdate() != 1) {
+                throw new EnrollmentException(Reason.USED, USED_MESSAGE);
+            }
+        }
+    }
+
+    private String chooseName(Connection connection, String requested) throws SQLException {
+        if (NodeNames.wantsGenerated(requested)) {
+            for (int attempt = 0; attempt < ATTEMPTS_FOR_FREE_ID; attempt++) {
+                String generated = NodeNames.generate(secrets);
+                if (nodeIdByName(connection, generated) == null) {
+                    return generated;
+                }
+            }
+            throw new IllegalStateException("no free generated node name after " + ATTEMPTS_FOR_FREE_ID + " attempts");
+        }
+        String holder = nodeIdByName(connection, requested);
+        if (holder != null) {
+            throw nameTaken(requested, holder);
+        }
+        return requested;
+    }
+
+    private void insertNode(Connection connection, String nodeId, String name, byte[] credentialHash,
+                            Instant now, String address) throws SQLException {
+        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO NODES"
+                + " (node_id, name, credential_hash, enrolled_at, enrolled_from) VALUES (?, ?, ?, ?, ?)")) {
+            insert.setString(1, nodeId);
+            insert.setString(2, name);
+            insert.setString(3, TokenSecrets.toHex(credentialHash));
+            JournalTime.set(insert, 4, now);
+            insert.setString(5, address);
+            insert.executeUpdate();
+        } catch (SQLException e) {
+            // Another enrollment took the name between our check and this insert.
+            String holder = DUPLICATE_KEY.equals(e.getSQLState()) ? nodeIdByName(connection, name) : null;
+            if (holder != null) {
+                throw nameTaken(name, holder);
+            }
+            throw e;
+        }
+    }
+
+    private EnrolledNode revokeNow(String nodeId) throws SQLException {
+        Instant now = now();
+        boolean[] revokedNow = {false};
+        EnrolledNode node = inTransaction(connection -> {
+            EnrolledNode before = selectNode(connection, nodeId);
+            if (before == null) {
+                throw new EnrollmentException(Reason.UNKNOWN, "no node with id or name '" + nodeId + "'");
+            }
+            try (PreparedStatement update = connection.prepareStatement(
+                    "UPDATE NODES SET revoked_at = ? WHERE node_id = ? AND revoked_at IS NULL")) {
+                JournalTime.set(update, 1, now);
+                update.setString(2, nodeId);
+                revokedNow[0] = update.executeUpdate() == 1;
+            }
+            if (revokedNow[0]) {
+                audit(connection, now, "node.revoke", nodeId, "name=" + before.name());
+            }
+            return new EnrolledNode(before.nodeId(), before.name(), before.enrolledAt(), true);
+        });
+        nodes.update(node);
+        if (revokedNow[0]) {
+            LOG.info("node {} '{}' revoked", nodeId, node.name());
+        } else {
+            LOG.info("node {} '{}' was already revoked", nodeId, node.name());
+        }
+        return node;
+    }
+
+    // ---- SQL helpers ----
+
+    private <T> T inTransaction(Transaction<T> work) throws SQLException {
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+            return inTransaction(connection, work);
+        }
+    }
+
+    /** Commits what {@code work} did, or rolls it back if it throws (Derby will not close a connection mid-transaction). */
+    private static <T> T inTransaction(Connection connection, Transaction<T> work) throws SQLException {
+        connection.setAutoCommit(false);
+        try {
+            T result = work.run(connection);
+            connection.commit();
+            return result;
+        } catch (Throwable failure) {
+            try {
+                connection.rollback();
+            } catch (SQLException rollbackFailure) {
+                failure.addSuppressed(rollbackFailure);
+            }
+            throw failure;
+        }
+    }
+
+    private static boolean inviteExists(Connection connection, String inviteId) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement("SELECT 1 FROM INVITES WHERE invite_id = ?")) {
+            select.setString(1, inviteId);
+            try (ResultSet rows = select.executeQuery()) {
+                return rows.next();
+            }
+        }
+    }
+
+    private static String nodeIdByName(Connection connection, String name) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement("SELECT node_id FROM NODES WHERE name = ?")) {
+            select.setString(1, name);
+            try (ResultSet rows = select.executeQuery()) {
+                return rows.next() ? rows.getString(1) : null;
+            }
+        }
+    }
+
+    private static EnrolledNode selectNode(Connection connection, String nodeId) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT node_id, name, enrolled_at, revoked_at FROM NODES WHERE node_id = ?")) {
+            select.setString(1, nodeId);
+            try (ResultSet rows = select.executeQuery()) {
+                if (!rows.next()) {
+                    return null;
+                }
+                return new EnrolledNode(rows.getString("node_id"), rows.getString("name"),
+                        JournalTime.get(rows, "enrolled_at"), JournalTime.get(rows, "revoked_at") != null);
+            }
+        }
+    }
+
+    private void loadNodes(Connection connection) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT node_id, name, credential_hash, enrolled_at, revoked_at FROM NODES");
+             ResultSet rows = select.executeQuery()) {
+            while (rows.next()) {
+                nodes.put(new EnrolledNode(rows.getString("node_id"), rows.getString("name"),
+                                JournalTime.get(rows, "enrolled_at"), JournalTime.get(rows, "revoked_at") != null),
+                        TokenSecrets.fromHex(rows.getString("credential_hash")));
+            }
+        }
+    }
+
+    private void audit(Connection connection, Instant at, String action, String subject, String detail)
+            throws SQLException {
+        try (PreparedStatement insert = connection.prepareStatement(
+                "INSERT INTO AUDIT (id, \"AT\", actor, action, subject, detail) VALUES (?, ?, ?, ?, ?, ?)")) {
+            insert.setLong(1, lastAuditId.incrementAndGet());
+            JournalTime.set(insert, 2, at);
+            insert.setString(3, ADMIN);
+            insert.setString(4, action);
+            insert.setString(5, subject);
+            insert.setString(6, truncate(detail, MAX_DETAIL_LENGTH));
+            insert.executeUpdate();
+        }
+    }
+
+    private void loadLastAuditId(Connection connection) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement("SELECT MAX(id) FROM AUDIT");
+             ResultSet rows = select.executeQuery()) {
+            lastAuditId.set(rows.next() ? rows.getLong(1) : 0L);
+        }
+    }
+
+    // ---- opening and shutting down ----
+
+    private void open() {
+        prepareDirectory();
+        routeDerbyLog();
+        EmbeddedDataSource creating = dataSource(directory);
+        creating.setCreateDatabase("create");
+        Connection connection;
+        try {
+            connection = creating.getConnection();
+        } catch (SQLException e) {
+            throw bootFailure(e);
+        }
+        boolean ready = false;
+        try (connection) {
+            int found = inTransaction(connection, c -> JournalSchema.ensure(c, now()));
+            if (found == 0) {
+                LOG.info("journal database created in {} (schema version {})", directory, JournalSchema.VERSION);
+            }
+            inTransaction(connection, c -> {
+                loadNodes(c);
+                loadLastAuditId(c);
+                return null;
+            });
+            ready = true;
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot open the journal database in " + directory
+                    + ": SQLState " + e.getSQLState() + " (" + e.getMessage() + ")", e);
+        } finally {
+            if (!ready) {
+                shutdownDatabase();
+            }
+        }
+    }
+
+    private void prepareDirectory() {
+        try {
+            Path parent = directory.getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+            if (Files.exists(directory) && !Files.isDirectory(directory)) {
+                throw new IllegalStateException("database directory " + directory + " is not a directory");
+            }
+            // Derby refuses to create a database in an existing directory, even an empty one.
+            if (Files.isDirectory(directory)) {
+                try (Stream<Path> entries = Files.list(directory)) {
+                    if (entries.findAny().isEmpty()) {
+                        Files.delete(directory);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot prepare database directory " + directory + ": " + e, e);
+        }
+    }
+
+    /**
+     * Derby writes derby.log into the working directory unless told otherwise; put it beside the
+     * database instead, unless whoever started the JVM chose a place.
+     */
+    private void routeDerbyLog() {
+        Path parent = directory.getParent();
+        if (parent != null && System.getProperty("derby.stream.error.file") == null
+                && System.getProperty("derby.stream.error.field") == null
+                && System.getProperty("derby.stream.error.method") == null) {
+            System.setProperty("derby.stream.error.file", parent.resolve("derby.log").toString());
+        }
+    }
+
+    private IllegalStateException bootFailure(SQLException e) {
+        if (hasSqlState(e, DATABASE_IN_USE)) {
+            return new IllegalStateException("database directory " + directory + " is in use by another meshhub"
+                    + " (or Derby) process; stop it or point databaseDirectory elsewhere", e);
+        }
+        return new IllegalStateException("cannot open the journal database in " + directory
+                + ": SQLState " + e.getSQLState() + " (" + e.getMessage() + ")", e);
+    }
+
+    /** Whether {@code state} appears anywhere in the chain of next exceptions and causes. */
+    private static boolean hasSqlState(Throwable failure, String state) {
+        Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        Deque<Throwable> pending = new ArrayDeque<>();
+        pending.add(failure);
+        while (!pending.isEmpty()) {
+            Throwable next = pending.poll();
+            if (!seen.add(next)) {
+                continue;
+            }
+            if (next instanceof SQLException sql) {
+                if (state.equals(sql.getSQLState())) {
+                    return true;
+                }
+                if (sql.getNextException() != null) {
+                    pending.add(sql.getNextException());
+                }
+            }
+            if (next.getCause() != null) {
+                pending.add(next.getCause());
+            }
+        }
+        return false;
+    }
+
+    private void shutdownDatabase() {
+        EmbeddedDataSource shutdown = dataSource(directory);
+        shutdown.setShutdownDatabase("shutdown");
+        try (Connection ignored = shutdown.getConnection()) {
+            LOG.warn("Derby did not confirm the shutdown of {}", directory);
+        } catch (SQLException e) {
+            if (DATABASE_SHUT_DOWN.equals(e.getSQLState())) {
+                LOG.debug("journal database {} shut down", directory);
+            } else {
+                LOG.warn("shutting down the journal database {} failed (SQLState {})", directory, e.getSQLState(), e);
+            }
+        }
+    }
+
+    private static EmbeddedDataSource dataSource(Path directory) {
+        EmbeddedDataSource dataSource = new EmbeddedDataSource();
+        dataSource.setDatabaseName(directory.toString());
+        return dataSource;
+    }
+
+    // ---- small things ----
+
+    private Instant now() {
+        return clock.instant().truncatedTo(ChronoUnit.MILLIS);
+    }
+
+    private void ensureOpen() {
+        if (closed.get()) {
+            throw new EnrollmentException(Reason.UNAVAILABLE, JournalExecutor.STOPPED_MESSAGE);
+        }
+    }
+
+    private static <T> CompletionStage<T> stopped() {
+        return JournalExecutor.failed(Reason.UNAVAILABLE, JournalExecutor.STOPPED_MESSAGE);
+    }
+
+    private static EnrollmentException nameTaken(String name, String holder) {
+        return new EnrollmentException(Reason.NAME_TAKEN,
+                "node name '" + name + "' is taken by node " + holder + "; start the node with another --name");
+    }
+
+    private static IllegalStateException logged(IllegalStateException e) {
+        LOG.error("{}", e.getMessage());
+        LOG.debug("journal open failure", e);
+        return e;
+    }
+
+    /** At most {@code max} characters, never splitting a surrogate pair. */
+    static String truncate(String text, int max) {
+        if (text.length() <= max) {
+            return text;
+        }
+        int end = Character.isHighSurrogate(text.charAt(max - 1)) ? max - 1 : max;
+        return text.substring(0, end);
+    }
+
+    /** Truncated, with control characters replaced, safe to echo into a log line or message. */
+    static String printable(String text, int max) {
+        if (text == null) {
+            return null;
+        }
+        String shortened = truncate(text, max);
+        StringBuilder clean = new StringBuilder(shortened.length());
+        shortened.codePoints().forEach(c -> clean.appendCodePoint(Character.isISOControl(c) ? '?' : c));
+        return clean.toString();
+    }
+}
