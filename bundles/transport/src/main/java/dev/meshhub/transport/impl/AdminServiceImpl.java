@@ -2,6 +2,7 @@ package dev.meshhub.transport.impl;
 
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -78,16 +79,23 @@ final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
                     .setLastHeartbeatMs(session.lastHeartbeat().toEpochMilli()));
         }
         EnrollmentStore enrollment = store.get();
+        List<EnrolledNode> enrolled = List.of();
         if (enrollment != null) {
-            for (EnrolledNode node : enrollment.nodes()) {
-                NodeStatus.Builder status = byId.get(node.nodeId());
-                if (status == null && request.getIncludeOffline()) {
-                    status = NodeStatus.newBuilder().setNodeId(node.nodeId()).setName(node.name());
-                    byId.put(node.nodeId(), status);
-                }
-                if (status != null) {
-                    status.setEnrolledAtMs(node.enrolledAt().toEpochMilli()).setRevoked(node.revoked());
-                }
+            try {
+                enrolled = enrollment.nodes();
+            } catch (RuntimeException storeStopping) {
+                // The journal is stopping: list the live sessions, which need no store.
+                LOG.debug("enrolled nodes unavailable: {}", storeStopping.toString());
+            }
+        }
+        for (EnrolledNode node : enrolled) {
+            NodeStatus.Builder status = byId.get(node.nodeId());
+            if (status == null && request.getIncludeOffline()) {
+                status = NodeStatus.newBuilder().setNodeId(node.nodeId()).setName(node.name());
+                byId.put(node.nodeId(), status);
+            }
+            if (status != null) {
+                status.setEnrolledAtMs(node.enrolledAt().toEpochMilli()).setRevoked(node.revoked());
             }
         }
         ListNodesResponse.Builder response = ListNodesResponse.newBuilder();

@@ -70,7 +70,14 @@ final class NodeAuthInterceptor implements ServerInterceptor {
         if (enrollment == null) {
             return refuse(call, Status.UNAVAILABLE.withDescription("the hub's enrollment store is not available (journal stopped?); retry shortly"));
         }
-        Optional<EnrolledNode> node = enrollment.authenticate(credential);
+        Optional<EnrolledNode> node;
+        try {
+            node = enrollment.authenticate(credential);
+        } catch (RuntimeException storeStopping) {
+            Status status = EnrollmentStatuses.of(storeStopping);
+            return refuse(call, status != null ? status : Status.UNAVAILABLE.withDescription(
+                    "the hub could not check the node credential; retry shortly"));
+        }
         if (node.isEmpty()) {
             LOG.warn("refused {} from {}: node credential not recognised or revoked", call.getMethodDescriptor().getBareMethodName(), peer);
             return refuse(call, Status.UNAUTHENTICATED.withDescription(

@@ -125,7 +125,15 @@ final class NodeServiceImpl extends NodeServiceGrpc.NodeServiceImplBase {
 
     private void reconnect(EnrollmentStore enrollment, String credential, StreamObserver<SyncConfigurationResponse> responseObserver,
             String peer, String host) {
-        Optional<EnrolledNode> node = enrollment.authenticate(credential);
+        Optional<EnrolledNode> node;
+        try {
+            node = enrollment.authenticate(credential);
+        } catch (RuntimeException storeStopping) {
+            Status status = EnrollmentStatuses.of(storeStopping);
+            Answers.fail(responseObserver, status != null ? status : Status.UNAVAILABLE.withDescription(
+                    "the hub could not check the node credential; retry shortly"));
+            return;
+        }
         if (node.isEmpty()) {
             rateLimiter.failed(host);
             LOG.warn("refused handshake from {}: node credential not recognised or revoked", peer);
