@@ -1,0 +1,462 @@
+package dev.meshhub.runtime;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.CodeSource;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleException;
+import org.osgi.framework.Constants;
+import org.osgi.framework.FrameworkEvent;
+import org.osgi.framework.FrameworkListener;
+import org.osgi.framework.launch.Framework;
+import org.osgi.framework.launch.FrameworkFactory;
+import org.osgi.framework.startlevel.BundleStartLevel;
+import org.osgi.framework.startlevel.FrameworkStartLevel;
+
+/**
+ * Starts the hub: an embedded Apache Felix provisioned with the boot features from {@code system/}.
+ *
+ * <p>The home directory is {@code -Dmeshhub.home} (set by {@code bin/meshhub}), otherwise the
+ * directory two levels above this jar ({@code lib/boot/..}). The launcher sets
+ * {@code etc/system.properties} as system properties, reads {@code etc/meshhub.properties}, locks
+ * {@code data/hub.lock}, starts Felix with a cache in {@code data/cache} that is wiped on every start
+ * (everything is installed again from {@code system/}, so a home can be moved or copied), installs the
+ * boot features' bundles, raises the start level and waits until the framework stops.
+ *
+ * <p>Exit status: 0 after a clean stop (SIGTERM, SIGINT, {@code stop 0} or {@code exit} in the shell),
+ * 1 when the hub cannot start, with a one-line reason on stderr.
+ */
+public final class Launcher {
+
+    static final String HOME_PROPERTY = "meshhub.home";
+
+    private static final long STOP_TIMEOUT_MS = TimeUnit.SECONDS.toMillis(30);
+    private static final long START_LEVEL_TIMEOUT_MS = TimeUnit.MINUTES.toMillis(5);
+    private static final String GOSH_ARGS = "gosh.args";
+    private static final String NO_INTERACTIVE = "--nointeractive";
+
+    private final Path home;
+    private volatile Framework framework;
+    private volatile boolean stopRequested;
+
+    Launcher(Path home) {
+        this.home = home;
+    }
+
+    /** Runs the hub until it stops; see the class comment for arguments (none) and exit status. */
+    public static void main(String[] args) {
+        int status;
+        Launcher launcher = null;
+        try {
+            if (args.length > 0) {
+                throw new LaunchException("unexpected argument '" + args[0]
+                        + "': the hub takes no arguments (it is configured in etc/)");
+            }
+            launcher = new Launcher(findHome());
+            status = launcher.run();
+        } catch (LaunchException e) {
+            System.err.println("meshhub: " + e.getMessage());
+            status = 1;
+        } catch (Throwable t) {
+            System.err.println("meshhub: failed to start: " + describe(t));
+            status = 1;
+        } finally {
+            if (launcher != null) {
+                launcher.stopFramework();
+            }
+        }
+        // Felix's threads are not daemons: without exit() the JVM could outlive a failed start.
+        System.exit(status);
+    }
+
+    /** {@code -Dmeshhub.home}, else {@code lib/boot/..} of this jar; also published as that system property. */
+    static Path findHome() throws LaunchException {
+        String configured = System.getProperty(HOME_PROPERTY);
+        Path home;
+        if (configured != null && !configured.isBlank()) {
+            home = Path.of(configured);
+        } else {
+            home = homeOfJar();
+        }
+        home = home.toAbsolutePath().normalize();
+        if (!Files.isRegularFile(home.resolve(LauncherSettings.LAUNCHER_FILE))) {
+            throw new LaunchException(home + " is not a meshhub home: " + LauncherSettings.LAUNCHER_FILE
+                    + " is missing (set -D" + HOME_PROPERTY + " to the hub's directory)");
+        }
+        System.setProperty(HOME_PROPERTY, home.toString());
+        return home;
+    }
+
+    private static Path homeOfJar() throws LaunchException {
+        CodeSource source = Launcher.class.getProtectionDomain().getCodeSource();
+        try {
+            Path jar = source == null ? null : Path.of(source.getLocation().toURI());
+            if (jar != null && Files.isRegularFile(jar) && jar.getParent() != null
+                    && jar.getParent().getParent() != null && jar.getParent().getParent().getParent() != null) {
+                return jar.getParent().getParent().getParent();
+            }
+        } catch (URISyntaxException | IllegalArgumentException e) {
+            // fall through: not loaded from a jar in lib/boot
+        }
+        throw new LaunchException("cannot tell the hub's home directory: set -D" + HOME_PROPERTY);
+    }
+
+    /** Starts the hub and returns the exit status once the framework has stopped. */
+    int run() throws Exception {
+        applySystemProperties(home);
+        LauncherSettings settings = LauncherSettings.read(home, Placeholders.systemLookup());
+        try (HubLock lock = HubLock.acquire(home)) {
+            try {
+                Runtime.getRuntime().addShutdownHook(new Thread(this::stopFramework, "meshhub-shutdown"));
+                handleStopSignals();
+                long startedAt = ManagementFactory.getRuntimeMXBean().getStartTime();
+                Framework restart = null;
+                while (true) {
+                    FrameworkEvent stopped = launch(settings, startedAt, restart);
+                    int type = stopped.getType();
+                    if (!stopRequested && (type == FrameworkEvent.STOPPED_UPDATE
+                            || type == FrameworkEvent.STOPPED_SYSTEM_REFRESHED)) {
+                        // "update 0": the same framework starts again with the bundles it has (it keeps its cache).
+                        System.out.println("meshhub: the framework was updated; starting it again");
+                        startedAt = System.currentTimeMillis();
+                        restart = framework;
+                        continue;
+                    }
+                    if (type == FrameworkEvent.ERROR) {
+                        System.err.println("meshhub: the framework stopped with an error: " + describe(stopped.getThrowable()));
+                        return 1;
+                    }
+                    return 0;
+                }
+            } finally {
+                stopFramework(); // before the lock goes
+            }
+        }
+    }
+
+    /**
+     * Sets {@code etc/system.properties} as system properties. A property already set (a {@code -D}
+     * on the command line) is kept, and the file's references to it see that value.
+     */
+    static void applySystemProperties(Path home) throws IOException {
+        Path file = home.resolve(LauncherSettings.SYSTEM_PROPERTIES_FILE);
+        if (!Files.isRegularFile(file)) {
+            return;
+        }
+        Map<String, String> fromFile = LauncherSettings.load(file);
+        fromFile.keySet().removeIf(key -> System.getProperty(key) != null);
+        Placeholders.substitute(fromFile, Placeholders.systemLookup()).forEach(System::setProperty);
+    }
+
+    /**
+     * One life of the framework: provision, start, then wait until it stops.
+     *
+     * @param restart the framework to start again after an update, or null for a new one
+     */
+    private FrameworkEvent launch(LauncherSettings settings, long startedAt, Framework restart) throws Exception {
+        List<BundleSpec> bundles = bootBundles(settings);
+        Framework fw = restart;
+        if (fw == null) {
+            Map<String, String> properties = frameworkProperties(home, settings.frameworkProperties(),
+                    System.console() != null);
+            FrameworkFactory factory = ServiceLoader.load(FrameworkFactory.class, Launcher.class.getClassLoader())
+                    .findFirst()
+                    .orElseThrow(() -> new LaunchException("failed to start: no OSGi framework in lib/boot"));
+            fw = factory.newFramework(properties);
+        }
+        framework = fw;
+        if (stopRequested) { // a signal arrived before there was a framework to stop
+            return new FrameworkEvent(FrameworkEvent.STOPPED, fw, null);
+        }
+        try {
+            fw.init();
+            StartFailures failures = new StartFailures();
+            fw.getBundleContext().addFrameworkListener(failures);
+            fw.start();
+            List<Bundle> installed = install(fw.getBundleContext(), bundles, settings.systemDirectory());
+            raiseStartLevel(fw, settings.frameworkStartLevel());
+            failures.check(installed, bundles);
+            System.out.println("meshhub started in " + (System.currentTimeMillis() - startedAt) + " ms ("
+                    + installed.size() + " bundles)");
+        } catch (Exception | Error e) {
+            boolean requested = stopRequested;
+            stopFramework();
+            if (requested) {
+                return new FrameworkEvent(FrameworkEvent.STOPPED, fw, null);
+            }
+            if (e instanceof LaunchException) {
+                throw e;
+            }
+            throw new LaunchException("failed to start: " + describe(e), e);
+        }
+        return fw.waitForStop(0);
+    }
+
+    /** The boot features' bundles, after checking that every one of them is in system/. */
+    static List<BundleSpec> bootBundles(LauncherSettings settings) throws IOException, LaunchException {
+        Path file = settings.featuresRepositoryFile();
+        if (!Files.isRegularFile(file)) {
+            throw new LaunchException("failed to start: features repository " + settings.featuresRepository()
+                    + " not found at " + file);
+        }
+        List<BundleSpec> bundles;
+        try {
+            bundles = FeaturesRepository.read(file).resolve(settings.bootFeatures());
+        } catch (IllegalArgumentException e) {
+            throw new LaunchException("failed to start: " + e.getMessage(), e);
+        }
+        List<String> missing = missingBundles(settings.systemDirectory(), bundles);
+        if (!missing.isEmpty()) {
+            throw new LaunchException("failed to start: " + missing.size() + " bundle(s) missing from "
+                    + settings.systemDirectory() + ": " + String.join("; ", missing));
+        }
+        return bundles;
+    }
+
+    /** For each bundle whose file is not in {@code system}: its location and the file expected. */
+    static List<String> missingBundles(Path system, List<BundleSpec> bundles) {
+        List<String> missing = new ArrayList<>();
+        for (BundleSpec bundle : bundles) {
+            String path;
+            try {
+                path = MavenLayout.path(bundle.location());
+            } catch (IllegalArgumentException e) {
+                missing.add(bundle.location() + " (" + e.getMessage() + ")");
+                continue;
+            }
+            if (!Files.isRegularFile(system.resolve(path))) {
+                missing.add(bundle.location() + " (expected " + path + ")");
+            }
+        }
+        return missing;
+    }
+
+    /**
+     * The framework's configuration: the launcher's defaults, overridden by {@code overrides}
+     * (etc/meshhub.properties); {@code meshhub.home} always names {@code home}.
+     */
+    static Map<String, String> frameworkProperties(Path home, Map<String, String> overrides, boolean console) {
+        Map<String, String> properties = new HashMap<>();
+        // Wiped on every start: the hub is provisioned from system/ each time, so the home stays relocatable.
+        properties.put(Constants.FRAMEWORK_STORAGE, home.resolve("data/cache").toString());
+        properties.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
+        // protobuf and netty use sun.misc.Unsafe reflectively.
+        properties.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, "sun.misc");
+        properties.put(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, "1");
+        // Start level of bundles installed later, from the shell or deploy/.
+        properties.put("felix.startlevel.bundle", "80");
+        // FileInstall's first watcher feeds etc/*.cfg to ConfigAdmin; the second one (deploy/) is
+        // configured by etc/org.apache.felix.fileinstall-deploy.cfg.
+        properties.put("felix.fileinstall.dir", home.resolve("etc").toString());
+        properties.put("felix.fileinstall.filter", ".*\\.cfg");
+        properties.put("felix.fileinstall.poll", "1000");
+        properties.put("felix.fileinstall.noInitialDelay", "true");
+        properties.put("felix.fileinstall.log.level", "2");
+        // etc/ is edited by admins, never written by the hub. FileInstall's write-back (on by default)
+        // rewrites every .cfg on each start and races its own watcher, which can read the file half
+        // written and then save the emptied configuration back: keys vanished from etc/ in testing.
+        properties.put("felix.fileinstall.enableConfigSave", "false");
+        // Gogo looks for etc/gosh_profile here.
+        properties.put("gosh.home", home.toString());
+        properties.putAll(overrides);
+        properties.put(HOME_PROPERTY, home.toString());
+        // Without a terminal an interactive console reads end-of-file at once and stops the framework.
+        String goshArgs = properties.getOrDefault(GOSH_ARGS, "").trim();
+        if (!console && !List.of(goshArgs.split("\\s+")).contains(NO_INTERACTIVE)) {
+            goshArgs = (goshArgs + " " + NO_INTERACTIVE).trim();
+        }
+        properties.put(GOSH_ARGS, goshArgs);
+        return properties;
+    }
+
+    private static List<Bundle> install(BundleContext context, List<BundleSpec> specs, Path system)
+            throws LaunchException {
+        // Everything is installed before anything starts, so fragments are present when hosts resolve.
+        // After an update the bundles are still there: installBundle returns the installed one.
+        List<Bundle> installed = new ArrayList<>();
+        for (BundleSpec spec : specs) {
+            try (InputStream in = Files.newInputStream(MavenLayout.resolve(system, spec.location()))) {
+                Bundle bundle = context.installBundle(spec.location(), in);
+                if (spec.hasStartLevel()) {
+                    bundle.adapt(BundleStartLevel.class).setStartLevel(spec.startLevel());
+                }
+                installed.add(bundle);
+            } catch (BundleException | IOException e) {
+                throw new LaunchException("failed to start: cannot install " + spec.location() + ": " + describe(e), e);
+            }
+        }
+        for (int i = 0; i < installed.size(); i++) {
+            Bundle bundle = installed.get(i);
+            if (specs.get(i).start() && !isFragment(bundle)) {
+                try {
+                    // Marks it to start; it does when the framework reaches its start level.
+                    bundle.start();
+                } catch (BundleException e) {
+                    throw new LaunchException("failed to start: cannot start " + specs.get(i).location() + ": "
+                            + describe(e), e);
+                }
+            }
+        }
+        return installed;
+    }
+
+    private void raiseStartLevel(Framework fw, int level) throws LaunchException, InterruptedException {
+        CountDownLatch reached = new CountDownLatch(1);
+        fw.adapt(FrameworkStartLevel.class).setStartLevel(level, event -> {
+            if (event.getType() == FrameworkEvent.STARTLEVEL_CHANGED) {
+                reached.countDown();
+            }
+        });
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_LEVEL_TIMEOUT_MS);
+        while (!reached.await(200, TimeUnit.MILLISECONDS)) {
+            if (stopRequested || (fw.getState() & (Bundle.STARTING | Bundle.ACTIVE)) == 0) {
+                throw new LaunchException("failed to start: the framework stopped while starting");
+            }
+            if (System.nanoTime() > deadline) {
+                throw new LaunchException("failed to start: start level " + level + " not reached within "
+                        + TimeUnit.MILLISECONDS.toSeconds(START_LEVEL_TIMEOUT_MS) + " s");
+            }
+        }
+    }
+
+    /**
+     * SIGTERM and SIGINT stop the framework before the JVM begins to shut down, so bundles stop in an
+     * orderly way and the exit status is 0. Where the JVM does not allow it, the shutdown hook stops
+     * the framework instead (and the status is the JVM's 128 + signal).
+     */
+    private void handleStopSignals() {
+        for (String name : new String[] {"TERM", "INT"}) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> requestStop("SIG" + signal.getName()));
+            } catch (IllegalArgumentException | UnsupportedOperationException | LinkageError e) {
+                // e.g. -Xrs: the shutdown hook covers it
+            }
+        }
+    }
+
+    private void requestStop(String reason) {
+        if (stopRequested) {
+            return;
+        }
+        stopRequested = true;
+        System.out.println("meshhub: stopping (" + reason + ")");
+        if (!stopFramework()) {
+            Runtime.getRuntime().halt(1);
+        }
+    }
+
+    /**
+     * Stops the framework if it runs and waits up to 30 s for it. Safe to call from any thread, any
+     * number of times.
+     *
+     * @return whether the framework is stopped
+     */
+    boolean stopFramework() {
+        Framework fw = framework;
+        if (fw == null) {
+            return true;
+        }
+        try {
+            if ((fw.getState() & (Bundle.STARTING | Bundle.ACTIVE)) != 0) {
+                fw.stop();
+            }
+            if (fw.waitForStop(STOP_TIMEOUT_MS).getType() == FrameworkEvent.WAIT_TIMEDOUT) {
+                System.err.println("meshhub: the framework did not stop within "
+                        + TimeUnit.MILLISECONDS.toSeconds(STOP_TIMEOUT_MS) + " s");
+                return false;
+            }
+            return true;
+        } catch (BundleException | RuntimeException e) {
+            System.err.println("meshhub: cannot stop the framework: " + describe(e));
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static boolean isFragment(Bundle bundle) {
+        return bundle.getHeaders("").get(Constants.FRAGMENT_HOST) != null;
+    }
+
+    /** One line: the message, and the root cause's if it differs. */
+    static String describe(Throwable t) {
+        if (t == null) {
+            return "unknown error";
+        }
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String text = message(t);
+        if (root != t && !text.contains(message(root))) {
+            text += " (caused by " + message(root) + ")";
+        }
+        return text;
+    }
+
+    private static String message(Throwable t) {
+        String message = t.getMessage();
+        if (message == null || message.isBlank()) {
+            return t.getClass().getName();
+        }
+        int newline = message.indexOf('\n');
+        message = newline < 0 ? message : message.substring(0, newline);
+        return t instanceof BundleException || t instanceof LaunchException || t instanceof IllegalArgumentException
+                ? message.trim()
+                : t.getClass().getSimpleName() + ": " + message.trim();
+    }
+
+    /** Remembers the first error the framework reports per bundle, to say why a bundle did not start. */
+    private static final class StartFailures implements FrameworkListener {
+
+        private final Map<Long, String> errors = new ConcurrentHashMap<>();
+
+        @Override
+        public void frameworkEvent(FrameworkEvent event) {
+            if (event.getType() == FrameworkEvent.ERROR && event.getBundle() != null) {
+                errors.putIfAbsent(event.getBundle().getBundleId(), describe(event.getThrowable()));
+            }
+        }
+
+        void check(List<Bundle> installed, List<BundleSpec> specs) throws LaunchException {
+            List<String> notStarted = new ArrayList<>();
+            for (int i = 0; i < installed.size(); i++) {
+                Bundle bundle = installed.get(i);
+                if (specs.get(i).start() && !isFragment(bundle)
+                        && (bundle.getState() & (Bundle.ACTIVE | Bundle.STARTING)) == 0) {
+                    String why = errors.get(bundle.getBundleId());
+                    notStarted.add(bundle.getSymbolicName() + " (" + specs.get(i).location() + "): "
+                            + (why != null ? why : stateName(bundle.getState())));
+                }
+            }
+            if (!notStarted.isEmpty()) {
+                throw new LaunchException("failed to start: " + notStarted.size() + " bundle(s) did not start: "
+                        + String.join("; ", notStarted));
+            }
+        }
+
+        private static String stateName(int state) {
+            return switch (state) {
+                case Bundle.INSTALLED -> "not resolved";
+                case Bundle.RESOLVED -> "resolved but not started";
+                case Bundle.STOPPING -> "stopping";
+                case Bundle.UNINSTALLED -> "uninstalled";
+                default -> "state " + state;
+            };
+        }
+    }
+}
