@@ -56,7 +56,7 @@ final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
         Duration ttl = request.getTtlSeconds() == 0 ? null
                 : Duration.ofSeconds(Math.min(request.getTtlSeconds(), EnrollmentStore.MAX_INVITE_TTL.toSeconds() + 1));
         answer(() -> enrollment.createInvite(ttl, request.getNote()), responseObserver, invite -> {
-            LOG.info("invite {} created; expires {}", invite.inviteId(), invite.expiresAt());
+            LOG.debug("invite {} created; expires {}", invite.inviteId(), invite.expiresAt());
             return CreateInviteResponse.newBuilder()
                     .setToken(invite.token())
                     .setInviteId(invite.inviteId())

@@ -103,7 +103,7 @@ final class NodeServiceImpl extends NodeServiceGrpc.NodeServiceImplBase {
         pending.orTimeout(handshakeTimeout.plus(STORE_GRACE).toMillis(), TimeUnit.MILLISECONDS)
                 .whenComplete((enrolled, failure) -> {
                     if (failure == null) {
-                        LOG.info("node {} ({}) enrolled from {}", enrolled.node().nodeId(), enrolled.node().name(), peer);
+                        LOG.debug("node {} ({}) enrolled from {}", enrolled.node().nodeId(), enrolled.node().name(), peer);
                         Answers.complete(responseObserver, response(enrolled.node()).setNodeCredential(enrolled.credential()).build());
                         return;
                     }
