@@ -159,8 +159,10 @@ final class NodeServiceImpl extends NodeServiceGrpc.NodeServiceImplBase {
         EnrolledNode node = NodeAuthInterceptor.NODE.get();
         NodeSessionHandle session = new NodeSessionHandle(node.nodeId(), node.name(), NodeAuthInterceptor.PEER.get(),
                 (ServerCallStreamObserver<HubMessage>) responseObserver, clock);
-        ((ServerCallStreamObserver<HubMessage>) responseObserver).setOnCancelHandler(
-                () -> sessions.streamEnded(session, "stream cancelled: the node went away or its connection dropped"));
+        ServerCallStreamObserver<HubMessage> outbound = (ServerCallStreamObserver<HubMessage>) responseObserver;
+        outbound.setOnCancelHandler(() -> sessions.streamEnded(session, "stream cancelled: the node went away or its connection dropped"));
+        // Also when the call was closed below the handler (a request that did not parse): no session outlives its call.
+        outbound.setOnCloseHandler(() -> sessions.streamEnded(session, "stream closed"));
         sessions.opened(session);
         return new StreamObserver<>() {
             private boolean helloReceived;
