@@ -50,6 +50,8 @@ public class HubEndToEndIT {
         Path runtime = HubTestSupport.runtimeDirectory();
         home = Files.createDirectories(Path.of("target/e2e").toAbsolutePath()).resolve("hub-" + System.nanoTime());
         run(List.of("cp", "-a", runtime.toString(), home.toString()), Map.of(), 60).assertExit(0);
+        // Start from a first start's state, whatever a developer did with target/meshhub before.
+        run(List.of("sh", "-c", "rm -rf data/* etc/admin.token deploy/*"), Map.of(), 60, home).assertExit(0);
         nodePort = HubTestSupport.freePort();
         adminPort = HubTestSupport.freePort();
         long launched = System.nanoTime();
@@ -211,6 +213,10 @@ public class HubEndToEndIT {
     }
 
     private Result run(List<String> command, Map<String, String> env, int timeoutSeconds) throws Exception {
+        return run(command, env, timeoutSeconds, null);
+    }
+
+    private Result run(List<String> command, Map<String, String> env, int timeoutSeconds, Path directory) throws Exception {
         Path out = Files.createTempFile("meshhub-e2e", ".out");
         Path err = Files.createTempFile("meshhub-e2e", ".err");
         try {
@@ -218,6 +224,9 @@ public class HubEndToEndIT {
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .redirectOutput(out.toFile())
                     .redirectError(err.toFile());
+            if (directory != null) {
+                builder.directory(directory.toFile());
+            }
             builder.environment().putAll(env);
             Process process = builder.start();
             processes.add(process);
