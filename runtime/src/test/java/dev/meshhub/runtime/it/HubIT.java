@@ -233,6 +233,11 @@ public class HubIT {
     private static <Q, R> Status callWithDefaultRequest(ManagedChannel channel, MethodDescriptor<Q, R> method, Metadata headers) throws Exception {
         @SuppressWarnings("unchecked")
         Q request = (Q) ((MethodDescriptor.PrototypeMarshaller<Q>) method.getRequestMarshaller()).getMessagePrototype();
+        return call(channel, method, request, headers);
+    }
+
+    /** Sends one request on any method, half-closes, and returns how the call ended. */
+    private static <Q, R> Status call(ManagedChannel channel, MethodDescriptor<Q, R> method, Q request, Metadata headers) throws Exception {
         CompletableFuture<Status> closed = new CompletableFuture<>();
         ClientCall<Q, R> call = channel.newCall(method, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS));
         call.start(new ClientCall.Listener<>() {
@@ -257,7 +262,7 @@ public class HubIT {
         byte[] deep = new byte[200_000];
         Arrays.fill(deep, (byte) 0x7b); // start-group tags of field 15, nested 200,000 deep
         for (byte[] body : List.of(garbage, deep)) {
-            Status status = unary(hub.nodeChannel, raw, body);
+            Status status = call(hub.nodeChannel, raw, body, new Metadata());
             assertEquals(Status.Code.INVALID_ARGUMENT, status.getCode());
             assertTrue(status.getDescription(), status.getDescription().contains("not a valid protobuf message"));
         }
@@ -287,21 +292,6 @@ public class HubIT {
             }
         }
     };
-
-    private static Status unary(ManagedChannel channel, MethodDescriptor<byte[], byte[]> method, byte[] body) throws Exception {
-        CompletableFuture<Status> closed = new CompletableFuture<>();
-        ClientCall<byte[], byte[]> call = channel.newCall(method, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS));
-        call.start(new ClientCall.Listener<>() {
-            @Override
-            public void onClose(Status status, Metadata trailers) {
-                closed.complete(status);
-            }
-        }, new Metadata());
-        call.request(1);
-        call.sendMessage(body);
-        call.halfClose();
-        return closed.get(15, TimeUnit.SECONDS);
-    }
 
     @Test
     public void aStreamMustStartWithHello() throws Exception {
