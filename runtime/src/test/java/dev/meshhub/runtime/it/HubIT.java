@@ -220,7 +220,7 @@ public class HubIT {
                 callWithDefaultRequest(hub.nodeChannel, NodeServiceGrpc.getTaskStreamMethod(), bogusCredential).getCode());
 
         Collection<MethodDescriptor<?, ?>> adminMethods = AdminServiceGrpc.getServiceDescriptor().getMethods();
-        assertEquals(3, adminMethods.size());
+        assertEquals(9, adminMethods.size());
         Metadata wrongToken = new Metadata();
         wrongToken.put(dev.meshhub.proto.v1.WireHeaders.AUTHORIZATION, "Bearer mha.wrong");
         for (MethodDescriptor<?, ?> method : adminMethods) {

@@ -1,0 +1,9 @@
+/**
+ * The audit trail of admin acts.
+ */
+@Version("1.0.0")
+@Export
+package dev.meshhub.api.audit;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;

@@ -1,0 +1,19 @@
+package dev.meshhub.api.policy;
+
+import java.util.List;
+
+/**
+ * The sandbox policy one node runs under.
+ *
+ * @param nodeId             the node
+ * @param mode               STRICT or PERMISSIVE
+ * @param allowedExecutables STRICT: executable names (matched against argv[0]'s file name when argv[0]
+ *                           has no '/') or absolute paths (matched exactly)
+ * @param revision           increases with every change, so nodes ignore stale updates
+ * @param source             which policy decided it, for messages and logs
+ */
+public record NodePolicy(String nodeId, SandboxMode mode, List<String> allowedExecutables, long revision, String source) {
+    public NodePolicy {
+        allowedExecutables = List.copyOf(allowedExecutables == null ? List.of() : allowedExecutables);
+    }
+}

@@ -1,0 +1,26 @@
+package dev.meshhub.api.task;
+
+import java.time.Instant;
+
+/**
+ * A task as the journal holds it.
+ *
+ * @param taskId       hub-assigned id
+ * @param nodeId       the node it was sent to
+ * @param nodeName     the node's name when the task was created
+ * @param kind         what kind of work ("command")
+ * @param summary      one human-readable line of what runs
+ * @param spec         the task's full specification, opaque to the journal (the transport stores the wire message)
+ * @param state        the current state
+ * @param createdAt    when it was journaled
+ * @param dispatchedAt when it was sent, or {@code null}
+ * @param startedAt    when the node started it, or {@code null}
+ * @param finishedAt   when it ended, or {@code null}
+ * @param exitCode     the exit code, or {@code null}
+ * @param diagnostic   why it ended that way ("" when nothing to say)
+ * @param outputTail   the last bytes of output (bounded by the journal), both streams as they arrived
+ */
+public record TaskRecord(String taskId, String nodeId, String nodeName, String kind, String summary, byte[] spec,
+        TaskState state, Instant createdAt, Instant dispatchedAt, Instant startedAt, Instant finishedAt, Integer exitCode,
+        String diagnostic, byte[] outputTail) {
+}

@@ -1,0 +1,9 @@
+/**
+ * Work for nodes: dispatching tasks, their durable journal, their states and results.
+ */
+@Version("1.0.0")
+@Export
+package dev.meshhub.api.task;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;
