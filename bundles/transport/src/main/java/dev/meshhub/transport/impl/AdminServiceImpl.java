@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -29,6 +30,31 @@ import dev.meshhub.proto.v1.NodeStatus;
 import dev.meshhub.proto.v1.RevokeNodeRequest;
 import dev.meshhub.proto.v1.RevokeNodeResponse;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
+import com.google.protobuf.ByteString;
+import dev.meshhub.api.policy.NodePolicy;
+import dev.meshhub.api.policy.PolicyAdministration;
+import dev.meshhub.api.policy.SandboxMode;
+import dev.meshhub.api.policy.SandboxPolicy;
+import dev.meshhub.api.task.CommandSpec;
+import dev.meshhub.api.task.DispatchException;
+import dev.meshhub.api.task.TaskHandle;
+import dev.meshhub.api.task.TaskJournal;
+import dev.meshhub.api.task.TaskQuery;
+import dev.meshhub.api.task.TaskRecord;
+import dev.meshhub.proto.v1.CancelTaskRequest;
+import dev.meshhub.proto.v1.CancelTaskResponse;
+import dev.meshhub.proto.v1.ExecEvent;
+import dev.meshhub.proto.v1.ExecRequest;
+import dev.meshhub.proto.v1.GetPolicyRequest;
+import dev.meshhub.proto.v1.GetTaskRequest;
+import dev.meshhub.proto.v1.ListTasksRequest;
+import dev.meshhub.proto.v1.ListTasksResponse;
+import dev.meshhub.proto.v1.PolicyInfo;
+import dev.meshhub.proto.v1.SetPolicyRequest;
+import dev.meshhub.proto.v1.TaskInfo;
+import dev.meshhub.proto.v1.TaskOutput;
 import io.grpc.stub.StreamObserver;
 
 /** The admin API. Like the node service, it never blocks: storage work completes on the store's threads. */
@@ -37,14 +63,208 @@ final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
     private static final Logger LOG = LoggerFactory.getLogger(AdminServiceImpl.class);
     static final Duration STORE_TIMEOUT = Duration.ofSeconds(10);
 
+    /** Output an Exec call may have waiting for a slow caller before the call is ended. */
+    static final long EXEC_BUFFER_BYTES = 8L * 1024 * 1024;
+
     private final Supplier<EnrollmentStore> store;
     private final NodeSessions sessions;
     private final NodeSessions.EventSink events;
+    private final Dispatcher dispatcher;
+    private final Supplier<TaskJournal> journal;
+    private final Supplier<SandboxPolicy> policy;
+    private final Supplier<PolicyAdministration> policyAdministration;
 
-    AdminServiceImpl(Supplier<EnrollmentStore> store, NodeSessions sessions, NodeSessions.EventSink events) {
+    AdminServiceImpl(Supplier<EnrollmentStore> store, NodeSessions sessions, NodeSessions.EventSink events, Dispatcher dispatcher,
+            Supplier<TaskJournal> journal, Supplier<SandboxPolicy> policy, Supplier<PolicyAdministration> policyAdministration) {
         this.store = store;
         this.sessions = sessions;
         this.events = events;
+        this.dispatcher = dispatcher;
+        this.journal = journal;
+        this.policy = policy;
+        this.policyAdministration = policyAdministration;
+    }
+
+    @Override
+    public void exec(ExecRequest request, StreamObserver<ExecEvent> responseObserver) {
+        ServerCallStreamObserver<ExecEvent> out = (ServerCallStreamObserver<ExecEvent>) responseObserver;
+        CommandSpec command;
+        try {
+            command = TaskMessages.fromWire(request.getCommand());
+        } catch (IllegalArgumentException e) {
+            Answers.fail(out, Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+            return;
+        }
+        ExecStream stream = new ExecStream(out, EXEC_BUFFER_BYTES);
+        TaskHandle handle;
+        try {
+            handle = dispatcher.dispatch(request.getNode(), command, output -> stream.send(ExecEvent.newBuilder()
+                    .setOutput(TaskOutput.newBuilder()
+                            .setTaskId(output.taskId())
+                            .setStream(output.stream() == dev.meshhub.api.task.TaskOutput.Stream.STDERR ? TaskOutput.Stream.STDERR : TaskOutput.Stream.STDOUT)
+                            .setData(ByteString.copyFrom(output.data()))
+                            .setSequence(output.sequence()))
+                    .build()));
+        } catch (DispatchException e) {
+            Answers.fail(out, DispatchStatuses.of(e));
+            return;
+        }
+        out.setOnCancelHandler(() -> handle.cancel("the admin's exec call was cancelled"));
+        handle.dispatched().whenComplete((ignored, failure) -> {
+            if (failure == null) {
+                stream.send(ExecEvent.newBuilder().setAccepted(TaskInfo.newBuilder()
+                        .setTaskId(handle.taskId()).setNodeId(handle.nodeId()).setKind("command").setSummary(command.summary())
+                        .setState(dev.meshhub.proto.v1.TaskState.DISPATCHED)).build());
+            }
+        });
+        handle.result().whenComplete((result, failure) -> {
+            if (failure != null) {
+                Throwable cause = EnrollmentStatuses.unwrap(failure);
+                stream.fail(cause instanceof DispatchException e ? DispatchStatuses.of(e)
+                        : Status.INTERNAL.withDescription("the task failed inside the hub; see the hub log"));
+                return;
+            }
+            TaskInfo.Builder finished = TaskInfo.newBuilder()
+                    .setTaskId(result.taskId()).setNodeId(result.nodeId()).setKind("command").setSummary(command.summary())
+                    .setState(TaskMessages.toWire(result.state())).setDiagnostic(result.diagnostic());
+            if (result.exitCode() != null) {
+                finished.setExitCode(result.exitCode());
+            }
+            stream.send(ExecEvent.newBuilder().setFinished(finished).build());
+            stream.complete();
+        });
+    }
+
+    @Override
+    public void listTasks(ListTasksRequest request, StreamObserver<ListTasksResponse> responseObserver) {
+        TaskJournal tasks = journalOrFail(responseObserver);
+        if (tasks == null) {
+            return;
+        }
+        String nodeId = null;
+        if (!request.getNode().isBlank()) {
+            Optional<EnrolledNode> node = findNode(request.getNode());
+            if (node.isEmpty()) {
+                Answers.fail(responseObserver, Status.NOT_FOUND.withDescription("no node with id or name '" + request.getNode() + "'"));
+                return;
+            }
+            nodeId = node.get().nodeId();
+        }
+        int limit = request.getLimit() == 0 ? 50 : (int) Math.min(1000, request.getLimit());
+        TaskQuery query = new TaskQuery(nodeId, TaskMessages.fromWire(request.getState()), limit);
+        answer(() -> tasks.list(query), responseObserver, records -> {
+            ListTasksResponse.Builder response = ListTasksResponse.newBuilder();
+            records.forEach(record -> response.addTasks(TaskMessages.toWire(record)));
+            return response.build();
+        });
+    }
+
+    @Override
+    public void getTask(GetTaskRequest request, StreamObserver<TaskInfo> responseObserver) {
+        TaskJournal tasks = journalOrFail(responseObserver);
+        if (tasks == null) {
+            return;
+        }
+        answer(() -> tasks.get(request.getTaskId()), responseObserver, record -> TaskMessages.toWire(record.orElseThrow(
+                () -> Status.NOT_FOUND.withDescription("no task '" + request.getTaskId() + "'; list tasks with meshctl tasks").asRuntimeException())));
+    }
+
+    @Override
+    public void cancelTask(CancelTaskRequest request, StreamObserver<CancelTaskResponse> responseObserver) {
+        TaskJournal tasks = journalOrFail(responseObserver);
+        if (tasks == null) {
+            return;
+        }
+        String reason = request.getReason().isBlank() ? "cancelled by an admin" : request.getReason();
+        boolean sent = dispatcher.cancel(request.getTaskId(), reason);
+        answer(() -> tasks.get(request.getTaskId()), responseObserver, record -> {
+            TaskRecord task = record.orElseThrow(() -> Status.NOT_FOUND.withDescription("no task '" + request.getTaskId() + "'").asRuntimeException());
+            if (!sent) {
+                throw Status.FAILED_PRECONDITION.withDescription("task " + task.taskId() + " has already ended (" + task.state() + ")").asRuntimeException();
+            }
+            return CancelTaskResponse.newBuilder().setTask(TaskMessages.toWire(task)).build();
+        });
+    }
+
+    @Override
+    public void getPolicy(GetPolicyRequest request, StreamObserver<PolicyInfo> responseObserver) {
+        Optional<EnrolledNode> node = findNode(request.getNode());
+        if (node.isEmpty()) {
+            Answers.fail(responseObserver, Status.NOT_FOUND.withDescription("no node with id or name '" + request.getNode() + "'"));
+            return;
+        }
+        Answers.complete(responseObserver, policyInfo(node.get()));
+    }
+
+    @Override
+    public void setPolicy(SetPolicyRequest request, StreamObserver<PolicyInfo> responseObserver) {
+        Optional<EnrolledNode> found = findNode(request.getNode());
+        if (found.isEmpty()) {
+            Answers.fail(responseObserver, Status.NOT_FOUND.withDescription("no node with id or name '" + request.getNode() + "'"));
+            return;
+        }
+        EnrolledNode node = found.get();
+        SandboxMode mode = switch (request.getMode()) {
+            case STRICT -> SandboxMode.STRICT;
+            case PERMISSIVE -> SandboxMode.PERMISSIVE;
+            default -> null;
+        };
+        if (mode == null) {
+            Answers.fail(responseObserver, Status.INVALID_ARGUMENT.withDescription("name the mode: STRICT or PERMISSIVE"));
+            return;
+        }
+        if (mode == SandboxMode.PERMISSIVE && !request.getConfirm()) {
+            Answers.fail(responseObserver, Status.INVALID_ARGUMENT.withDescription("PERMISSIVE lets node " + node.name()
+                    + " run shell commands; confirm it explicitly (meshctl policy set NODE permissive --yes)"));
+            return;
+        }
+        SandboxPolicy active = policy.get();
+        PolicyAdministration administration = policyAdministration.get();
+        if (active == null || administration == null || active != administration) {
+            Answers.fail(responseObserver, Status.FAILED_PRECONDITION.withDescription("the active sandbox policy ("
+                    + (active == null ? "none" : active.policyFor(node.nodeId(), node.name()).source())
+                    + ") takes no changes at run time; change its configuration instead"));
+            return;
+        }
+        answer(() -> administration.setMode(node.nodeId(), node.name(), mode, request.getConfirm(), "admin"), responseObserver, changed -> {
+            LOG.info("policy of node {} ({}) set to {} by an admin", node.nodeId(), node.name(), mode);
+            dispatcher.pushPolicies();
+            return policyInfo(node);
+        });
+    }
+
+    private PolicyInfo policyInfo(EnrolledNode node) {
+        SandboxPolicy active = policy.get();
+        NodePolicy nodePolicy = null;
+        if (active != null) {
+            nodePolicy = active.policyFor(node.nodeId(), node.name());
+        }
+        return PolicyInfo.newBuilder()
+                .setNodeId(node.nodeId())
+                .setNodeName(node.name())
+                .setPolicy(TaskMessages.toWire(nodePolicy, nodePolicy == null ? 0 : nodePolicy.revision()))
+                .setSource(nodePolicy == null ? "none: no sandbox policy service is active, nothing runs" : nodePolicy.source())
+                .build();
+    }
+
+    private Optional<EnrolledNode> findNode(String idOrName) {
+        EnrollmentStore enrollment = store.get();
+        if (enrollment == null || idOrName == null || idOrName.isBlank()) {
+            return Optional.empty();
+        }
+        try {
+            return enrollment.find(idOrName.trim());
+        } catch (RuntimeException storeStopping) {
+            return Optional.empty();
+        }
+    }
+
+    private <T> TaskJournal journalOrFail(StreamObserver<T> observer) {
+        TaskJournal tasks = journal.get();
+        if (tasks == null) {
+            Answers.fail(observer, Status.UNAVAILABLE.withDescription("the task journal is not available (journal stopped?); retry shortly"));
+        }
+        return tasks;
     }
 
     @Override
@@ -151,6 +371,9 @@ final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
                 T response;
                 try {
                     response = toResponse.apply(result);
+                } catch (StatusRuntimeException explicit) {
+                    Answers.fail(observer, explicit.getStatus());
+                    return;
                 } catch (RuntimeException e) {
                     LOG.warn("admin call failed while answering", e);
                     Answers.fail(observer, Status.INTERNAL.withDescription("admin call failed inside the hub; see the hub log"));
@@ -160,10 +383,19 @@ final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
                 return;
             }
             Throwable cause = EnrollmentStatuses.unwrap(failure);
+            if (cause instanceof StatusRuntimeException explicit) {
+                Answers.fail(observer, explicit.getStatus());
+                return;
+            }
             Status status = EnrollmentStatuses.of(cause);
             if (cause instanceof EnrollmentException e && e.reason() == EnrollmentException.Reason.UNKNOWN) {
                 // For an admin, an unknown node is "not found", not an authentication failure.
                 status = Status.NOT_FOUND.withDescription(e.getMessage());
+            }
+            if (status == null && cause instanceof IllegalArgumentException invalid) {
+                status = Status.INVALID_ARGUMENT.withDescription(invalid.getMessage());
+            } else if (status == null && cause instanceof IllegalStateException unavailable) {
+                status = Status.UNAVAILABLE.withDescription(unavailable.getMessage());
             }
             if (status == null) {
                 LOG.warn("admin call failed", cause);

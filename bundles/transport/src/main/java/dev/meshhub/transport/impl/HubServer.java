@@ -27,6 +27,8 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.event.Event;
 import org.osgi.service.event.EventAdmin;
+import org.osgi.service.event.EventConstants;
+import org.osgi.service.event.EventHandler;
 import org.osgi.service.metatype.annotations.Designate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,6 +37,14 @@ import dev.meshhub.api.enrollment.EnrollmentStore;
 import dev.meshhub.api.node.DisconnectCause;
 import dev.meshhub.api.node.NodeDirectory;
 import dev.meshhub.api.node.NodeSession;
+import dev.meshhub.api.policy.PolicyAdministration;
+import dev.meshhub.api.policy.SandboxPolicy;
+import dev.meshhub.api.task.CommandSpec;
+import dev.meshhub.api.task.DispatchException;
+import dev.meshhub.api.task.TaskDispatcher;
+import dev.meshhub.api.task.TaskHandle;
+import dev.meshhub.api.task.TaskJournal;
+import dev.meshhub.api.task.TaskOutputListener;
 import dev.meshhub.proto.v1.NodeSettings;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
@@ -52,10 +62,11 @@ import io.grpc.protobuf.services.HealthStatusManager;
  */
 // REQUIRE: start once etc/dev.meshhub.transport.cfg is delivered (an empty file means all defaults),
 // rather than binding the default ports first and restarting when the file arrives.
-@Component(service = NodeDirectory.class, immediate = true, configurationPid = TransportConfig.PID,
-        configurationPolicy = ConfigurationPolicy.REQUIRE)
+@Component(service = {NodeDirectory.class, TaskDispatcher.class, EventHandler.class}, immediate = true,
+        configurationPid = TransportConfig.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
+        property = EventConstants.EVENT_TOPIC + "=" + SandboxPolicy.TOPIC_CHANGED)
 @Designate(ocd = TransportConfig.class)
-public class HubServer implements NodeDirectory {
+public class HubServer implements NodeDirectory, TaskDispatcher, EventHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(HubServer.class);
 
@@ -64,6 +75,40 @@ public class HubServer implements NodeDirectory {
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     private volatile EventAdmin eventAdmin;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    private volatile TaskJournal taskJournal;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    private volatile PolicyAdministration policyAdministration;
+
+    /**
+     * The sandbox policy: optional (with none, nothing is executed), dynamic and greedy, so a newly
+     * deployed policy takes over without restarting this component or dropping a stream (STACK.md
+     * trap 8). Method-injected so that a change pushes the new policy to the connected nodes.
+     */
+    private volatile SandboxPolicy sandboxPolicy;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY,
+            unbind = "unbindSandboxPolicy", updated = "updatedSandboxPolicy")
+    void bindSandboxPolicy(SandboxPolicy policy) {
+        sandboxPolicy = policy;
+        pushPoliciesSoon();
+    }
+
+    void updatedSandboxPolicy(SandboxPolicy policy) {
+        pushPoliciesSoon();
+    }
+
+    void unbindSandboxPolicy(SandboxPolicy policy) {
+        // Nothing is pushed while no policy is bound: the hub refuses every task meanwhile (fail
+        // closed), and a replacement arriving next pushes its own policy.
+        if (sandboxPolicy == policy) {
+            sandboxPolicy = null;
+        }
+    }
+
+    private volatile Dispatcher dispatcher;
 
     private NodeSessions sessions;
     private ExecutorService nodeCalls;
@@ -88,13 +133,18 @@ public class HubServer implements NodeDirectory {
                 .setMaxMessageBytes(config.maxInboundMessageBytes())
                 .build();
         EnrollmentRateLimiter rateLimiter = new EnrollmentRateLimiter(clock, config.enrollmentFailuresPerMinute());
+        heartbeats = Executors.newSingleThreadScheduledExecutor(named("meshhub-heartbeat"));
+        Dispatcher tasks = new Dispatcher(() -> enrollmentStore, () -> taskJournal, () -> sandboxPolicy, sessions, heartbeats,
+                Duration.ofMillis(config.defaultTaskTimeoutMs()), Duration.ofMillis(config.killGraceMs()), config.maxPendingTasksPerNode());
+        sessions.onSessionEnded(tasks::sessionEnded);
+        sessions.onSessionRegistered(tasks::pushPolicy);
         NodeServiceImpl nodeService = new NodeServiceImpl(() -> enrollmentStore, sessions, rateLimiter, clock,
-                Duration.ofMillis(config.handshakeTimeoutMs()), settings);
-        AdminServiceImpl adminService = new AdminServiceImpl(() -> enrollmentStore, sessions, this::post);
+                Duration.ofMillis(config.handshakeTimeoutMs()), settings, tasks);
+        AdminServiceImpl adminService = new AdminServiceImpl(() -> enrollmentStore, sessions, this::post, tasks,
+                () -> taskJournal, () -> sandboxPolicy, () -> policyAdministration);
 
         nodeCalls = Executors.newFixedThreadPool(config.grpcThreads(), named("meshhub-grpc-node"));
         adminCalls = Executors.newFixedThreadPool(2, named("meshhub-grpc-admin"));
-        heartbeats = Executors.newSingleThreadScheduledExecutor(named("meshhub-heartbeat"));
         health = new HealthStatusManager();
         try {
             nodeServer = start("node", NettyServerBuilder.forAddress(new InetSocketAddress(config.bindAddress(), config.port()))
@@ -127,6 +177,7 @@ public class HubServer implements NodeDirectory {
         long sweepMillis = Math.max(50, Math.min(1000, config.heartbeatIntervalMs() / 2));
         heartbeats.scheduleWithFixedDelay(this::sweep, sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
         health.setStatus("", ServingStatus.SERVING);
+        dispatcher = tasks;
         LOG.info("nodes connect on {}:{}; admin API on {}:{}", config.bindAddress(), nodePort(), config.adminBindAddress(), adminPort());
     }
 
@@ -153,6 +204,11 @@ public class HubServer implements NodeDirectory {
 
     @Deactivate
     void deactivate() {
+        Dispatcher tasks = dispatcher;
+        dispatcher = null;
+        if (tasks != null) {
+            tasks.stop("the hub's transport stopped while the task was in flight");
+        }
         if (health != null) {
             health.enterTerminalState();
         }
@@ -239,6 +295,29 @@ public class HubServer implements NodeDirectory {
 
     int adminPort() {
         return ((InetSocketAddress) adminServer.getListenSockets().get(0)).getPort();
+    }
+
+    private void pushPoliciesSoon() {
+        Dispatcher tasks = dispatcher;
+        ScheduledExecutorService executor = heartbeats;
+        if (tasks != null && executor != null && !executor.isShutdown()) {
+            executor.execute(tasks::pushPolicies);
+        }
+    }
+
+    @Override
+    public void handleEvent(Event event) {
+        // A policy changed (SandboxPolicy.TOPIC_CHANGED): push what changed to the connected nodes.
+        pushPoliciesSoon();
+    }
+
+    @Override
+    public TaskHandle dispatch(String node, CommandSpec command, TaskOutputListener output) {
+        Dispatcher tasks = dispatcher;
+        if (tasks == null) {
+            throw new DispatchException(DispatchException.Reason.UNAVAILABLE, "the hub's transport is not running");
+        }
+        return tasks.dispatch(node, command, output);
     }
 
     @Override

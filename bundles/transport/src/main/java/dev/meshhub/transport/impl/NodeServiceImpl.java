@@ -18,7 +18,6 @@ import dev.meshhub.proto.v1.HubMessage;
 import dev.meshhub.proto.v1.NodeMessage;
 import dev.meshhub.proto.v1.NodeServiceGrpc;
 import dev.meshhub.proto.v1.NodeSettings;
-import dev.meshhub.proto.v1.SandboxPolicy;
 import dev.meshhub.proto.v1.SessionClosing;
 import dev.meshhub.proto.v1.SyncConfigurationRequest;
 import dev.meshhub.proto.v1.SyncConfigurationResponse;
@@ -46,9 +45,11 @@ final class NodeServiceImpl extends NodeServiceGrpc.NodeServiceImplBase {
     private final Clock clock;
     private final Duration handshakeTimeout;
     private final NodeSettings settings;
+    private final Dispatcher dispatcher;
 
     NodeServiceImpl(Supplier<EnrollmentStore> store, NodeSessions sessions, EnrollmentRateLimiter rateLimiter, Clock clock,
-            Duration handshakeTimeout, NodeSettings settings) {
+            Duration handshakeTimeout, NodeSettings settings, Dispatcher dispatcher) {
+        this.dispatcher = dispatcher;
         this.store = store;
         this.sessions = sessions;
         this.rateLimiter = rateLimiter;
@@ -150,8 +151,7 @@ final class NodeServiceImpl extends NodeServiceGrpc.NodeServiceImplBase {
                 .setNodeId(node.nodeId())
                 .setNodeName(node.name())
                 .setSettings(settings)
-                // Until the policy service exists every node runs STRICT with nothing allowed (fail closed).
-                .setPolicy(SandboxPolicy.newBuilder().setMode(SandboxPolicy.Mode.STRICT));
+                .setPolicy(dispatcher.currentPolicy(node.nodeId(), node.name()));
     }
 
     @Override
@@ -180,6 +180,27 @@ final class NodeServiceImpl extends NodeServiceGrpc.NodeServiceImplBase {
                     case HEARTBEAT -> {
                         if (!helloReceived) {
                             protocolError("the first message on TaskStream must be a Hello, got a Heartbeat");
+                        }
+                    }
+                    case TASK_STARTED -> {
+                        if (helloReceived) {
+                            dispatcher.started(session, message.getTaskStarted());
+                        } else {
+                            protocolError("the first message on TaskStream must be a Hello");
+                        }
+                    }
+                    case TASK_OUTPUT -> {
+                        if (helloReceived) {
+                            dispatcher.output(session, message.getTaskOutput());
+                        } else {
+                            protocolError("the first message on TaskStream must be a Hello");
+                        }
+                    }
+                    case TASK_FINISHED -> {
+                        if (helloReceived) {
+                            dispatcher.finished(session, message.getTaskFinished());
+                        } else {
+                            protocolError("the first message on TaskStream must be a Hello");
                         }
                     }
                     default -> {

@@ -109,6 +109,27 @@ final class NodeSessionHandle {
         }
     }
 
+    /**
+     * Sends one message (a task, a cancel, a policy update). Not subject to {@code isReady}: the
+     * dispatcher bounds how many tasks a node may have pending, which bounds what can queue here.
+     *
+     * @return false when the stream is already over
+     */
+    synchronized boolean send(HubMessage message) {
+        if (ended.get()) {
+            return false;
+        }
+        try {
+            outbound.onNext(message);
+            return true;
+        } catch (StatusRuntimeException | IllegalStateException alreadyClosed) {
+            return false;
+        }
+    }
+
+    /** The policy last sent to this node (at handshake time: none; the handshake carried one). */
+    volatile dev.meshhub.proto.v1.SandboxPolicy policySent;
+
     /** Whether the session has ended (closed by either side). */
     boolean isEnded() {
         return ended.get();

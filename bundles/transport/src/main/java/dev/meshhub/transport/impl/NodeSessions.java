@@ -40,12 +40,36 @@ final class NodeSessions implements NodeDirectory {
     private final Duration heartbeatInterval;
     private final Duration heartbeatTimeout;
     private final EventSink events;
+    private volatile java.util.function.BiConsumer<NodeSessionHandle, String> onEnded = (session, cause) -> {
+    };
+    private volatile java.util.function.Consumer<NodeSessionHandle> onRegistered = session -> {
+    };
 
     NodeSessions(Clock clock, Duration heartbeatInterval, Duration heartbeatTimeout, EventSink events) {
         this.clock = clock;
         this.heartbeatInterval = heartbeatInterval;
         this.heartbeatTimeout = heartbeatTimeout;
         this.events = events;
+    }
+
+    /** Who to tell when a listed session ends (the dispatcher fails its tasks). */
+    void onSessionEnded(java.util.function.BiConsumer<NodeSessionHandle, String> listener) {
+        this.onEnded = listener;
+    }
+
+    /** Who to tell when a session is listed (the dispatcher sends it its current policy). */
+    void onSessionRegistered(java.util.function.Consumer<NodeSessionHandle> listener) {
+        this.onRegistered = listener;
+    }
+
+    /** The live sessions themselves (for the dispatcher; not for the API). */
+    java.util.Collection<NodeSessionHandle> liveSessions() {
+        return live.values();
+    }
+
+    /** One node's live session. */
+    Optional<NodeSessionHandle> live(String nodeId) {
+        return Optional.ofNullable(live.get(nodeId));
     }
 
     /**
@@ -73,6 +97,7 @@ final class NodeSessions implements NodeDirectory {
                             + "; is a second agent running with the same credential?"));
         }
         LOG.info("node {} ({}) joined from {}", session.nodeId(), session.name(), session.address());
+        onRegistered.accept(session);
         events.post(NodeEvents.TOPIC_CONNECTED, Map.of(
                 NodeEvents.NODE_ID, session.nodeId(),
                 NodeEvents.NODE_NAME, session.name(),
@@ -102,6 +127,11 @@ final class NodeSessions implements NodeDirectory {
         }
         boolean wasCurrent = live.remove(session.nodeId(), session);
         Instant lastHeard = session.lastHeard();
+        try {
+            onEnded.accept(session, cause == null ? "unknown cause" : cause);
+        } catch (RuntimeException e) {
+            LOG.warn("failing the tasks of node {} after its session ended failed", session.nodeId(), e);
+        }
         LOG.info("node {} ({}) left: {}; last heard {}{}", session.nodeId(), session.name(), cause, lastHeard,
                 wasCurrent ? "" : " (an older session)");
         events.post(NodeEvents.TOPIC_DISCONNECTED, Map.of(

@@ -73,6 +73,15 @@ public @interface TransportConfig {
     @AttributeDefinition(name = "gRPC threads", description = "Threads running gRPC handlers (they never block).")
     int grpcThreads() default 4;
 
+    @AttributeDefinition(name = "Default task timeout (ms)", description = "Timeout of a task that names none; the node ends its process tree then.")
+    int defaultTaskTimeoutMs() default 600_000;
+
+    @AttributeDefinition(name = "Kill grace (ms)", description = "Between the polite stop (SIGTERM) and the kill (SIGKILL) of a task's process tree.")
+    int killGraceMs() default 5000;
+
+    @AttributeDefinition(name = "Max pending tasks per node", description = "Tasks a node may have unfinished; more are refused (RESOURCE_EXHAUSTED) so a slow node never makes the hub buffer without bound.")
+    int maxPendingTasksPerNode() default 64;
+
     @AttributeDefinition(name = "Enrollment failures per minute", description = "Failed enrollments allowed per peer address per minute before it is refused for the rest of the minute.")
     int enrollmentFailuresPerMinute() default 10;
 }
