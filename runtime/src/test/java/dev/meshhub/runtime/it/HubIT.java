@@ -125,6 +125,9 @@ public class HubIT {
 
         try (TestStream stream = hub.stream(enrolled.getNodeCredential()).hello()) {
             Poll.until("node listed", Duration.ofSeconds(5), () -> directory.session(enrolled.getNodeId()).isPresent());
+            HubMessage policy = stream.next(5);
+            assertNotNull("the hub sends the node its current policy once it is listed", policy);
+            assertEquals("STRICT", policy.getPolicyUpdate().getMode().name());
             HubMessage heartbeat = stream.next(5);
             assertNotNull("the hub sends heartbeats", heartbeat);
             assertTrue(heartbeat.hasHeartbeat());
