@@ -23,4 +23,11 @@ public interface TaskDispatcher {
      *         node, policy, no policy service, node busy, invalid command)
      */
     TaskHandle dispatch(String node, CommandSpec command, TaskOutputListener output);
+
+    /**
+     * Cancels a running task by its id, for callers that hold no handle (the shell, the admin API).
+     *
+     * @return false when the hub follows no such task (unknown, or already ended)
+     */
+    boolean cancel(String taskId, String reason);
 }

@@ -292,8 +292,8 @@ final class Dispatcher implements TaskDispatcher {
         }
     }
 
-    /** Cancels a task the hub follows. @return false when the hub does not follow it (unknown or ended). */
-    boolean cancel(String taskId, String reason) {
+    @Override
+    public boolean cancel(String taskId, String reason) {
         Task task = tasks.get(taskId);
         if (task == null || task.isFinished()) {
             return false;

@@ -321,6 +321,12 @@ public class HubServer implements NodeDirectory, TaskDispatcher, EventHandler {
     }
 
     @Override
+    public boolean cancel(String taskId, String reason) {
+        Dispatcher tasks = dispatcher;
+        return tasks != null && tasks.cancel(taskId, reason);
+    }
+
+    @Override
     public List<NodeSession> connected() {
         return sessions.connected();
     }
