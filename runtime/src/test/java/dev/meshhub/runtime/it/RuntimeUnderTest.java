@@ -1,0 +1,192 @@
+package dev.meshhub.runtime.it;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.rules.ExternalResource;
+
+import dev.meshhub.proto.v1.AdminServiceGrpc;
+import dev.meshhub.proto.v1.WireHeaders;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.MetadataUtils;
+
+/**
+ * A copy of the assembled runtime (runtime/target/meshhub) in its own directory, with its own
+ * ports, and the processes a test starts from its bin/ scripts: the hub, node agents, meshctl.
+ * Every process is ended when the test ends.
+ */
+final class RuntimeUnderTest extends ExternalResource {
+
+    static final Duration PATIENCE = Duration.ofSeconds(60);
+
+    Path home;
+    int nodePort;
+    int adminPort;
+    Process hub;
+    long launchToReadyMillis;
+    private final List<Process> processes = new ArrayList<>();
+    private ManagedChannel adminChannel;
+
+    @Override
+    protected void before() throws Throwable {
+        Path runtime = HubTestSupport.runtimeDirectory();
+        home = Files.createDirectories(Path.of("target/e2e").toAbsolutePath()).resolve("hub-" + System.nanoTime());
+        run(List.of("cp", "-a", runtime.toString(), home.toString()), Map.of(), 60, null).assertExit(0);
+        // Start from a first start's state, whatever a developer did with target/meshhub before.
+        run(List.of("sh", "-c", "rm -rf data/* etc/admin.token deploy/*"), Map.of(), 60, home).assertExit(0);
+        nodePort = HubTestSupport.freePort();
+        adminPort = HubTestSupport.freePort();
+        adminChannel = NettyChannelBuilder.forAddress("127.0.0.1", adminPort).usePlaintext().build();
+        startHub();
+    }
+
+    @Override
+    protected void after() {
+        for (Process process : processes) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+        }
+        if (adminChannel != null) {
+            adminChannel.shutdownNow();
+        }
+    }
+
+    /** Starts the hub and waits until its admin API answers. */
+    void startHub() throws Exception {
+        long launched = System.nanoTime();
+        hub = start(home.resolve("hub.log"), hubEnvironment(), home.resolve("bin/meshhub").toString());
+        Poll.until("the hub to answer", PATIENCE, () -> !hub.isAlive() || listNodes() != null);
+        assertTrue("hub died at start; log:\n" + log("hub.log"), hub.isAlive());
+        launchToReadyMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - launched);
+        System.out.printf("meshhub e2e: launch to ready (admin API answering, node port open) in %d ms%n", launchToReadyMillis);
+    }
+
+    Map<String, String> hubEnvironment() {
+        return Map.of(
+                "MESHHUB_TRANSPORT_PORT", String.valueOf(nodePort),
+                "MESHHUB_TRANSPORT_BIND_ADDRESS", "127.0.0.1",
+                "MESHHUB_TRANSPORT_ADMIN_PORT", String.valueOf(adminPort));
+    }
+
+    /** Lists nodes through the admin API (fast polling without a JVM start per poll); null when it does not answer. */
+    String listNodes() {
+        try {
+            return admin().listNodes(dev.meshhub.proto.v1.ListNodesRequest.getDefaultInstance()).toString();
+        } catch (RuntimeException | IOException notYet) {
+            return null;
+        }
+    }
+
+    AdminServiceGrpc.AdminServiceBlockingStub admin() throws IOException {
+        Metadata headers = new Metadata();
+        headers.put(WireHeaders.AUTHORIZATION, WireHeaders.BEARER + Files.readString(home.resolve("etc/admin.token")).strip());
+        return AdminServiceGrpc.newBlockingStub(adminChannel)
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
+                .withDeadlineAfter(5, TimeUnit.SECONDS);
+    }
+
+    /** Starts a node agent; its output goes to {@code <workspace name>.log} in the home. */
+    Process meshnode(Path workspace, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(home.resolve("bin/meshnode").toString(),
+                "--hub", "127.0.0.1:" + nodePort, "--workspace", workspace.toString()));
+        command.addAll(List.of(args));
+        return start(home.resolve(workspace.getFileName() + ".log"), Map.of(), command.toArray(new String[0]));
+    }
+
+    /** Enrolls a node agent with a fresh invite and waits until it is listed. */
+    Process enrolledNode(String name) throws Exception {
+        String token = meshctl("invite", "create").assertExit(0).stdout().strip();
+        Process node = meshnode(home.resolve(name + "-workspace"), "--token", token, "--name", name);
+        Poll.until(name + " listed", PATIENCE, () -> String.valueOf(listNodes()).contains("\"" + name + "\""));
+        return node;
+    }
+
+    Result meshctl(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(home.resolve("bin/meshctl").toString()));
+        command.addAll(List.of(args));
+        return run(command, Map.of("MESHHUB_ADMIN_ADDRESS", "127.0.0.1:" + adminPort), 120, null);
+    }
+
+    /** meshctl's stdout, or "" when it fails (for polling). */
+    String meshctlQuietly(String... args) {
+        try {
+            return meshctl(args).stdout();
+        } catch (Exception e) {
+            return "";
+        }
+    }
+
+    /** Starts meshctl in the background; stdout and stderr go to files in the home. */
+    Process meshctlInBackground(String name, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(home.resolve("bin/meshctl").toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(home.resolve(name + ".out").toFile())
+                .redirectError(home.resolve(name + ".err").toFile());
+        builder.environment().put("MESHHUB_ADMIN_ADDRESS", "127.0.0.1:" + adminPort);
+        Process process = builder.start();
+        processes.add(process);
+        return process;
+    }
+
+    Process start(Path log, Map<String, String> env, String... command) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        builder.environment().putAll(env);
+        Process process = builder.start();
+        processes.add(process);
+        return process;
+    }
+
+    String log(String name) throws IOException {
+        Path file = home.resolve(name);
+        return Files.exists(file) ? Files.readString(file) : "(no " + name + ")";
+    }
+
+    Result run(List<String> command, Map<String, String> env, int timeoutSeconds, Path directory) throws Exception {
+        Path out = Files.createTempFile("meshhub-e2e", ".out");
+        Path err = Files.createTempFile("meshhub-e2e", ".err");
+        try {
+            ProcessBuilder builder = new ProcessBuilder(command)
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectOutput(out.toFile())
+                    .redirectError(err.toFile());
+            if (directory != null) {
+                builder.directory(directory.toFile());
+            }
+            builder.environment().putAll(env);
+            Process process = builder.start();
+            processes.add(process);
+            if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new AssertionError(command + " did not finish within " + timeoutSeconds + " s");
+            }
+            return new Result(process.exitValue(), Files.readString(out), Files.readString(err));
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
+
+    record Result(int exit, String stdout, String stderr) {
+        Result assertExit(int expected) {
+            assertEquals("exit code; stdout:\n" + stdout + "\nstderr:\n" + stderr, expected, exit);
+            return this;
+        }
+    }
+}
