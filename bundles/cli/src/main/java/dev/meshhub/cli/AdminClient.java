@@ -3,18 +3,22 @@ package dev.meshhub.cli;
 import dev.meshhub.proto.v1.HubAddress;
 import dev.meshhub.proto.v1.AdminServiceGrpc;
 import dev.meshhub.proto.v1.WireHeaders;
+import io.grpc.ConnectivityState;
+import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.MetadataUtils;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
  * One connection to the hub's AdminService: sends the admin token as {@code authorization: Bearer},
  * puts a 10 s deadline on every call and turns gRPC errors into one-line {@link CliException}s.
+ * Long-running calls ({@code exec}) use {@link #awaitConnected} and {@link #unboundedStub()} instead.
  */
 final class AdminClient implements AutoCloseable {
 
@@ -45,6 +49,60 @@ final class AdminClient implements AutoCloseable {
             return rpc.apply(stub.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS));
         } catch (StatusRuntimeException e) {
             throw new CliException(CliException.FAILED, explain(e.getStatus()), e);
+        }
+    }
+
+    /**
+     * The stub without a deadline, for calls bounded by something else (Exec: the task's own
+     * timeout). Connect first with {@link #awaitConnected}; errors are turned into messages with
+     * {@link #explain}.
+     */
+    AdminServiceGrpc.AdminServiceBlockingStub unboundedStub() {
+        return stub;
+    }
+
+    /**
+     * Connects within {@link #DEADLINE_SECONDS}: fails fast with the "cannot reach" message when
+     * nothing listens, and with a timeout message when the hub does not answer.
+     *
+     * @param abort when it is cancelled, stop waiting
+     * @return false if {@code abort} was cancelled first
+     * @throws CliException (exit 1) when the hub cannot be reached
+     */
+    boolean awaitConnected(Context abort) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DEADLINE_SECONDS);
+        while (true) {
+            if (abort.isCancelled()) {
+                return false;
+            }
+            ConnectivityState state = channel.getState(true);
+            switch (state) {
+                case READY:
+                    return true;
+                case TRANSIENT_FAILURE:
+                case SHUTDOWN:
+                    throw new CliException(CliException.FAILED,
+                            "cannot reach the hub's admin API at " + hub + " (is the hub running?)");
+                default:
+                    break;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new CliException(CliException.FAILED, "cannot reach the hub's admin API at " + hub
+                        + ": no connection within " + DEADLINE_SECONDS + " s");
+            }
+            CountDownLatch changed = new CountDownLatch(1);
+            channel.notifyWhenStateChanged(state, changed::countDown);
+            Context.CancellationListener wake = c -> changed.countDown();
+            abort.addListener(wake, Runnable::run);
+            try {
+                changed.await(left, TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            } finally {
+                abort.removeListener(wake);
+            }
         }
     }
 

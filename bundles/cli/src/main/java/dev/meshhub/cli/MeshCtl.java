@@ -28,13 +28,22 @@ import picocli.CommandLine.Spec;
  * meshctl [--hub HOST:PORT] [--token-file FILE] [--verbose] invite create [--ttl 30m] [--note TEXT]
  * meshctl ... nodes [--json] [--all]
  * meshctl ... revoke NODE
+ * meshctl ... exec NODE [--timeout 30s] [--cwd DIR] [--env K=V]... [--shell LINE] -- ARGV...
+ * meshctl ... tasks [--node NODE] [--state STATE] [--limit N] [--json]
+ * meshctl ... task ID [--json]
+ * meshctl ... cancel ID [--reason TEXT]
+ * meshctl ... policy get NODE [--json]
+ * meshctl ... policy set NODE strict|permissive [--yes]
  * </pre>
  *
  * Exit codes: 0 success; 1 the hub answered with an error or could not be reached; 2 usage error
  * or missing/unreadable admin token. Errors are one line on stderr, prefixed {@code meshctl: }.
+ * {@code exec} exits with the remote command's code instead (124 timed out, 130 cancelled).
  */
 @Command(name = "meshctl", mixinStandardHelpOptions = true, versionProvider = MeshCtl.Version.class,
-        subcommands = {InviteCommand.class, NodesCommand.class, RevokeCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {InviteCommand.class, NodesCommand.class, RevokeCommand.class, ExecCommand.class,
+            TasksCommand.class, TaskCommand.class, CancelCommand.class, PolicyCommand.class,
+            CommandLine.HelpCommand.class},
         description = "Administers a meshhub hub over its admin API.",
         footerHeading = "%n",
         footer = {"The admin token is read from --token-file, else $" + AdminToken.ENV_TOKEN + " (the token itself),"
@@ -42,7 +51,8 @@ import picocli.CommandLine.Spec;
                 + " (hub home: $" + AdminToken.ENV_HOME + ", else -D" + AdminToken.PROP_HOME + ").",
             "",
             "Exit codes: 0 success; 1 the hub refused the request or cannot be reached;"
-                + " 2 usage error or no readable admin token."})
+                + " 2 usage error or no readable admin token. 'meshctl exec' exits with the remote"
+                + " command's exit code (124 timed out, 130 cancelled)."})
 public final class MeshCtl implements Callable<Integer> {
 
     static final String ENV_ADDRESS = "MESHHUB_ADMIN_ADDRESS";
@@ -66,17 +76,21 @@ public final class MeshCtl implements Callable<Integer> {
     private final PrintStream err;
     private final Map<String, String> env;
     private final Function<String, String> sysProps;
+    private final Interrupts interrupts;
 
-    MeshCtl(PrintStream out, PrintStream err, Map<String, String> env, Function<String, String> sysProps) {
+    MeshCtl(PrintStream out, PrintStream err, Map<String, String> env, Function<String, String> sysProps,
+            Interrupts interrupts) {
         this.out = out;
         this.err = err;
         this.env = env;
         this.sysProps = sysProps;
+        this.interrupts = interrupts;
     }
 
     public static void main(String[] args) {
         quietLibraryLogging();
-        System.exit(run(args, System.out, System.err, System.getenv()));
+        System.exit(run(args, System.out, System.err, System.getenv(), System::getProperty,
+                Interrupts.shutdownHook()));
     }
 
     /** Runs meshctl with the given streams and environment; returns the exit code. */
@@ -86,8 +100,15 @@ public final class MeshCtl implements Callable<Integer> {
 
     static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env,
             Function<String, String> sysProps) {
-        MeshCtl root = new MeshCtl(out, err, env, sysProps);
+        return run(args, out, err, env, sysProps, Interrupts.NONE);
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env,
+            Function<String, String> sysProps, Interrupts interrupts) {
+        MeshCtl root = new MeshCtl(out, err, env, sysProps, interrupts);
         CommandLine cl = new CommandLine(root);
+        // Arguments are taken verbatim: no @file expansion (exec passes '@...' arguments to the node).
+        cl.setExpandAtFiles(false);
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
         cl.setParameterExceptionHandler((ex, a) -> {
@@ -118,7 +139,7 @@ public final class MeshCtl implements Callable<Integer> {
     @Override
     public Integer call() {
         throw new CommandLine.ParameterException(spec.commandLine(),
-                "missing command: invite create, nodes or revoke");
+                "missing command: invite create, nodes, revoke, exec, tasks, task, cancel or policy");
     }
 
     PrintStream out() {
@@ -127,6 +148,10 @@ public final class MeshCtl implements Callable<Integer> {
 
     PrintStream err() {
         return err;
+    }
+
+    Interrupts interrupts() {
+        return interrupts;
     }
 
     /** Resolves address and token (usage errors exit 2) and opens a client. */

@@ -37,24 +37,7 @@ final class NodeListing {
                 dash(iso(n.getConnectedSinceMs())), dash(iso(n.getLastHeartbeatMs())), state(n)};
             rows.add(withState ? row : java.util.Arrays.copyOf(row, 5));
         }
-        int columns = rows.get(0).length;
-        int[] width = new int[columns];
-        for (String[] row : rows) {
-            for (int c = 0; c < columns; c++) {
-                width[c] = Math.max(width[c], row[c].length());
-            }
-        }
-        StringBuilder b = new StringBuilder();
-        for (String[] row : rows) {
-            for (int c = 0; c < columns; c++) {
-                b.append(row[c]);
-                if (c < columns - 1) {
-                    b.append(" ".repeat(width[c] - row[c].length() + 2));
-                }
-            }
-            b.append('\n');
-        }
-        return b.toString();
+        return Table.render(rows);
     }
 
     /** A JSON array of {id, name, connected, address, connectedSince, lastHeartbeat, enrolledAt, revoked}. */
@@ -80,14 +63,6 @@ final class NodeListing {
 
     /** Keeps columns aligned and makes every cell one printable line. */
     private static String dash(String s) {
-        if (s == null || s.isEmpty()) {
-            return "-";
-        }
-        StringBuilder b = new StringBuilder(s.length());
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            b.append(Character.isISOControl(c) || Character.isWhitespace(c) ? '?' : c);
-        }
-        return b.toString();
+        return Table.word(s);
     }
 }

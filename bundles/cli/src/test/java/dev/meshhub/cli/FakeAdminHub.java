@@ -1,13 +1,26 @@
 package dev.meshhub.cli;
 
 import dev.meshhub.proto.v1.AdminServiceGrpc;
+import dev.meshhub.proto.v1.CancelTaskRequest;
+import dev.meshhub.proto.v1.CancelTaskResponse;
 import dev.meshhub.proto.v1.CreateInviteRequest;
 import dev.meshhub.proto.v1.CreateInviteResponse;
+import dev.meshhub.proto.v1.ExecEvent;
+import dev.meshhub.proto.v1.ExecRequest;
+import dev.meshhub.proto.v1.GetPolicyRequest;
+import dev.meshhub.proto.v1.GetTaskRequest;
 import dev.meshhub.proto.v1.ListNodesRequest;
 import dev.meshhub.proto.v1.ListNodesResponse;
+import dev.meshhub.proto.v1.ListTasksRequest;
+import dev.meshhub.proto.v1.ListTasksResponse;
 import dev.meshhub.proto.v1.NodeStatus;
+import dev.meshhub.proto.v1.PolicyInfo;
 import dev.meshhub.proto.v1.RevokeNodeRequest;
 import dev.meshhub.proto.v1.RevokeNodeResponse;
+import dev.meshhub.proto.v1.SandboxPolicy;
+import dev.meshhub.proto.v1.SetPolicyRequest;
+import dev.meshhub.proto.v1.TaskInfo;
+import dev.meshhub.proto.v1.TaskState;
 import dev.meshhub.proto.v1.WireHeaders;
 import io.grpc.Metadata;
 import io.grpc.Server;
@@ -17,18 +30,20 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
  * A stand-in for the hub's AdminService on 127.0.0.1: checks the Bearer header like the hub,
- * records requests and answers from canned data.
+ * records requests and answers from canned data. Exec runs the test's {@link #exec} script.
  */
 final class FakeAdminHub implements AutoCloseable {
 
@@ -38,7 +53,26 @@ final class FakeAdminHub implements AutoCloseable {
     final BlockingQueue<String> authorizationHeaders = new LinkedBlockingQueue<>();
     final BlockingQueue<Object> requests = new LinkedBlockingQueue<>();
     final List<NodeStatus> nodes = new CopyOnWriteArrayList<>();
+    /** The journal, newest first, for ListTasks / GetTask / CancelTask. */
+    final List<TaskInfo> tasks = new CopyOnWriteArrayList<>();
+    /** Policies for GetPolicy / SetPolicy, matched by node id or name. */
+    final List<PolicyInfo> policies = new CopyOnWriteArrayList<>();
+    /** What Exec does; runs on a server thread and may block. */
+    volatile ExecScript exec = (request, events) -> events.onError(Status.NOT_FOUND
+            .withDescription("no node with id or name '" + request.getNode() + "'").asRuntimeException());
+    /**
+     * Released at once when an Exec call ends for any reason (its context is cancelled on the
+     * transport thread, even while a blocking script runs): what a script waits on.
+     */
+    final CountDownLatch execEnded = new CountDownLatch(1);
+    /** Released when an Exec call was cancelled by the client (not on a normal end); after the script returned. */
+    final CountDownLatch execCancelled = new CountDownLatch(1);
     private final Server server;
+
+    /** The test's Exec behaviour. */
+    interface ExecScript {
+        void run(ExecRequest request, ServerCallStreamObserver<ExecEvent> events) throws Exception;
+    }
 
     FakeAdminHub() throws IOException {
         ServerInterceptor checkBearer = new ServerInterceptor() {
@@ -110,6 +144,113 @@ final class FakeAdminHub implements AutoCloseable {
             response.onError(Status.NOT_FOUND
                     .withDescription("no node with id or name '" + request.getNode() + "'; see 'meshctl nodes --all'")
                     .asRuntimeException());
+        }
+
+        @Override
+        public void exec(ExecRequest request, StreamObserver<ExecEvent> response) {
+            requests.add(request);
+            ServerCallStreamObserver<ExecEvent> events = (ServerCallStreamObserver<ExecEvent>) response;
+            io.grpc.Context.current().addListener(context -> execEnded.countDown(), Runnable::run);
+            events.setOnCancelHandler(execCancelled::countDown);
+            try {
+                exec.run(request, events);
+            } catch (Exception e) {
+                if (!events.isCancelled()) {
+                    events.onError(Status.INTERNAL.withDescription("fake exec script failed: " + e).asRuntimeException());
+                }
+            }
+        }
+
+        @Override
+        public void listTasks(ListTasksRequest request, StreamObserver<ListTasksResponse> response) {
+            requests.add(request);
+            ListTasksResponse.Builder answer = ListTasksResponse.newBuilder();
+            for (TaskInfo t : tasks) {
+                boolean nodeMatches = request.getNode().isEmpty() || request.getNode().equals(t.getNodeId())
+                        || request.getNode().equals(t.getNodeName());
+                boolean stateMatches = request.getState() == TaskState.TASK_STATE_UNSPECIFIED
+                        || request.getState() == t.getState();
+                if (nodeMatches && stateMatches && (request.getLimit() == 0 || answer.getTasksCount() < request.getLimit())) {
+                    answer.addTasks(t);
+                }
+            }
+            response.onNext(answer.build());
+            response.onCompleted();
+        }
+
+        @Override
+        public void getTask(GetTaskRequest request, StreamObserver<TaskInfo> response) {
+            requests.add(request);
+            for (TaskInfo t : tasks) {
+                if (t.getTaskId().equals(request.getTaskId())) {
+                    response.onNext(t);
+                    response.onCompleted();
+                    return;
+                }
+            }
+            response.onError(noTask(request.getTaskId()));
+        }
+
+        @Override
+        public void cancelTask(CancelTaskRequest request, StreamObserver<CancelTaskResponse> response) {
+            requests.add(request);
+            for (TaskInfo t : tasks) {
+                if (t.getTaskId().equals(request.getTaskId())) {
+                    response.onNext(CancelTaskResponse.newBuilder().setTask(t).build());
+                    response.onCompleted();
+                    return;
+                }
+            }
+            response.onError(noTask(request.getTaskId()));
+        }
+
+        @Override
+        public void getPolicy(GetPolicyRequest request, StreamObserver<PolicyInfo> response) {
+            requests.add(request);
+            PolicyInfo p = policy(request.getNode());
+            if (p == null) {
+                response.onError(noNode(request.getNode()));
+                return;
+            }
+            response.onNext(p);
+            response.onCompleted();
+        }
+
+        @Override
+        public void setPolicy(SetPolicyRequest request, StreamObserver<PolicyInfo> response) {
+            requests.add(request);
+            PolicyInfo p = policy(request.getNode());
+            if (p == null) {
+                response.onError(noNode(request.getNode()));
+                return;
+            }
+            if (request.getMode() == SandboxPolicy.Mode.PERMISSIVE && !request.getConfirm()) {
+                response.onError(Status.FAILED_PRECONDITION.withDescription("PERMISSIVE needs confirm")
+                        .asRuntimeException());
+                return;
+            }
+            PolicyInfo changed = p.toBuilder().setPolicy(p.getPolicy().toBuilder().setMode(request.getMode())
+                    .setRevision(p.getPolicy().getRevision() + 1)).build();
+            policies.set(policies.indexOf(p), changed);
+            response.onNext(changed);
+            response.onCompleted();
+        }
+
+        private PolicyInfo policy(String node) {
+            for (PolicyInfo p : policies) {
+                if (p.getNodeId().equals(node) || p.getNodeName().equals(node)) {
+                    return p;
+                }
+            }
+            return null;
+        }
+
+        private RuntimeException noTask(String id) {
+            return Status.NOT_FOUND.withDescription("no task '" + id + "'; see 'meshctl tasks'").asRuntimeException();
+        }
+
+        private RuntimeException noNode(String node) {
+            return Status.NOT_FOUND.withDescription("no node with id or name '" + node + "'").asRuntimeException();
         }
     }
 }

@@ -1,0 +1,287 @@
+package dev.meshhub.cli;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+
+import com.google.protobuf.ByteString;
+import dev.meshhub.proto.v1.CancelTaskRequest;
+import dev.meshhub.proto.v1.GetPolicyRequest;
+import dev.meshhub.proto.v1.GetTaskRequest;
+import dev.meshhub.proto.v1.ListTasksRequest;
+import dev.meshhub.proto.v1.PolicyInfo;
+import dev.meshhub.proto.v1.SandboxPolicy;
+import dev.meshhub.proto.v1.SetPolicyRequest;
+import dev.meshhub.proto.v1.TaskInfo;
+import dev.meshhub.proto.v1.TaskState;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+
+/** {@code meshctl tasks | task | cancel | policy} against {@link FakeAdminHub} on 127.0.0.1. */
+public class MeshCtlTasksLoopbackTest {
+
+    @Rule
+    public final TemporaryFolder tmp = new TemporaryFolder();
+
+    private FakeAdminHub hub;
+    private final Map<String, String> env = new HashMap<>();
+
+    static final TaskInfo RUNNING = TaskInfo.newBuilder().setTaskId("t-000002").setNodeId("n-0000000000a1")
+            .setNodeName("web-1").setKind("command").setSummary("tail -f /var/log/syslog").setState(TaskState.RUNNING)
+            .setCreatedAtMs(1_767_225_600_000L).setDispatchedAtMs(1_767_225_601_000L)
+            .setStartedAtMs(1_767_225_602_000L).build();
+    static final TaskInfo FAILED = TaskInfo.newBuilder().setTaskId("t-000001").setNodeId("n-0000000000b2")
+            .setKind("command").setSummary("echo 'a\tb' && " + "0123456789".repeat(6)).setState(TaskState.FAILED)
+            .setExitCode(3).setDiagnostic("exited with 3").setCreatedAtMs(1_767_139_200_000L)
+            .setFinishedAtMs(1_767_139_205_000L)
+            .setOutputTail(ByteString.copyFrom(new byte[] {'o', 'k', '\n', (byte) 0xff, 'b', 'o', 'o', 'm'}))
+            .build();
+    static final PolicyInfo POLICY = PolicyInfo.newBuilder().setNodeId("n-0000000000a1").setNodeName("web-1")
+            .setSource("dev.meshhub.policy.default").setPolicy(SandboxPolicy.newBuilder()
+                    .setMode(SandboxPolicy.Mode.STRICT).addAllowedExecutables("uname")
+                    .addAllowedExecutables("/usr/bin/make").setRevision(3))
+            .build();
+
+    @Before
+    public void setUp() throws IOException {
+        hub = new FakeAdminHub();
+        Path home = tmp.newFolder("hub-home").toPath();
+        Files.createDirectories(home.resolve("etc"));
+        Files.writeString(home.resolve("etc/admin.token"), FakeAdminHub.ADMIN_TOKEN + "\n");
+        env.put("MESHHUB_ADMIN_ADDRESS", hub.address());
+        env.put("MESHHUB_HOME", home.toString());
+        hub.tasks.add(RUNNING);
+        hub.tasks.add(FAILED);
+        hub.policies.add(POLICY);
+    }
+
+    @After
+    public void tearDown() throws InterruptedException {
+        hub.close();
+    }
+
+    private MeshCtlLoopbackTest.Result meshctl(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = MeshCtl.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), env, k -> null);
+        return new MeshCtlLoopbackTest.Result(code, out.toString(StandardCharsets.UTF_8),
+                err.toString(StandardCharsets.UTF_8));
+    }
+
+    private <T> T request(Class<T> type) throws InterruptedException {
+        Object r = hub.requests.poll(5, TimeUnit.SECONDS);
+        assertTrue("expected a " + type.getSimpleName() + ", got " + r, type.isInstance(r));
+        return type.cast(r);
+    }
+
+    @Test
+    public void tasksTableShowsNewestFirstWithTheSummaryCut() throws Exception {
+        MeshCtlLoopbackTest.Result r = meshctl("tasks");
+        assertEquals(r.toString(), 0, r.code);
+        assertEquals(""
+                + "TASK      NODE            STATE    EXIT  CREATED               SUMMARY\n"
+                + "t-000002  web-1           running  -     2026-01-01T00:00:00Z  tail -f /var/log/syslog\n"
+                + "t-000001  n-0000000000b2  failed   3     2025-12-31T00:00:00Z  "
+                + "echo 'a?b' && 0123456789012345678901234567890123456789012...\n", r.out);
+        assertEquals("", r.err);
+        ListTasksRequest request = request(ListTasksRequest.class);
+        assertEquals("", request.getNode());
+        assertEquals(TaskState.TASK_STATE_UNSPECIFIED, request.getState());
+        assertEquals(0, request.getLimit());
+    }
+
+    @Test
+    public void tasksFiltersArePassedThroughAndStateNamesAreCaseInsensitive() throws Exception {
+        MeshCtlLoopbackTest.Result r = meshctl("tasks", "--node", "web-1", "--state", "RUNNING", "--limit", "5");
+        assertEquals(r.toString(), 0, r.code);
+        assertTrue(r.out, r.out.contains("t-000002") && !r.out.contains("t-000001"));
+        ListTasksRequest request = request(ListTasksRequest.class);
+        assertEquals("web-1", request.getNode());
+        assertEquals(TaskState.RUNNING, request.getState());
+        assertEquals(5, request.getLimit());
+
+        r = meshctl("tasks", "--state", "Timed-Out");
+        assertEquals(r.toString(), 0, r.code);
+        assertEquals(TaskState.TIMED_OUT, request(ListTasksRequest.class).getState());
+        assertEquals("TASK  NODE  STATE  EXIT  CREATED  SUMMARY\n", r.out);
+        assertEquals("no tasks match\n", r.err);
+    }
+
+    @Test
+    public void tasksJsonIsAnArrayWithNullsForUnsetFields() {
+        MeshCtlLoopbackTest.Result r = meshctl("tasks", "--json");
+        assertEquals(r.toString(), 0, r.code);
+        assertEquals("[\n"
+                + "{\"id\":\"t-000002\",\"node\":\"web-1\",\"nodeId\":\"n-0000000000a1\",\"state\":\"running\","
+                + "\"exitCode\":null,\"createdAt\":\"2026-01-01T00:00:00Z\",\"dispatchedAt\":\"2026-01-01T00:00:01Z\","
+                + "\"startedAt\":\"2026-01-01T00:00:02Z\",\"finishedAt\":null,\"summary\":\"tail -f /var/log/syslog\","
+                + "\"diagnostic\":null}\n"
+                + ",{\"id\":\"t-000001\",\"node\":null,\"nodeId\":\"n-0000000000b2\",\"state\":\"failed\","
+                + "\"exitCode\":3,\"createdAt\":\"2025-12-31T00:00:00Z\",\"dispatchedAt\":null,\"startedAt\":null,"
+                + "\"finishedAt\":\"2025-12-31T00:00:05Z\",\"summary\":\"echo 'a\\tb' && "
+                + "0123456789".repeat(6) + "\",\"diagnostic\":\"exited with 3\"}\n"
+                + "]\n", r.out);
+        assertEquals("", r.err);
+
+        hub.tasks.clear();
+        assertEquals("[]\n", meshctl("tasks", "--json").out);
+    }
+
+    @Test
+    public void badStateOrLimitIsAUsageErrorListingTheValidStates() {
+        MeshCtlLoopbackTest.Result r = meshctl("tasks", "--state", "done");
+        assertEquals(r.toString(), 2, r.code);
+        assertTrue(r.err, r.err.startsWith("meshctl: "));
+        assertTrue(r.err, r.err.contains(
+                "'done' is not a task state (valid: queued, dispatched, running, succeeded, failed, cancelled,"
+                        + " timed_out)"));
+        assertEquals(r.toString(), 1, r.err.split("\n", -1).length - 1);
+
+        r = meshctl("tasks", "--limit", "0");
+        assertEquals(r.toString(), 2, r.code);
+        assertTrue(r.err, r.err.startsWith("meshctl: --limit must be a positive number"));
+        assertTrue(hub.authorizationHeaders.isEmpty());
+    }
+
+    @Test
+    public void taskShowsDetailsDiagnosticAndTheOutputTailAsText() throws Exception {
+        MeshCtlLoopbackTest.Result r = meshctl("task", "t-000001");
+        assertEquals(r.toString(), 0, r.code);
+        assertEquals(""
+                + "task        t-000001\n"
+                + "node        n-0000000000b2\n"
+                + "kind        command\n"
+                + "state       failed\n"
+                + "exit code   3\n"
+                + "summary     echo 'a?b' && " + "0123456789".repeat(6) + "\n"
+                + "created     2025-12-31T00:00:00Z\n"
+                + "dispatched  -\n"
+                + "started     -\n"
+                + "finished    2025-12-31T00:00:05Z\n"
+                + "diagnostic  exited with 3\n"
+                + "output tail (last 8 bytes):\n"
+                + "ok\n\ufffdboom\n", r.out);
+        assertEquals("t-000001", request(GetTaskRequest.class).getTaskId());
+
+        r = meshctl("task", "t-000002");
+        assertTrue(r.out, r.out.startsWith("task        t-000002\nnode        web-1 (n-0000000000a1)\n"));
+        assertTrue(r.out, r.out.endsWith("diagnostic  -\noutput tail: (none)\n"));
+    }
+
+    @Test
+    public void taskJsonAddsTheOutputTail() {
+        MeshCtlLoopbackTest.Result r = meshctl("task", "t-000001", "--json");
+        assertEquals(r.toString(), 0, r.code);
+        assertEquals("{\"id\":\"t-000001\",\"node\":null,\"nodeId\":\"n-0000000000b2\",\"state\":\"failed\","
+                + "\"exitCode\":3,\"createdAt\":\"2025-12-31T00:00:00Z\",\"dispatchedAt\":null,\"startedAt\":null,"
+                + "\"finishedAt\":\"2025-12-31T00:00:05Z\",\"summary\":\"echo 'a\\tb' && " + "0123456789".repeat(6)
+                + "\",\"diagnostic\":\"exited with 3\",\"outputTail\":\"ok\\n\\ufffdboom\"}\n", r.out);
+    }
+
+    @Test
+    public void unknownTaskIsTheHubsMessageAndExit1() {
+        MeshCtlLoopbackTest.Result r = meshctl("task", "t-nope");
+        assertEquals(r.toString(), 1, r.code);
+        assertEquals("meshctl: no task 't-nope'; see 'meshctl tasks'\n", r.err);
+        r = meshctl("cancel", "t-nope");
+        assertEquals(r.toString(), 1, r.code);
+        assertEquals("meshctl: no task 't-nope'; see 'meshctl tasks'\n", r.err);
+    }
+
+    @Test
+    public void cancelSendsTheReasonAndPrintsTheStateAfterwards() throws Exception {
+        MeshCtlLoopbackTest.Result r = meshctl("cancel", "t-000002", "--reason", "stuck on input");
+        assertEquals(r.toString(), 0, r.code);
+        assertEquals("cancel sent to t-000002 (state now running)\n", r.out);
+        CancelTaskRequest request = request(CancelTaskRequest.class);
+        assertEquals("t-000002", request.getTaskId());
+        assertEquals("stuck on input", request.getReason());
+
+        assertEquals(0, meshctl("cancel", "t-000002").code);
+        assertEquals("", request(CancelTaskRequest.class).getReason());
+    }
+
+    @Test
+    public void policyGetShowsModeRevisionSourceAndAllowlist() throws Exception {
+        MeshCtlLoopbackTest.Result r = meshctl("policy", "get", "web-1");
+        assertEquals(r.toString(), 0, r.code);
+        assertEquals(""
+                + "node      web-1 (n-0000000000a1)\n"
+                + "mode      strict\n"
+                + "revision  3\n"
+                + "source    dev.meshhub.policy.default\n"
+                + "allowed executables:\n"
+                + "  uname\n"
+                + "  /usr/bin/make\n", r.out);
+        assertEquals("web-1", request(GetPolicyRequest.class).getNode());
+
+        r = meshctl("policy", "get", "n-0000000000a1", "--json");
+        assertEquals(r.toString(), 0, r.code);
+        assertEquals("{\"node\":\"web-1\",\"nodeId\":\"n-0000000000a1\",\"mode\":\"strict\",\"revision\":3,"
+                + "\"source\":\"dev.meshhub.policy.default\",\"allowedExecutables\":[\"uname\",\"/usr/bin/make\"]}\n",
+                r.out);
+
+        r = meshctl("policy", "get", "ghost");
+        assertEquals(r.toString(), 1, r.code);
+        assertEquals("meshctl: no node with id or name 'ghost'\n", r.err);
+    }
+
+    @Test
+    public void policySetStrictAndPermissiveWithYesSendTheModeAndConfirm() throws Exception {
+        MeshCtlLoopbackTest.Result r = meshctl("policy", "set", "web-1", "STRICT");
+        assertEquals(r.toString(), 0, r.code);
+        assertEquals("policy of web-1 (n-0000000000a1) is now strict (revision 4)\n", r.out);
+        SetPolicyRequest request = request(SetPolicyRequest.class);
+        assertEquals("web-1", request.getNode());
+        assertEquals(SandboxPolicy.Mode.STRICT, request.getMode());
+        assertFalse(request.getConfirm());
+
+        r = meshctl("policy", "set", "web-1", "permissive", "--yes");
+        assertEquals(r.toString(), 0, r.code);
+        assertEquals("policy of web-1 (n-0000000000a1) is now permissive (revision 5)\n", r.out);
+        request = request(SetPolicyRequest.class);
+        assertEquals(SandboxPolicy.Mode.PERMISSIVE, request.getMode());
+        assertTrue(request.getConfirm());
+    }
+
+    @Test
+    public void permissiveWithoutYesNeverReachesTheHub() {
+        for (String mode : new String[] {"permissive", "Permissive"}) {
+            MeshCtlLoopbackTest.Result r = meshctl("policy", "set", "web-1", mode);
+            assertEquals(r.toString(), 2, r.code);
+            assertEquals("", r.out);
+            assertEquals("meshctl: PERMISSIVE lets web-1 run shell commands; add --yes to confirm\n", r.err);
+        }
+        assertTrue("no call at all", hub.authorizationHeaders.isEmpty());
+        assertTrue(hub.requests.isEmpty());
+        assertEquals(3, hub.policies.get(0).getPolicy().getRevision());
+    }
+
+    @Test
+    public void usageErrorsExit2WithoutCallingTheHub() {
+        for (String[] args : new String[][] {
+                {"tasks", "--state"}, {"tasks", "--limit", "x"}, {"task"}, {"task", "a", "b"}, {"cancel"},
+                {"policy"}, {"policy", "get"}, {"policy", "set", "web-1"}, {"policy", "set", "web-1", "lax"},
+                {"policy", "frob", "web-1"}}) {
+            MeshCtlLoopbackTest.Result r = meshctl(args);
+            assertEquals(String.join(" ", args) + ": " + r, 2, r.code);
+            assertTrue(r.err, r.err.startsWith("meshctl: "));
+            assertEquals(r.toString(), 1, r.err.split("\n", -1).length - 1);
+            assertEquals("", r.out);
+        }
+        assertTrue(hub.authorizationHeaders.isEmpty());
+    }
+}
