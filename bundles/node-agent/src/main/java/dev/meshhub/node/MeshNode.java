@@ -17,6 +17,7 @@ import picocli.CommandLine.Option;
  * <pre>
  * meshnode --hub HOST:PORT --token TOKEN --workspace DIR [--name NAME]   first start (enrolls)
  * meshnode --hub HOST:PORT --workspace DIR                               later starts
+ * meshnode ... --max-tasks N                                             at most N tasks at once (16)
  * </pre>
  *
  * Exit codes: 0 stopped by SIGTERM/SIGINT; 1 local failure; 2 usage error or enrollment refused;
@@ -24,7 +25,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "meshnode", mixinStandardHelpOptions = true, versionProvider = MeshNode.Version.class,
         sortOptions = false,
-        description = {"Joins this machine to a meshhub hub and keeps it connected.",
+        description = {"Joins this machine to a meshhub hub, keeps it connected, and runs the tasks the hub"
+                + " assigns inside DIR under the node's sandbox policy.",
             "The first start needs an invite token (an admin creates one with 'meshctl invite create');"
                     + " the credential it earns is stored in DIR/.meshnode and used from then on."},
         exitCodeListHeading = "%nExit codes:%n",
@@ -53,6 +55,11 @@ public final class MeshNode implements Callable<Integer> {
     @Option(names = "--name", paramLabel = "NAME",
             description = "Name to enroll under (letters, digits, '.', '_', '-'; at most 63). Default: hostname.")
     private String name;
+
+    @Option(names = "--max-tasks", paramLabel = "N",
+            description = "Tasks that may run at once (1 to " + NodeAgentConfig.Builder.MAX_MAX_TASKS + ", default "
+                    + NodeAgentConfig.Builder.DEFAULT_MAX_TASKS + "); beyond that a task fails with 'node is busy'.")
+    private int maxTasks = NodeAgentConfig.Builder.DEFAULT_MAX_TASKS;
 
     @Option(names = "--verbose", description = "Log details and stack traces.")
     private boolean verbose;
@@ -89,18 +96,25 @@ public final class MeshNode implements Callable<Integer> {
                     + "': use letters, digits, '.', '_' or '-', at most 63 characters");
             return AgentExit.USAGE_OR_ENROLLMENT_REFUSED;
         }
+        if (maxTasks < 1 || maxTasks > NodeAgentConfig.Builder.MAX_MAX_TASKS) {
+            System.err.println("meshnode: invalid --max-tasks " + maxTasks + ": use 1 to "
+                    + NodeAgentConfig.Builder.MAX_MAX_TASKS);
+            return AgentExit.USAGE_OR_ENROLLMENT_REFUSED;
+        }
         OneLineLogging.configure(verbose);
         NodeAgent agent = new NodeAgent(NodeAgentConfig.builder(address, workspace)
                 .inviteToken(token)
                 .nodeName(name)
                 .agentVersion(version())
+                .maxTasks(maxTasks)
                 .build());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (exiting) {
                 return; // main is exiting with the agent's own code
             }
             // SIGTERM/SIGINT: stop cleanly and exit 0 rather than the JVM's 128+signal.
-            OneLineLogging.direct(Level.INFO, "stopping on signal: closing the session and the channel");
+            OneLineLogging.direct(Level.INFO, "stopping on signal: ending running tasks, closing the session and"
+                    + " the channel");
             agent.close();
             OneLineLogging.direct(Level.INFO, "stopped");
             System.err.flush();

@@ -51,6 +51,11 @@ import java.util.regex.Pattern;
  * callback, timer and state change runs on that one thread and the state needs no locks. Nothing
  * on it blocks on the network: calls are asynchronous, with a deadline on every unary call.
  *
+ * <p>Tasks the hub assigns are run by a {@link TaskSupervisor}: its state lives on the same
+ * thread; only the reading of task output (two threads per task) and the searching and
+ * signalling of process trees (one process-control thread) happen elsewhere. When a session ends,
+ * every running task's process tree is ended, since its result could no longer be reported.
+ *
  * <p>Permanent failures (enrollment refused, credential rejected, session replaced) complete
  * {@link #exitFuture()} with the exit code and a one-line message; transient ones (hub down,
  * deadline, resource exhausted, stream reset, silent hub) are retried forever.
@@ -78,6 +83,9 @@ public final class NodeAgent implements AutoCloseable {
     /** Hands work to {@link #executor}; drops it quietly once the agent is closed. */
     private final Executor serial;
     private final CompletableFuture<AgentExit> exit = new CompletableFuture<>();
+    private final TaskSupervisor tasks;
+    /** The queue of the current (or last) session; read by tests. */
+    private volatile OutboundQueue outbound;
     private final AtomicBoolean started = new AtomicBoolean();
     private volatile ManagedChannel channel;
     private boolean closed; // guarded by this
@@ -110,6 +118,7 @@ public final class NodeAgent implements AutoCloseable {
                 LOG.fine("agent closed; dropping a late callback");
             }
         };
+        this.tasks = new TaskSupervisor(config, executor, serial, n);
     }
 
     /** Where the credential lives ({@code <workspace>/.meshnode}). */
@@ -133,7 +142,11 @@ public final class NodeAgent implements AutoCloseable {
         return exit.copy();
     }
 
-    /** Cancels the stream, shuts the channel and the executor down. Idempotent; safe from any thread but the agent's. */
+    /**
+     * Ends every running task's process tree (grace, then kill; waits for that), cancels the
+     * stream, shuts the channel and the executor down. Idempotent; safe from any thread but the
+     * agent's.
+     */
     @Override
     public synchronized void close() {
         if (closed) {
@@ -148,6 +161,7 @@ public final class NodeAgent implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         exit.complete(AgentExit.stopped());
+        tasks.close();
         ManagedChannel ch = channel;
         try {
             if (ch != null) {
@@ -354,7 +368,7 @@ public final class NodeAgent implements AutoCloseable {
         if (!response.getNodeName().isEmpty() && !response.getNodeName().equals(identity.name())) {
             identity = new NodeIdentity(identity.nodeId(), response.getNodeName(), identity.credential());
         }
-        LOG.fine("policy " + response.getPolicy().getMode() + " revision " + response.getPolicy().getRevision());
+        tasks.policyFromHandshake(response.getPolicy());
         session = new Session(interval, timeout);
         session.open();
         everConnected = true;
@@ -388,6 +402,7 @@ public final class NodeAgent implements AutoCloseable {
             nextAttempt.cancel(false);
             nextAttempt = null;
         }
+        tasks.abandonAll("node agent stopping", TaskSupervisor.SHUTDOWN_KILL_GRACE_MS);
         if (session != null) {
             session.stop("node agent stopping");
             session = null;
@@ -415,10 +430,23 @@ public final class NodeAgent implements AutoCloseable {
                 + WireHeaders.DEFAULT_NODE_PORT + ")");
     }
 
-    /** One TaskStream: Hello, heartbeats, and a watchdog on hub silence. */
+    /** Bytes the outbound queue of the current (or last) session held at most; for tests. */
+    long outboundPeakBytes() {
+        OutboundQueue q = outbound;
+        return q == null ? 0 : q.peakBytes();
+    }
+
+    /**
+     * One TaskStream: Hello, heartbeats, a watchdog on hub silence, and the tasks' messages.
+     *
+     * <p>Task messages go through a bounded {@link OutboundQueue} and are sent only while the call
+     * {@code isReady()}, resumed by its on-ready handler. Hello and heartbeats are sent directly:
+     * they are small and few, and a heartbeat must not wait behind megabytes of output.
+     */
     private final class Session implements ClientResponseObserver<NodeMessage, HubMessage> {
         private final long intervalMs;
         private final long timeoutMs;
+        private final OutboundQueue queue;
         private ClientCallStreamObserver<NodeMessage> toHub;
         private ScheduledFuture<?> heartbeats;
         private ScheduledFuture<?> watchdog;
@@ -431,6 +459,8 @@ public final class NodeAgent implements AutoCloseable {
         Session(long intervalMs, long timeoutMs) {
             this.intervalMs = intervalMs;
             this.timeoutMs = timeoutMs;
+            this.queue = new OutboundQueue(config.outputBufferBytes(), () -> serial.execute(this::drain));
+            outbound = queue;
         }
 
         void open() {
@@ -445,6 +475,20 @@ public final class NodeAgent implements AutoCloseable {
         @Override
         public void beforeStart(ClientCallStreamObserver<NodeMessage> requestStream) {
             this.toHub = requestStream;
+            // Runs on the channel's executor, which is the agent's thread.
+            requestStream.setOnReadyHandler(this::drain);
+        }
+
+        /** Sends queued task messages while the transport takes them. */
+        private void drain() {
+            if (ended) {
+                return;
+            }
+            try {
+                queue.drainTo(toHub::isReady, toHub::onNext);
+            } catch (RuntimeException e) {
+                end("could not send to the hub (" + e + ")", Level.WARNING);
+            }
         }
 
         private void sendHeartbeat() {
@@ -492,6 +536,15 @@ public final class NodeAgent implements AutoCloseable {
                 case CLOSING:
                     closing = message.getClosing();
                     onClosing(closing);
+                    break;
+                case TASK:
+                    tasks.assign(message.getTask(), identity.describe(), queue);
+                    break;
+                case CANCEL_TASK:
+                    tasks.cancel(message.getCancelTask());
+                    break;
+                case POLICY_UPDATE:
+                    tasks.policyUpdate(message.getPolicyUpdate());
                     break;
                 default:
                     LOG.fine("ignoring a hub message this agent does not know (" + message.getPayloadCase() + ")");
@@ -557,6 +610,8 @@ public final class NodeAgent implements AutoCloseable {
                 return;
             }
             ended = true;
+            tasks.abandonAll("session ended (" + why + ")", TaskSupervisor.MAX_KILL_GRACE_MS);
+            queue.close();
             if (heartbeats != null) {
                 heartbeats.cancel(false);
             }

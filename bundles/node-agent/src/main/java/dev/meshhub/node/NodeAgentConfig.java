@@ -2,6 +2,7 @@ package dev.meshhub.node;
 
 import dev.meshhub.proto.v1.HubAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.function.Supplier;
 
@@ -18,6 +19,9 @@ public final class NodeAgentConfig {
     private final String nodeName;
     private final String agentVersion;
     private final Supplier<Backoff> backoff;
+    private final int maxTasks;
+    private final long outputBufferBytes;
+    private final Duration defaultTaskTimeout;
 
     private NodeAgentConfig(Builder b) {
         this.hub = b.hub;
@@ -26,6 +30,9 @@ public final class NodeAgentConfig {
         this.nodeName = b.nodeName;
         this.agentVersion = b.agentVersion;
         this.backoff = b.backoff;
+        this.maxTasks = b.maxTasks;
+        this.outputBufferBytes = b.outputBufferBytes;
+        this.defaultTaskTimeout = b.defaultTaskTimeout;
     }
 
     public static Builder builder(HubAddress hub, Path workspace) {
@@ -58,20 +65,49 @@ public final class NodeAgentConfig {
         return backoff.get();
     }
 
+    /** How many tasks may run at once; one more is answered "node is busy". */
+    public int maxTasks() {
+        return maxTasks;
+    }
+
+    /** Bound of the outbound queue to the hub, in bytes of serialized messages. */
+    public long outputBufferBytes() {
+        return outputBufferBytes;
+    }
+
+    /** Timeout of a task whose assignment sets none. */
+    public Duration defaultTaskTimeout() {
+        return defaultTaskTimeout;
+    }
+
     @Override
     public String toString() {
         return "NodeAgentConfig[hub=" + hub + ", workspace=" + workspace + ", token="
-                + (inviteToken == null ? "none" : "given") + ", name=" + nodeName + "]";
+                + (inviteToken == null ? "none" : "given") + ", name=" + nodeName + ", maxTasks=" + maxTasks + "]";
     }
 
     /** Builder of {@link NodeAgentConfig}. */
     public static final class Builder {
+        /** Default of {@link #maxTasks(int)}. */
+        public static final int DEFAULT_MAX_TASKS = 16;
+        /** Largest value of {@link #maxTasks(int)}. */
+        public static final int MAX_MAX_TASKS = 1024;
+        /** Default of {@link #outputBufferBytes(long)}: 4 MiB. */
+        public static final long DEFAULT_OUTPUT_BUFFER_BYTES = 4L << 20;
+        /** Smallest value of {@link #outputBufferBytes(long)}: a few output chunks. */
+        public static final long MIN_OUTPUT_BUFFER_BYTES = 64L << 10;
+        /** Default of {@link #defaultTaskTimeout(Duration)}: 10 minutes. */
+        public static final Duration DEFAULT_TASK_TIMEOUT = Duration.ofMinutes(10);
+
         private final HubAddress hub;
         private final Path workspace;
         private String inviteToken;
         private String nodeName;
         private String agentVersion = "unknown";
         private Supplier<Backoff> backoff = Backoff::withDefaults;
+        private int maxTasks = DEFAULT_MAX_TASKS;
+        private long outputBufferBytes = DEFAULT_OUTPUT_BUFFER_BYTES;
+        private Duration defaultTaskTimeout = DEFAULT_TASK_TIMEOUT;
 
         private Builder(HubAddress hub, Path workspace) {
             this.hub = Objects.requireNonNull(hub, "hub");
@@ -96,6 +132,38 @@ public final class NodeAgentConfig {
         /** Reconnect backoff (tests use short windows); default base 500 ms, cap 30 s. */
         public Builder backoff(Supplier<Backoff> backoff) {
             this.backoff = Objects.requireNonNull(backoff, "backoff");
+            return this;
+        }
+
+        /** Tasks that may run at once, 1 to {@value #MAX_MAX_TASKS}; default {@value #DEFAULT_MAX_TASKS}. */
+        public Builder maxTasks(int maxTasks) {
+            if (maxTasks < 1 || maxTasks > MAX_MAX_TASKS) {
+                throw new IllegalArgumentException("max tasks must be between 1 and " + MAX_MAX_TASKS + ", got "
+                        + maxTasks);
+            }
+            this.maxTasks = maxTasks;
+            return this;
+        }
+
+        /**
+         * Bound of the queue of messages waiting for the hub to read them (task output above all);
+         * when it is full, tasks wait on their output pipes. At least 64 KiB; default 4 MiB.
+         */
+        public Builder outputBufferBytes(long bytes) {
+            if (bytes < MIN_OUTPUT_BUFFER_BYTES) {
+                throw new IllegalArgumentException("the output buffer must hold at least " + MIN_OUTPUT_BUFFER_BYTES
+                        + " bytes, got " + bytes);
+            }
+            this.outputBufferBytes = bytes;
+            return this;
+        }
+
+        /** Timeout of a task whose assignment sets none; default 10 minutes. */
+        public Builder defaultTaskTimeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("the default task timeout must be positive, got " + timeout);
+            }
+            this.defaultTaskTimeout = timeout;
             return this;
         }
 

@@ -1,14 +1,18 @@
 package dev.meshhub.node;
 
+import dev.meshhub.proto.v1.CommandTask;
 import dev.meshhub.proto.v1.HubAddress;
 import dev.meshhub.proto.v1.Heartbeat;
 import dev.meshhub.proto.v1.HubMessage;
 import dev.meshhub.proto.v1.NodeMessage;
 import dev.meshhub.proto.v1.NodeServiceGrpc;
 import dev.meshhub.proto.v1.NodeSettings;
+import dev.meshhub.proto.v1.SandboxPolicy;
 import dev.meshhub.proto.v1.SessionClosing;
 import dev.meshhub.proto.v1.SyncConfigurationRequest;
 import dev.meshhub.proto.v1.SyncConfigurationResponse;
+import dev.meshhub.proto.v1.TaskAssignment;
+import dev.meshhub.proto.v1.TaskCancel;
 import dev.meshhub.proto.v1.WireHeaders;
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -24,6 +28,10 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -31,11 +39,13 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 
 /**
  * A small stand-in for the hub's NodeService on 127.0.0.1, for loopback tests of the agent: it
  * enrolls with one known token, accepts known credentials, records every stream and answers each
- * node heartbeat with one of its own (unless told to stay silent).
+ * node heartbeat with one of its own (unless told to stay silent). It hands out {@link #policy} in
+ * the handshake, and can stop reading a stream ({@link #manualInbound}) to play a slow hub.
  */
 final class FakeHub implements AutoCloseable {
 
@@ -54,6 +64,10 @@ final class FakeHub implements AutoCloseable {
     volatile boolean answerHeartbeats = true;
     volatile NodeSettings settings = NodeSettings.newBuilder()
             .setHeartbeatIntervalMs(50).setHeartbeatTimeoutMs(5_000).setMaxMessageBytes(1 << 20).build();
+    /** The policy sent in the handshake. */
+    volatile SandboxPolicy policy = SandboxPolicy.newBuilder().setMode(SandboxPolicy.Mode.STRICT).setRevision(1).build();
+    /** When set, a new stream delivers the node's messages only as the test {@linkplain NodeStream#request asks}. */
+    volatile boolean manualInbound;
 
     private Server server;
     private int port;
@@ -115,6 +129,8 @@ final class FakeHub implements AutoCloseable {
         final BlockingQueue<NodeMessage> received = new LinkedBlockingQueue<>();
         final CountDownLatch ended = new CountDownLatch(1);
         final ServerCallStreamObserver<HubMessage> toNode;
+        /** Task messages taken from {@link #received} by {@link #awaitTask}, by task id; test thread only. */
+        private final Map<String, List<NodeMessage>> taskMessages = new HashMap<>();
 
         NodeStream(String credentialHeader, ServerCallStreamObserver<HubMessage> toNode) {
             this.credentialHeader = credentialHeader;
@@ -139,6 +155,57 @@ final class FakeHub implements AutoCloseable {
             }
             return m;
         }
+
+        /** With {@link FakeHub#manualInbound}: lets {@code n} more messages of the node in. */
+        synchronized void request(int n) {
+            toNode.request(n);
+        }
+
+        // ---- tasks (test thread only) ----
+
+        void assign(String taskId, CommandTask command) {
+            send(HubMessage.newBuilder().setTask(TaskAssignment.newBuilder().setTaskId(taskId).setCommand(command))
+                    .build());
+        }
+
+        void cancel(String taskId, String reason) {
+            send(HubMessage.newBuilder().setCancelTask(TaskCancel.newBuilder().setTaskId(taskId).setReason(reason))
+                    .build());
+        }
+
+        void updatePolicy(SandboxPolicy policy) {
+            send(HubMessage.newBuilder().setPolicyUpdate(policy).build());
+        }
+
+        /** Takes messages until {@code until} holds for the task's messages; returns them. */
+        TaskRun awaitTask(String taskId, Predicate<TaskRun> until) throws InterruptedException {
+            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Await.DEADLINE_MS);
+            while (true) {
+                TaskRun run = new TaskRun(taskId, taskMessages.getOrDefault(taskId, List.of()));
+                if (until.test(run)) {
+                    return run;
+                }
+                long left = end - System.nanoTime();
+                NodeMessage m = left > 0 ? received.poll(left, TimeUnit.NANOSECONDS) : null;
+                if (m == null) {
+                    throw new AssertionError("timed out waiting for task " + taskId + "; it sent " + run);
+                }
+                String id = TaskRun.taskIdOf(m);
+                if (id != null) {
+                    taskMessages.computeIfAbsent(id, k -> new ArrayList<>()).add(m);
+                }
+            }
+        }
+
+        /** Takes messages until the task's TaskFinished. */
+        TaskRun awaitFinished(String taskId) throws InterruptedException {
+            return awaitTask(taskId, TaskRun::isFinished);
+        }
+
+        /** Whether any message of this task was taken so far. */
+        boolean sawTask(String taskId) {
+            return taskMessages.containsKey(taskId);
+        }
     }
 
     private final class Service extends NodeServiceGrpc.NodeServiceImplBase {
@@ -146,7 +213,7 @@ final class FakeHub implements AutoCloseable {
         public void syncConfiguration(SyncConfigurationRequest request,
                 StreamObserver<SyncConfigurationResponse> response) {
             SyncConfigurationResponse.Builder answer = SyncConfigurationResponse.newBuilder()
-                    .setNodeId(NODE_ID).setNodeName(NODE_NAME).setSettings(settings);
+                    .setNodeId(NODE_ID).setNodeName(NODE_NAME).setSettings(settings).setPolicy(policy);
             if (request.getCredentialCase() == SyncConfigurationRequest.CredentialCase.INVITE_TOKEN) {
                 enrollments.incrementAndGet();
                 Status refuse = enrollmentError;
@@ -177,6 +244,9 @@ final class FakeHub implements AutoCloseable {
         @Override
         public StreamObserver<NodeMessage> taskStream(StreamObserver<HubMessage> responseObserver) {
             ServerCallStreamObserver<HubMessage> toNode = (ServerCallStreamObserver<HubMessage>) responseObserver;
+            if (manualInbound) {
+                toNode.disableAutoRequest();
+            }
             String credential = CREDENTIAL_HEADER.get();
             NodeStream stream = new NodeStream(credential, toNode);
             toNode.setOnCancelHandler(stream.ended::countDown);
