@@ -1,7 +1,5 @@
 package dev.meshhub.journal.impl;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.sql.Connection;
@@ -12,21 +10,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayDeque;
-import java.util.Collections;
-import java.util.Deque;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 
-import org.apache.derby.jdbc.EmbeddedDataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,14 +30,16 @@ import dev.meshhub.api.enrollment.IssuedInvite;
  * An {@link EnrollmentStore} kept in an embedded Derby database on disk; usable without OSGi.
  *
  * <p>Shapes are checked on the caller's thread before any storage work. Storage work runs on the
- * store's own bounded executor, one transaction per operation, and completes the returned stage from
+ * journal's bounded executor, one transaction per operation, and completes the returned stage from
  * there. Credentials are checked from an in-memory copy of every node, loaded when the store opens
  * and updated after each commit. Only SHA-256 hashes of secrets reach the database; logs show invite
  * and node ids, never tokens or credentials.
  *
- * <p>{@link #close()} stops accepting work, lets queued work finish (bounded wait, never
- * interrupting a thread inside JDBC), then shuts the database down cleanly. Afterwards every call
- * fails with UNAVAILABLE.
+ * <p>The store works on a {@link JournalDatabase} it shares with the task journal: one Derby
+ * database, one pool of journal threads, one audit trail. {@link #close()} stops accepting work and
+ * gives the store's share of the database back; the last share to go lets queued work finish
+ * (bounded wait, never interrupting a thread inside JDBC), then shuts the database down cleanly.
+ * Afterwards every call fails with UNAVAILABLE.
  */
 public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseable {
 
@@ -61,38 +52,23 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
             "enrollment did not finish before its deadline; nothing was changed and the invite token is still valid";
     static final int MAX_NOTE_LENGTH = 200;
     private static final int MAX_ADDRESS_LENGTH = 256;
-    private static final int MAX_DETAIL_LENGTH = 1000;
     private static final int MAX_ECHO_LENGTH = 100;
     private static final int ATTEMPTS_FOR_FREE_ID = 10;
-    private static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
     private static final String DUPLICATE_KEY = "23505";
-    private static final String DATABASE_IN_USE = "XSDB6";
-    private static final String DATABASE_SHUT_DOWN = "08006";
 
     private static final Logger LOG = LoggerFactory.getLogger(DerbyEnrollmentStore.class);
 
-    /** Directories open in this class loader: a second store would share, not own, the booted database. */
-    private static final Set<Path> OPEN_DIRECTORIES = ConcurrentHashMap.newKeySet();
-
-    /** One transaction's work. */
-    @FunctionalInterface
-    private interface Transaction<T> {
-        T run(Connection connection) throws SQLException;
-    }
-
-    private final Path directory;
+    private final JournalDatabase database;
     private final Clock clock;
     private final TokenSecrets secrets;
     private final NodeCache nodes;
-    private final EmbeddedDataSource dataSource;
     private final JournalExecutor executor;
+    private final AuditTrail audit;
     private final AtomicBoolean closed = new AtomicBoolean();
-    /** Last audit id handed out; seeded from the table on open. Rolled-back work leaves gaps. */
-    private final AtomicLong lastAuditId = new AtomicLong();
 
     /**
-     * Opens (creating if missing) the journal database in {@code databaseDirectory}, creates its
-     * tables if needed and loads every node into memory. Blocks while Derby boots.
+     * Opens (creating if missing) a journal database of its own in {@code databaseDirectory} and the
+     * store on it; closing the store shuts that database down. Blocks while Derby boots.
      *
      * @param databaseDirectory the Derby database directory; must not exist, be empty, or hold a journal
      * @param clock             the time source for expiry, deadlines and records
@@ -101,47 +77,63 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
      * @throws IllegalArgumentException if an argument is out of range
      * @throws IllegalStateException    if the database cannot be opened, in particular when another
      *                                  process has booted it
+     * @see JournalDatabase#open(Path, Clock, int, int)
      */
     public DerbyEnrollmentStore(Path databaseDirectory, Clock clock, int dbThreads, int queueCapacity) {
-        Objects.requireNonNull(databaseDirectory, "databaseDirectory");
+        this(openOwn(databaseDirectory, clock, dbThreads, queueCapacity), clock, true);
+    }
+
+    /**
+     * Opens the store on a shared journal database and loads every node into memory. The store takes
+     * a share of the database and gives it back on {@link #close()}.
+     *
+     * @param database the journal database (open)
+     * @param clock    the time source for expiry, deadlines and records
+     * @throws IllegalStateException if the database is closed or the nodes cannot be read
+     */
+    public DerbyEnrollmentStore(JournalDatabase database, Clock clock) {
+        this(database, clock, false);
+    }
+
+    private DerbyEnrollmentStore(JournalDatabase database, Clock clock, boolean ownDatabase) {
+        this.database = Objects.requireNonNull(database, "database");
         this.clock = Objects.requireNonNull(clock, "clock");
-        if (dbThreads < 1) {
-            throw new IllegalArgumentException("dbThreads must be at least 1, got " + dbThreads);
-        }
-        if (queueCapacity < 1) {
-            throw new IllegalArgumentException("queueCapacity must be at least 1, got " + queueCapacity);
-        }
-        this.directory = databaseDirectory.toAbsolutePath().normalize();
-        if (directory.toString().indexOf(';') >= 0) {
-            // Derby would read what follows a ';' as connection attributes.
-            throw new IllegalArgumentException("databaseDirectory must not contain ';': " + directory);
-        }
         this.secrets = new TokenSecrets(new SecureRandom());
         this.nodes = new NodeCache(secrets.decoy());
-        this.dataSource = dataSource(directory);
-        if (!OPEN_DIRECTORIES.add(directory)) {
-            throw logged(new IllegalStateException("database directory " + directory
-                    + " is already open in this JVM; close that journal first or point databaseDirectory elsewhere"));
+        this.executor = database.executor();
+        this.audit = database.audit();
+        if (!ownDatabase) {
+            database.retain();
         }
-        boolean opened = false;
+        // From here on the store holds a share: the opener's (its own database) or the one just taken.
+        boolean loaded = false;
         try {
-            open();
-            this.executor = new JournalExecutor(dbThreads, queueCapacity);
-            opened = true;
-        } catch (IllegalStateException e) {
-            throw logged(e);
+            database.inTransaction(connection -> {
+                loadNodes(connection);
+                return null;
+            });
+            loaded = true;
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read the nodes of the journal database in " + database.directory()
+                    + ": SQLState " + e.getSQLState() + " (" + e.getMessage() + ")", e);
         } finally {
-            if (!opened) {
-                OPEN_DIRECTORIES.remove(directory);
+            if (!loaded) {
+                closed.set(true);
+                database.release();
             }
         }
-        LOG.info("journal opened in {} with {} node(s), {} thread(s), queue of {}",
-                directory, nodes.size(), dbThreads, queueCapacity);
+        LOG.info("enrollment store open with {} node(s)", nodes.size());
+    }
+
+    /** A database the store will own: the opener's share passes to the store. */
+    private static JournalDatabase openOwn(Path databaseDirectory, Clock clock, int dbThreads, int queueCapacity) {
+        Objects.requireNonNull(clock, "clock");
+        return JournalDatabase.open(databaseDirectory, clock, dbThreads, queueCapacity);
     }
 
     /** The absolute database directory. */
     public Path databaseDirectory() {
-        return directory;
+        return database.directory();
     }
 
     @Override
@@ -213,23 +205,17 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
     }
 
     /**
-     * Stops the store: refuses new work, lets queued work finish (at most 10 s, never interrupting
-     * it), then shuts the Derby database down. Idempotent.
+     * Stops the store: refuses new work and gives its share of the database back. If that was the
+     * last share, queued work finishes (at most 10 s, never interrupted) and the Derby database shuts
+     * down. Idempotent.
      */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        try {
-            if (!executor.close(CLOSE_WAIT)) {
-                LOG.warn("journal threads still busy after {}; shutting the database down under them", CLOSE_WAIT);
-            }
-        } finally {
-            shutdownDatabase();
-            OPEN_DIRECTORIES.remove(directory);
-            LOG.info("journal closed ({})", directory);
-        }
+        LOG.info("enrollment store closing");
+        database.release();
     }
 
     // ---- storage work, on journal threads ----
@@ -401,28 +387,8 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
 
     // ---- SQL helpers ----
 
-    private <T> T inTransaction(Transaction<T> work) throws SQLException {
-        try (Connection connection = dataSource.getConnection()) {
-            connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
-            return inTransaction(connection, work);
-        }
-    }
-
-    /** Commits what {@code work} did, or rolls it back if it throws (Derby will not close a connection mid-transaction). */
-    private static <T> T inTransaction(Connection connection, Transaction<T> work) throws SQLException {
-        connection.setAutoCommit(false);
-        try {
-            T result = work.run(connection);
-            connection.commit();
-            return result;
-        } catch (Throwable failure) {
-            try {
-                connection.rollback();
-            } catch (SQLException rollbackFailure) {
-                failure.addSuppressed(rollbackFailure);
-            }
-            throw failure;
-        }
+    private <T> T inTransaction(JournalDatabase.Transaction<T> work) throws SQLException {
+        return database.inTransaction(work);
     }
 
     private static boolean inviteExists(Connection connection, String inviteId) throws SQLException {
@@ -471,147 +437,7 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
 
     private void audit(Connection connection, Instant at, String action, String subject, String detail)
             throws SQLException {
-        try (PreparedStatement insert = connection.prepareStatement(
-                "INSERT INTO AUDIT (id, \"AT\", actor, action, subject, detail) VALUES (?, ?, ?, ?, ?, ?)")) {
-            insert.setLong(1, lastAuditId.incrementAndGet());
-            JournalTime.set(insert, 2, at);
-            insert.setString(3, ADMIN);
-            insert.setString(4, action);
-            insert.setString(5, subject);
-            insert.setString(6, truncate(detail, MAX_DETAIL_LENGTH));
-            insert.executeUpdate();
-        }
-    }
-
-    private void loadLastAuditId(Connection connection) throws SQLException {
-        try (PreparedStatement select = connection.prepareStatement("SELECT MAX(id) FROM AUDIT");
-             ResultSet rows = select.executeQuery()) {
-            lastAuditId.set(rows.next() ? rows.getLong(1) : 0L);
-        }
-    }
-
-    // ---- opening and shutting down ----
-
-    private void open() {
-        prepareDirectory();
-        routeDerbyLog();
-        EmbeddedDataSource creating = dataSource(directory);
-        creating.setCreateDatabase("create");
-        Connection connection;
-        try {
-            connection = creating.getConnection();
-        } catch (SQLException e) {
-            throw bootFailure(e);
-        }
-        boolean ready = false;
-        try (connection) {
-            int found = inTransaction(connection, c -> JournalSchema.ensure(c, now()));
-            if (found == 0) {
-                LOG.info("journal database created in {} (schema version {})", directory, JournalSchema.VERSION);
-            }
-            inTransaction(connection, c -> {
-                loadNodes(c);
-                loadLastAuditId(c);
-                return null;
-            });
-            ready = true;
-        } catch (SQLException e) {
-            throw new IllegalStateException("cannot open the journal database in " + directory
-                    + ": SQLState " + e.getSQLState() + " (" + e.getMessage() + ")", e);
-        } finally {
-            if (!ready) {
-                shutdownDatabase();
-            }
-        }
-    }
-
-    private void prepareDirectory() {
-        try {
-            Path parent = directory.getParent();
-            if (parent != null) {
-                Files.createDirectories(parent);
-            }
-            if (Files.exists(directory) && !Files.isDirectory(directory)) {
-                throw new IllegalStateException("database directory " + directory + " is not a directory");
-            }
-            // Derby refuses to create a database in an existing directory, even an empty one.
-            if (Files.isDirectory(directory)) {
-                try (Stream<Path> entries = Files.list(directory)) {
-                    if (entries.findAny().isEmpty()) {
-                        Files.delete(directory);
-                    }
-                }
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot prepare database directory " + directory + ": " + e, e);
-        }
-    }
-
-    /**
-     * Derby writes derby.log into the working directory unless told otherwise; put it beside the
-     * database instead, unless whoever started the JVM chose a place.
-     */
-    private void routeDerbyLog() {
-        Path parent = directory.getParent();
-        if (parent != null && System.getProperty("derby.stream.error.file") == null
-                && System.getProperty("derby.stream.error.field") == null
-                && System.getProperty("derby.stream.error.method") == null) {
-            System.setProperty("derby.stream.error.file", parent.resolve("derby.log").toString());
-        }
-    }
-
-    private IllegalStateException bootFailure(SQLException e) {
-        if (hasSqlState(e, DATABASE_IN_USE)) {
-            return new IllegalStateException("database directory " + directory + " is in use by another meshhub"
-                    + " (or Derby) process; stop it or point databaseDirectory elsewhere", e);
-        }
-        return new IllegalStateException("cannot open the journal database in " + directory
-                + ": SQLState " + e.getSQLState() + " (" + e.getMessage() + ")", e);
-    }
-
-    /** Whether {@code state} appears anywhere in the chain of next exceptions and causes. */
-    private static boolean hasSqlState(Throwable failure, String state) {
-        Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
-        Deque<Throwable> pending = new ArrayDeque<>();
-        pending.add(failure);
-        while (!pending.isEmpty()) {
-            Throwable next = pending.poll();
-            if (!seen.add(next)) {
-                continue;
-            }
-            if (next instanceof SQLException sql) {
-                if (state.equals(sql.getSQLState())) {
-                    return true;
-                }
-                if (sql.getNextException() != null) {
-                    pending.add(sql.getNextException());
-                }
-            }
-            if (next.getCause() != null) {
-                pending.add(next.getCause());
-            }
-        }
-        return false;
-    }
-
-    private void shutdownDatabase() {
-        EmbeddedDataSource shutdown = dataSource(directory);
-        shutdown.setShutdownDatabase("shutdown");
-        try (Connection ignored = shutdown.getConnection()) {
-            LOG.warn("Derby did not confirm the shutdown of {}", directory);
-        } catch (SQLException e) {
-            if (DATABASE_SHUT_DOWN.equals(e.getSQLState())) {
-                LOG.debug("journal database {} shut down", directory);
-            } else {
-                LOG.warn("shutting down the journal database {} failed (SQLState {})", directory, e.getSQLState(), e);
-            }
-        }
-    }
-
-    private static EmbeddedDataSource dataSource(Path directory) {
-        EmbeddedDataSource dataSource = new EmbeddedDataSource();
-        dataSource.setDatabaseName(directory.toString());
-        return dataSource;
+        audit.insert(connection, at, ADMIN, action, subject, detail);
     }
 
     // ---- small things ----
@@ -635,29 +461,11 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
                 "node name '" + name + "' is taken by node " + holder + "; start the node with another --name");
     }
 
-    private static IllegalStateException logged(IllegalStateException e) {
-        LOG.error("{}", e.getMessage());
-        LOG.debug("journal open failure", e);
-        return e;
+    private static String truncate(String text, int max) {
+        return BoundedText.truncate(text, max);
     }
 
-    /** At most {@code max} characters, never splitting a surrogate pair. */
-    static String truncate(String text, int max) {
-        if (text.length() <= max) {
-            return text;
-        }
-        int end = Character.isHighSurrogate(text.charAt(max - 1)) ? max - 1 : max;
-        return text.substring(0, end);
-    }
-
-    /** Truncated, with control characters replaced, safe to echo into a log line or message. */
-    static String printable(String text, int max) {
-        if (text == null) {
-            return null;
-        }
-        String shortened = truncate(text, max);
-        StringBuilder clean = new StringBuilder(shortened.length());
-        shortened.codePoints().forEach(c -> clean.appendCodePoint(Character.isISOControl(c) ? '?' : c));
-        return clean.toString();
+    private static String printable(String text, int max) {
+        return BoundedText.printable(text, max);
     }
 }

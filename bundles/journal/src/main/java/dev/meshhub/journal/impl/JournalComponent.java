@@ -17,29 +17,74 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.meshhub.api.audit.AuditLog;
 import dev.meshhub.api.enrollment.EnrolledNode;
 import dev.meshhub.api.enrollment.Enrollment;
 import dev.meshhub.api.enrollment.EnrollmentStore;
 import dev.meshhub.api.enrollment.IssuedInvite;
+import dev.meshhub.api.task.NewTask;
+import dev.meshhub.api.task.TaskJournal;
+import dev.meshhub.api.task.TaskQuery;
+import dev.meshhub.api.task.TaskRecord;
+import dev.meshhub.api.task.TaskState;
 
 /**
- * The journal as an OSGi service: a {@link DerbyEnrollmentStore} opened on activation (immediate,
- * so a second hub on the same directory is refused at start) and closed, Derby shut down included,
- * on deactivation, so a bundle update never leaves the database booted by a dead class loader.
+ * The journal as OSGi services: one {@link JournalDatabase} opened on activation (immediate, so a
+ * second hub on the same directory is refused at start), with the {@link DerbyEnrollmentStore} and
+ * the {@link DerbyTaskJournal} (also the {@link AuditLog}) on it. Deactivation closes the task
+ * journal (its queued writes are committed), then the enrollment store, then shuts Derby down, so a
+ * bundle update never leaves the database booted by a dead class loader.
+ *
+ * <p>One component for the three services keeps one database and one lifecycle per hub.
  */
-@Component(service = EnrollmentStore.class, configurationPid = JournalConfiguration.PID, immediate = true)
+@Component(service = {EnrollmentStore.class, TaskJournal.class, AuditLog.class},
+        configurationPid = JournalConfiguration.PID, immediate = true)
 @Designate(ocd = JournalConfiguration.class)
-public final class EnrollmentStoreComponent implements EnrollmentStore {
+public final class JournalComponent implements EnrollmentStore, TaskJournal, AuditLog {
 
     /** Framework property naming meshhub's home directory. */
     static final String HOME_PROPERTY = "meshhub.home";
 
-    private static final Logger LOG = LoggerFactory.getLogger(EnrollmentStoreComponent.class);
+    private static final Logger LOG = LoggerFactory.getLogger(JournalComponent.class);
+
+    /** What is open for one configuration; closing it gives everything back in order. */
+    private record Opened(JournalDatabase database, DerbyEnrollmentStore enrollment, DerbyTaskJournal tasks) {
+
+        static Opened open(JournalSettings settings, TaskJournalSettings taskSettings, Clock clock) {
+            JournalDatabase database = JournalDatabase.open(settings.databaseDirectory(), clock,
+                    settings.dbThreads(), settings.queueCapacity());
+            DerbyEnrollmentStore enrollment = null;
+            try {
+                enrollment = new DerbyEnrollmentStore(database, clock);
+                return new Opened(database, enrollment, new DerbyTaskJournal(database, clock, taskSettings));
+            } catch (RuntimeException | Error e) {
+                if (enrollment != null) {
+                    enrollment.close();
+                }
+                database.close();
+                throw e;
+            }
+        }
+
+        /** Writes first (committed), then enrollment, then the database's own share: Derby shuts down last. */
+        void close() {
+            try {
+                tasks.close();
+            } finally {
+                try {
+                    enrollment.close();
+                } finally {
+                    database.close();
+                }
+            }
+        }
+    }
 
     private final Object lifecycle = new Object();
+    private final Clock clock = Clock.systemUTC();
     private String home;
     private JournalSettings settings;
-    private volatile DerbyEnrollmentStore store;
+    private volatile Opened opened;
 
     @Activate
     void activate(BundleContext context, JournalConfiguration config) {
@@ -59,7 +104,7 @@ public final class EnrollmentStoreComponent implements EnrollmentStore {
     @Deactivate
     void deactivate() {
         synchronized (lifecycle) {
-            DerbyEnrollmentStore current = store;
+            Opened current = opened;
             if (current != null) {
                 current.close();
             }
@@ -67,60 +112,113 @@ public final class EnrollmentStoreComponent implements EnrollmentStore {
     }
 
     /**
-     * Checks the configuration, then opens a store for it unless the settings are unchanged. An
-     * invalid configuration throws before anything is touched, so the running store stays.
+     * Checks the configuration, then opens what it changes. An invalid configuration throws before
+     * anything is touched, so the running journal stays. A change of only the task journal's sizes
+     * replaces just the task journal: the database stays booted, and tasks in flight are not
+     * treated as a restart.
      */
     private void configure(JournalConfiguration config) {
         JournalSettings next = JournalSettings.resolve(config.databaseDirectory(), config.dbThreads(),
                 config.queueCapacity(), home, Path.of("").toAbsolutePath());
-        if (next.equals(settings) && store != null) {
+        TaskJournalSettings nextTasks = new TaskJournalSettings(config.writeQueueCapacity(), config.maxBatch(),
+                config.outputTailBytes());
+        Opened previous = opened;
+        if (previous != null && next.equals(settings)) {
+            if (!nextTasks.equals(previous.tasks().settings())) {
+                // Close first: its queued writes commit before the new writer starts, so order holds.
+                previous.tasks().close();
+                opened = new Opened(previous.database(), previous.enrollment(),
+                        new DerbyTaskJournal(previous.database(), clock, nextTasks));
+                LOG.info("task journal reconfigured: write queue of {}, batches of at most {}, output tail of {} bytes",
+                        nextTasks.writeQueueCapacity(), nextTasks.maxBatch(), nextTasks.outputTailBytes());
+            }
             return;
         }
-        DerbyEnrollmentStore previous = store;
-        boolean sameDirectory = previous != null && previous.databaseDirectory().equals(next.databaseDirectory());
+        boolean sameDirectory = previous != null
+                && previous.database().directory().equals(next.databaseDirectory());
         if (sameDirectory) {
             // One database, one owner: close before reopening with new pool sizes.
             previous.close();
         }
-        DerbyEnrollmentStore opened = new DerbyEnrollmentStore(next.databaseDirectory(), Clock.systemUTC(),
-                next.dbThreads(), next.queueCapacity());
-        store = opened;
+        opened = Opened.open(next, nextTasks, clock);
         settings = next;
         if (previous != null && !sameDirectory) {
             previous.close();
         }
-        LOG.info("journal configured: {} ({} thread(s), queue of {})",
-                next.databaseDirectory(), next.dbThreads(), next.queueCapacity());
+        LOG.info("journal configured: {} ({} thread(s), queue of {}; write queue of {}, batches of at most {},"
+                        + " output tail of {} bytes)", next.databaseDirectory(), next.dbThreads(), next.queueCapacity(),
+                nextTasks.writeQueueCapacity(), nextTasks.maxBatch(), nextTasks.outputTailBytes());
     }
+
+    // ---- EnrollmentStore ----
 
     @Override
     public CompletionStage<IssuedInvite> createInvite(Duration ttl, String note) {
-        return store.createInvite(ttl, note);
+        return opened.enrollment().createInvite(ttl, note);
     }
 
     @Override
     public CompletionStage<Enrollment> enroll(String inviteToken, String requestedName, String address,
                                               Instant deadline) {
-        return store.enroll(inviteToken, requestedName, address, deadline);
+        return opened.enrollment().enroll(inviteToken, requestedName, address, deadline);
     }
 
     @Override
     public Optional<EnrolledNode> authenticate(String credential) {
-        return store.authenticate(credential);
+        return opened.enrollment().authenticate(credential);
     }
 
     @Override
     public List<EnrolledNode> nodes() {
-        return store.nodes();
+        return opened.enrollment().nodes();
     }
 
     @Override
     public Optional<EnrolledNode> find(String idOrName) {
-        return store.find(idOrName);
+        return opened.enrollment().find(idOrName);
     }
 
     @Override
     public CompletionStage<EnrolledNode> revokeNode(String idOrName) {
-        return store.revokeNode(idOrName);
+        return opened.enrollment().revokeNode(idOrName);
+    }
+
+    // ---- TaskJournal ----
+
+    @Override
+    public CompletionStage<TaskRecord> create(NewTask task) {
+        return opened.tasks().create(task);
+    }
+
+    @Override
+    public CompletionStage<Boolean> transition(String taskId, TaskState state, Integer exitCode, String diagnostic) {
+        return opened.tasks().transition(taskId, state, exitCode, diagnostic);
+    }
+
+    @Override
+    public CompletionStage<Void> appendOutput(String taskId, byte[] data) {
+        return opened.tasks().appendOutput(taskId, data);
+    }
+
+    @Override
+    public CompletionStage<List<String>> failNodeTasks(String nodeId, String diagnostic) {
+        return opened.tasks().failNodeTasks(nodeId, diagnostic);
+    }
+
+    @Override
+    public CompletionStage<Optional<TaskRecord>> get(String taskId) {
+        return opened.tasks().get(taskId);
+    }
+
+    @Override
+    public CompletionStage<List<TaskRecord>> list(TaskQuery query) {
+        return opened.tasks().list(query);
+    }
+
+    // ---- AuditLog ----
+
+    @Override
+    public CompletionStage<Void> record(String actor, String action, String subject, String detail) {
+        return opened.tasks().record(actor, action, subject, detail);
     }
 }

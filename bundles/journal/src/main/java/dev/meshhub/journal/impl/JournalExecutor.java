@@ -21,9 +21,11 @@ import dev.meshhub.api.enrollment.EnrollmentException;
 import dev.meshhub.api.enrollment.EnrollmentException.Reason;
 
 /**
- * The journal's own threads: a fixed number of them behind a bounded queue. Work is never
- * interrupted, because Derby closes a connection whose thread is interrupted inside JDBC; closing
- * lets queued work finish within a bounded wait instead.
+ * The journal's own threads: a fixed number of them behind a bounded queue, shared by the
+ * enrollment store's transactions and the task journal's reads (task writes go to the
+ * {@link GroupCommitWriter} instead). Work is never interrupted, because Derby closes a connection
+ * whose thread is interrupted inside JDBC; closing lets queued work finish within a bounded wait
+ * instead.
  */
 final class JournalExecutor {
 
@@ -40,6 +42,44 @@ final class JournalExecutor {
     interface Work<T> {
         T run() throws SQLException;
     }
+
+    /**
+     * How failures look to one kind of caller: the enrollment API speaks {@link EnrollmentException},
+     * the task journal and audit log speak {@link IllegalStateException}.
+     */
+    interface Failures {
+        /** Whether a failure thrown by the work is already meant for the caller and passes unchanged. */
+        boolean isForCaller(RuntimeException failure);
+
+        /** The failure telling the caller the journal cannot serve (stopped, overloaded, database error). */
+        RuntimeException unavailable(String message);
+    }
+
+    /** Failures of the enrollment store: {@link EnrollmentException}, UNAVAILABLE. */
+    static final Failures ENROLLMENT = new Failures() {
+        @Override
+        public boolean isForCaller(RuntimeException failure) {
+            return failure instanceof EnrollmentException;
+        }
+
+        @Override
+        public RuntimeException unavailable(String message) {
+            return new EnrollmentException(Reason.UNAVAILABLE, message);
+        }
+    };
+
+    /** Failures of the task journal and audit log: {@link IllegalStateException}. */
+    static final Failures TASKS = new Failures() {
+        @Override
+        public boolean isForCaller(RuntimeException failure) {
+            return failure instanceof IllegalStateException;
+        }
+
+        @Override
+        public RuntimeException unavailable(String message) {
+            return new IllegalStateException(message);
+        }
+    };
 
     private final ThreadPoolExecutor pool;
     private final List<Thread> threads = new CopyOnWriteArrayList<>();
@@ -61,39 +101,48 @@ final class JournalExecutor {
     }
 
     /**
-     * Runs {@code work} on a journal thread; the stage is completed from that thread. Fails at once
-     * with UNAVAILABLE when the queue is full or the executor is stopped.
+     * Runs enrollment {@code work} on a journal thread; the stage is completed from that thread.
+     * Fails at once with UNAVAILABLE when the queue is full or the executor is stopped.
      */
     <T> CompletionStage<T> submit(String what, Work<T> work) {
+        return submit(what, work, ENROLLMENT);
+    }
+
+    /**
+     * Runs {@code work} on a journal thread; the stage is completed from that thread. Fails at once,
+     * as {@code failures} says, when the queue is full or the executor is stopped.
+     */
+    <T> CompletionStage<T> submit(String what, Work<T> work, Failures failures) {
         CompletableFuture<T> result = new CompletableFuture<>();
         if (stopped) {
-            return failed(STOPPED_MESSAGE);
+            return failed(failures.unavailable(STOPPED_MESSAGE));
         }
         try {
-            pool.execute(new Task<>(what, work, result));
+            pool.execute(new Task<>(what, work, failures, result));
             if (overloaded.get()) {
                 overloaded.set(false);
                 LOG.info("journal queue accepts work again");
             }
         } catch (RejectedExecutionException e) {
             if (stopped) {
-                return failed(STOPPED_MESSAGE);
+                return failed(failures.unavailable(STOPPED_MESSAGE));
             }
             if (overloaded.compareAndSet(false, true)) {
                 LOG.warn("journal queue is full ({} waiting); refusing work until it drains", pool.getQueue().size());
             }
-            return failed(OVERLOADED_MESSAGE);
+            return failed(failures.unavailable(OVERLOADED_MESSAGE));
         }
         // A minimal stage: callers cannot complete or cancel the journal's own future.
         return result.minimalCompletionStage();
     }
 
     static <T> CompletionStage<T> failed(Reason reason, String message) {
-        return CompletableFuture.<T>failedFuture(new EnrollmentException(reason, message)).minimalCompletionStage();
+        return failed(new EnrollmentException(reason, message));
     }
 
-    private static <T> CompletionStage<T> failed(String message) {
-        return failed(Reason.UNAVAILABLE, message);
+    /** A stage that has already failed; callers cannot complete or cancel it. */
+    static <T> CompletionStage<T> failed(RuntimeException failure) {
+        return CompletableFuture.<T>failedFuture(failure).minimalCompletionStage();
     }
 
     /**
@@ -123,7 +172,7 @@ final class JournalExecutor {
             LOG.warn("journal work did not finish within {}; failing {} queued task(s), {} still running",
                     wait, queued.size(), pool.getActiveCount());
             for (Runnable runnable : queued) {
-                ((Task<?>) runnable).fail(new EnrollmentException(Reason.UNAVAILABLE, STOPPED_MESSAGE));
+                ((Task<?>) runnable).failStopped();
             }
         }
         // The pool counts as terminated while its last thread is still on its way out; join them all.
@@ -145,11 +194,13 @@ final class JournalExecutor {
     private static final class Task<T> implements Runnable {
         private final String what;
         private final Work<T> work;
+        private final Failures failures;
         private final CompletableFuture<T> result;
 
-        Task(String what, Work<T> work, CompletableFuture<T> result) {
+        Task(String what, Work<T> work, Failures failures, CompletableFuture<T> result) {
             this.what = what;
             this.work = work;
+            this.failures = failures;
             this.result = result;
         }
 
@@ -157,25 +208,27 @@ final class JournalExecutor {
         public void run() {
             try {
                 result.complete(work.run());
-            } catch (EnrollmentException e) {
-                result.completeExceptionally(e);
             } catch (SQLException e) {
                 LOG.warn("journal database error during {} (SQLState {})", what, e.getSQLState(), e);
-                result.completeExceptionally(new EnrollmentException(Reason.UNAVAILABLE,
+                result.completeExceptionally(failures.unavailable(
                         "journal database error: SQLState " + e.getSQLState() + "; see the hub log"));
             } catch (RuntimeException e) {
+                if (failures.isForCaller(e)) {
+                    result.completeExceptionally(e);
+                    return;
+                }
                 LOG.warn("journal failure during {}", what, e);
-                result.completeExceptionally(new EnrollmentException(Reason.UNAVAILABLE,
+                result.completeExceptionally(failures.unavailable(
                         "journal database error: " + e.getClass().getSimpleName() + "; see the hub log"));
             } catch (Error e) {
-                result.completeExceptionally(new EnrollmentException(Reason.UNAVAILABLE,
+                result.completeExceptionally(failures.unavailable(
                         "journal database error: " + e.getClass().getSimpleName() + "; see the hub log"));
                 throw e;
             }
         }
 
-        void fail(EnrollmentException e) {
-            result.completeExceptionally(e);
+        void failStopped() {
+            result.completeExceptionally(failures.unavailable(STOPPED_MESSAGE));
         }
     }
 }

@@ -12,15 +12,29 @@ import java.time.Instant;
  * these tables the database holds, so a later version can migrate it and an older bundle refuses a
  * newer database instead of misreading it.
  *
+ * <p>Version 1: invites, nodes, audit. Version 2 adds the task journal ({@code TASKS}). A database
+ * of an older version is migrated in place, in the caller's transaction (Derby's DDL is
+ * transactional, so a failed migration leaves the old version intact).
+ *
  * <p>Times are {@code TIMESTAMP} columns written and read through a UTC calendar
  * ({@link JournalTime}), so the JVM's time zone never shifts them.
  */
 final class JournalSchema {
 
     /** The version these statements create. */
-    static final int VERSION = 1;
+    static final int VERSION = 2;
 
-    private static final String[] CREATE = {
+    /** Column sizes of {@code TASKS}, checked (or truncated to) before any SQL runs. */
+    static final int MAX_TASK_ID_LENGTH = 64;
+    static final int MAX_NODE_ID_LENGTH = 64;
+    static final int MAX_NODE_NAME_LENGTH = 128;
+    static final int MAX_KIND_LENGTH = 32;
+    static final int MAX_SUMMARY_LENGTH = 500;
+    static final int MAX_DIAGNOSTIC_LENGTH = 2000;
+    static final int MAX_SPEC_BYTES = 1024 * 1024;
+    static final int MAX_OUTPUT_TAIL_BYTES = 16 * 1024 * 1024;
+
+    private static final String[] VERSION_1 = {
         "CREATE TABLE SCHEMA_VERSION ("
             + " version INT NOT NULL PRIMARY KEY,"
             + " applied_at TIMESTAMP NOT NULL)",
@@ -51,28 +65,47 @@ final class JournalSchema {
             + " detail VARCHAR(1000))",
     };
 
+    /** Version 2: the task journal. Spec and output are opaque bytes; state is a TaskState name. */
+    private static final String[] VERSION_2 = {
+        "CREATE TABLE TASKS ("
+            + " task_id VARCHAR(" + MAX_TASK_ID_LENGTH + ") NOT NULL PRIMARY KEY,"
+            + " node_id VARCHAR(" + MAX_NODE_ID_LENGTH + ") NOT NULL,"
+            + " node_name VARCHAR(" + MAX_NODE_NAME_LENGTH + ") NOT NULL,"
+            + " kind VARCHAR(" + MAX_KIND_LENGTH + ") NOT NULL,"
+            + " summary VARCHAR(" + MAX_SUMMARY_LENGTH + ") NOT NULL,"
+            + " spec BLOB(" + MAX_SPEC_BYTES + ") NOT NULL,"
+            + " state VARCHAR(16) NOT NULL,"
+            + " created_at TIMESTAMP NOT NULL,"
+            + " dispatched_at TIMESTAMP,"
+            + " started_at TIMESTAMP,"
+            + " finished_at TIMESTAMP,"
+            + " exit_code INT,"
+            + " diagnostic VARCHAR(" + MAX_DIAGNOSTIC_LENGTH + ") NOT NULL,"
+            + " output_tail BLOB(" + MAX_OUTPUT_TAIL_BYTES + "))",
+        // A node's pending tasks are failed when its stream ends; listings are newest first.
+        "CREATE INDEX TASKS_NODE_STATE ON TASKS (node_id, state)",
+        "CREATE INDEX TASKS_CREATED ON TASKS (created_at)",
+    };
+
+    /** {@code STEPS[v - 1]} turns a database of version {@code v - 1} into version {@code v}. */
+    private static final String[][] STEPS = {VERSION_1, VERSION_2};
+
     private JournalSchema() {
     }
 
     /**
-     * Creates the tables if the database has none, in the caller's transaction.
+     * Creates the tables if the database has none, or migrates older tables to {@link #VERSION}, in
+     * the caller's transaction.
      *
      * @return the version found, or 0 if the tables were just created
      * @throws IllegalStateException if the database was written by a newer journal
      */
     static int ensure(Connection connection, Instant now) throws SQLException {
         if (!tableExists(connection, "SCHEMA_VERSION")) {
-            try (Statement statement = connection.createStatement()) {
-                for (String sql : CREATE) {
-                    statement.executeUpdate(sql);
-                }
+            for (String[] step : STEPS) {
+                execute(connection, step);
             }
-            try (PreparedStatement insert = connection.prepareStatement(
-                    "INSERT INTO SCHEMA_VERSION (version, applied_at) VALUES (?, ?)")) {
-                insert.setInt(1, VERSION);
-                JournalTime.set(insert, 2, now);
-                insert.executeUpdate();
-            }
+            recordVersion(connection, VERSION, now);
             return 0;
         }
         int found;
@@ -85,11 +118,32 @@ final class JournalSchema {
                     + ", newer than this journal understands (" + VERSION + "); run the newer meshhub"
                     + " or point databaseDirectory elsewhere");
         }
-        if (found < VERSION) {
-            throw new IllegalStateException("the journal database has schema version " + found
-                    + " and no migration to " + VERSION + " exists; point databaseDirectory elsewhere");
+        if (found < 1) {
+            throw new IllegalStateException("the journal database records no schema version;"
+                    + " it was not written by meshhub, point databaseDirectory elsewhere");
+        }
+        for (int version = found + 1; version <= VERSION; version++) {
+            execute(connection, STEPS[version - 1]);
+            recordVersion(connection, version, now);
         }
         return found;
+    }
+
+    private static void execute(Connection connection, String[] statements) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            for (String sql : statements) {
+                statement.executeUpdate(sql);
+            }
+        }
+    }
+
+    private static void recordVersion(Connection connection, int version, Instant now) throws SQLException {
+        try (PreparedStatement insert = connection.prepareStatement(
+                "INSERT INTO SCHEMA_VERSION (version, applied_at) VALUES (?, ?)")) {
+            insert.setInt(1, version);
+            JournalTime.set(insert, 2, now);
+            insert.executeUpdate();
+        }
     }
 
     private static boolean tableExists(Connection connection, String table) throws SQLException {

@@ -5,6 +5,7 @@ import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -29,10 +30,12 @@ import org.junit.rules.TemporaryFolder;
 import dev.meshhub.api.enrollment.EnrollmentException;
 import dev.meshhub.api.enrollment.EnrollmentException.Reason;
 import dev.meshhub.api.enrollment.IssuedInvite;
+import dev.meshhub.api.task.NewTask;
 
 /**
- * Shared setup for journal tests: a temporary database directory, a hand-moved clock, stores that
- * are closed after each test, and direct SQL access to check what reached the database.
+ * Shared setup for journal tests: a temporary database directory, a hand-moved clock, databases and
+ * stores that are closed after each test (stores first, the database last), and direct SQL access to
+ * check what reached the database.
  */
 final class JournalFixture extends ExternalResource {
 
@@ -41,7 +44,8 @@ final class JournalFixture extends ExternalResource {
     static final Instant START = Instant.parse("2030-01-01T00:00:00Z");
 
     private final TemporaryFolder folder = new TemporaryFolder();
-    private final List<DerbyEnrollmentStore> stores = new ArrayList<>();
+    /** Everything opened, closed in reverse order after the test (each close is idempotent). */
+    private final List<AutoCloseable> opened = new ArrayList<>();
     final MutableClock clock = new MutableClock(START);
     Path directory;
 
@@ -54,9 +58,7 @@ final class JournalFixture extends ExternalResource {
     @Override
     protected void after() {
         try {
-            for (DerbyEnrollmentStore store : stores) {
-                store.close();
-            }
+            closeAll();
         } finally {
             folder.delete();
         }
@@ -72,8 +74,57 @@ final class JournalFixture extends ExternalResource {
 
     DerbyEnrollmentStore open(int threads, int queueCapacity) {
         DerbyEnrollmentStore store = new DerbyEnrollmentStore(directory, clock, threads, queueCapacity);
-        stores.add(store);
+        opened.add(store);
         return store;
+    }
+
+    /** Opens the shared journal database (2 threads, queue of 1024); closed after the test. */
+    JournalDatabase openDatabase() {
+        JournalDatabase database = JournalDatabase.open(directory, clock, 2, 1024);
+        opened.add(database);
+        return database;
+    }
+
+    /** Closes every task journal, store and database opened so far, stores first. */
+    void closeAll() {
+        for (int i = opened.size() - 1; i >= 0; i--) {
+            try {
+                opened.get(i).close();
+            } catch (Exception e) {
+                throw new AssertionError("closing " + opened.get(i) + " failed: " + e, e);
+            }
+        }
+        opened.clear();
+    }
+
+    /** A task journal on {@code database}; closed after the test, before the database. */
+    DerbyTaskJournal openTasks(JournalDatabase database, TaskJournalSettings settings) {
+        DerbyTaskJournal tasks = new DerbyTaskJournal(database, clock, settings);
+        opened.add(tasks);
+        return tasks;
+    }
+
+    /** A task journal on a database of its own, with default settings. */
+    DerbyTaskJournal openTasks() {
+        return openTasks(TaskJournalSettings.DEFAULTS);
+    }
+
+    /** A task journal on a database of its own. */
+    DerbyTaskJournal openTasks(TaskJournalSettings settings) {
+        return openTasks(openDatabase(), settings);
+    }
+
+    /** An enrollment store on {@code database}; closed after the test, before the database. */
+    DerbyEnrollmentStore openEnrollment(JournalDatabase database) {
+        DerbyEnrollmentStore store = new DerbyEnrollmentStore(database, clock);
+        opened.add(store);
+        return store;
+    }
+
+    /** A small command task for {@code nodeId}. */
+    static NewTask newTask(String taskId, String nodeId) {
+        return new NewTask(taskId, nodeId, "name-" + nodeId, "command", "echo " + taskId,
+                ("spec of " + taskId).getBytes(StandardCharsets.UTF_8));
     }
 
     IssuedInvite invite(DerbyEnrollmentStore store) {
@@ -106,6 +157,26 @@ final class JournalFixture extends ExternalResource {
         } catch (InterruptedException | TimeoutException e) {
             throw new AssertionError("stage did not complete: " + e, e);
         }
+    }
+
+    /** The {@link IllegalStateException} the stage completes with (the task journal's failures). */
+    static IllegalStateException stateFailure(CompletionStage<?> stage) {
+        try {
+            Object value = stage.toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS);
+            throw new AssertionError("expected a failure, got " + value);
+        } catch (ExecutionException e) {
+            assertTrue("expected an IllegalStateException, got " + e.getCause(),
+                    e.getCause() instanceof IllegalStateException);
+            return (IllegalStateException) e.getCause();
+        } catch (InterruptedException | TimeoutException e) {
+            throw new AssertionError("stage did not complete: " + e, e);
+        }
+    }
+
+    /** The {@link IllegalStateException} of a stage that must already have failed when it is returned. */
+    static IllegalStateException stateFailedAlready(CompletionStage<?> stage) {
+        assertTrue("stage should have failed at once", stage.toCompletableFuture().isCompletedExceptionally());
+        return stateFailure(stage);
     }
 
     static EnrollmentException failure(CompletionStage<?> stage, Reason reason) {
@@ -176,6 +247,40 @@ final class JournalFixture extends ExternalResource {
             occupied++;
         }
         return release;
+    }
+
+    /**
+     * Holds the task journal's writer thread until the returned latch is counted down, using only the
+     * public API: a callback on a stage runs on the thread that completes it, the writer, unless the
+     * stage completed before the callback was attached (then it runs here; try again). Writes
+     * submitted meanwhile wait in the queue and are taken as one batch after the release.
+     */
+    static CountDownLatch occupyWriter(DerbyTaskJournal tasks) throws InterruptedException {
+        CountDownLatch release = new CountDownLatch(1);
+        while (true) {
+            CountDownLatch holding = new CountDownLatch(1);
+            AtomicBoolean ranHere = new AtomicBoolean();
+            Thread caller = Thread.currentThread();
+            tasks.record("test", "test.block", "writer", "").thenRun(() -> {
+                if (Thread.currentThread() == caller) {
+                    ranHere.set(true);
+                    return;
+                }
+                holding.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            if (ranHere.get()) {
+                continue;
+            }
+            if (!holding.await(WAIT_SECONDS, TimeUnit.SECONDS)) {
+                fail("the writer did not pick up the blocking write");
+            }
+            return release;
+        }
     }
 
     static List<String> journalThreads() {

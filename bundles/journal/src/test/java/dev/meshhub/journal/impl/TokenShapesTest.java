@@ -62,9 +62,9 @@ public class TokenShapesTest {
 
     @Test
     public void echoedTextIsTruncatedAndPrintable() {
-        assertEquals("ab?c", DerbyEnrollmentStore.printable("ab\0c", 10));
-        assertEquals("abc", DerbyEnrollmentStore.printable("abcdef", 3));
+        assertEquals("ab?c", BoundedText.printable("ab\0c", 10));
+        assertEquals("abc", BoundedText.printable("abcdef", 3));
         // A surrogate pair is never split.
-        assertEquals("a", DerbyEnrollmentStore.truncate("a\uD83D\uDE00", 2));
+        assertEquals("a", BoundedText.truncate("a\uD83D\uDE00", 2));
     }
 }
