@@ -52,6 +52,15 @@ final class HubTestSupport {
         return MavenLayout.resolve(runtime.resolve("system"), location);
     }
 
+    /** The built example policy bundle (not part of any default feature). */
+    static Path examplePolicyBundle() {
+        String jar = System.getProperty("meshhub.example.policy.jar");
+        if (jar == null) {
+            throw new IllegalStateException("system property meshhub.example.policy.jar is not set; run the ITs through Maven (failsafe)");
+        }
+        return Path.of(jar);
+    }
+
     static Path runtimeDirectory() {
         return Path.of(System.getProperty("meshhub.runtime.dir", "target/meshhub")).toAbsolutePath();
     }

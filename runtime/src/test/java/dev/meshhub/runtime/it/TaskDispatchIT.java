@@ -1,0 +1,222 @@
+package dev.meshhub.runtime.it;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import javax.inject.Inject;
+
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+
+import com.google.protobuf.ByteString;
+
+import dev.meshhub.api.node.NodeDirectory;
+import dev.meshhub.api.task.CommandSpec;
+import dev.meshhub.api.task.DispatchException;
+import dev.meshhub.api.task.TaskDispatcher;
+import dev.meshhub.api.task.TaskHandle;
+import dev.meshhub.api.task.TaskJournal;
+import dev.meshhub.api.task.TaskOutput;
+import dev.meshhub.api.task.TaskRecord;
+import dev.meshhub.api.task.TaskResult;
+import dev.meshhub.api.task.TaskState;
+import dev.meshhub.proto.v1.HubMessage;
+import dev.meshhub.proto.v1.NodeMessage;
+import dev.meshhub.proto.v1.SyncConfigurationResponse;
+import dev.meshhub.proto.v1.TaskFinished;
+import dev.meshhub.proto.v1.TaskStarted;
+
+/**
+ * Dispatch through the real bundles: the dispatcher service, the journal on disk, the policy
+ * service, a node speaking the wire protocol over loopback; and policy bundles swapped under a
+ * connected node without dropping its stream.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class TaskDispatchIT {
+
+    @Inject
+    private BundleContext context;
+
+    @Inject
+    private NodeDirectory directory;
+
+    @Inject
+    private TaskDispatcher dispatcher;
+
+    @Inject
+    private TaskJournal journal;
+
+    private HubClient hub;
+
+    @Configuration
+    public Option[] config() {
+        return HubTestSupport.hubOptions("TaskDispatchIT", Map.of(), "meshhub");
+    }
+
+    @Before
+    public void connect() {
+        hub = HubClient.connect(context);
+    }
+
+    @After
+    public void close() throws Exception {
+        hub.close();
+    }
+
+    /** Policy updates the answering node received, in order. */
+    private final List<dev.meshhub.proto.v1.SandboxPolicy> policiesReceived = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** A node that answers every task it is sent with the given outcome, echoing the argv as output. */
+    private void answerTasks(TestStream stream, int exitCode) {
+        Thread answerer = new Thread(() -> {
+            try {
+                while (!stream.ended.isDone()) {
+                    HubMessage message = stream.received.poll(100, TimeUnit.MILLISECONDS);
+                    if (message != null && message.hasPolicyUpdate()) {
+                        policiesReceived.add(message.getPolicyUpdate());
+                    }
+                    if (message == null || !message.hasTask()) {
+                        continue;
+                    }
+                    String id = message.getTask().getTaskId();
+                    stream.send(NodeMessage.newBuilder().setTaskStarted(TaskStarted.newBuilder().setTaskId(id).setPid(1)).build());
+                    stream.send(NodeMessage.newBuilder().setTaskOutput(dev.meshhub.proto.v1.TaskOutput.newBuilder().setTaskId(id)
+                            .setStream(dev.meshhub.proto.v1.TaskOutput.Stream.STDOUT).setSequence(1)
+                            .setData(ByteString.copyFromUtf8(String.join(" ", message.getTask().getCommand().getArgv().getArgsList())))).build());
+                    stream.send(NodeMessage.newBuilder().setTaskFinished(TaskFinished.newBuilder().setTaskId(id)
+                            .setOutcome(exitCode == 0 ? TaskFinished.Outcome.SUCCEEDED : TaskFinished.Outcome.FAILED).setExitCode(exitCode)).build());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "test-node-answerer");
+        answerer.setDaemon(true);
+        answerer.start();
+    }
+
+    private TestStream connectedNode(String name) throws Exception {
+        SyncConfigurationResponse enrolled = hub.enroll(name);
+        TestStream stream = hub.stream(enrolled.getNodeCredential()).hello();
+        Poll.until(name + " listed", Duration.ofSeconds(10), () -> directory.session(enrolled.getNodeId()).isPresent());
+        return stream;
+    }
+
+    @Test
+    public void aTaskRunsThroughTheRealBundlesAndIsJournaled() throws Exception {
+        try (TestStream stream = connectedNode("runner")) {
+            answerTasks(stream, 0);
+            List<TaskOutput> output = new ArrayList<>();
+            TaskHandle handle = dispatcher.dispatch("runner", CommandSpec.argv("echo", "hi"), output::add);
+            TaskResult result = handle.result().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            assertEquals(TaskState.SUCCEEDED, result.state());
+            assertEquals("echo hi", new String(output.get(0).data()));
+            Poll.until("journaled as SUCCEEDED", Duration.ofSeconds(10), () -> record(handle.taskId()).state() == TaskState.SUCCEEDED);
+            TaskRecord record = record(handle.taskId());
+            assertEquals(Integer.valueOf(0), record.exitCode());
+            assertEquals("echo hi", new String(record.outputTail()));
+            assertNotNull(record.dispatchedAt());
+        }
+    }
+
+    @Test
+    public void aNodeDroppingWithManyTasksPendingFailsThemAllDurably() throws Exception {
+        List<TaskHandle> handles = new ArrayList<>();
+        TestStream stream = connectedNode("dropper");
+        for (int i = 0; i < 20; i++) {
+            handles.add(dispatcher.dispatch("dropper", CommandSpec.argv("sleep", "60"), null));
+        }
+        for (TaskHandle handle : handles) {
+            handle.dispatched().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+        stream.cancel();
+        for (TaskHandle handle : handles) {
+            TaskResult result = handle.result().toCompletableFuture().get(5, TimeUnit.SECONDS);
+            assertEquals(TaskState.FAILED, result.state());
+            assertTrue(result.diagnostic(), result.diagnostic().contains("dropper") && result.diagnostic().contains("last heartbeat"));
+        }
+        Poll.until("all journaled as FAILED", Duration.ofSeconds(10),
+                () -> handles.stream().allMatch(h -> record(h.taskId()).state() == TaskState.FAILED));
+    }
+
+    @Test
+    public void swappingThePolicyBundleKeepsTheStreamAndChangesWhatTheNodeMayRun() throws Exception {
+        Path allowlists = Path.of(context.getProperty("meshhub.home")).resolve("etc/node-allowlists.properties");
+        Files.writeString(allowlists, "* = uname\n");
+        try (TestStream stream = connectedNode("swapped")) {
+            answerTasks(stream, 0);
+            dispatcher.dispatch("swapped", CommandSpec.argv("echo", "before"), null).result().toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+            Bundle example = context.installBundle(HubTestSupport.examplePolicyBundle().toUri().toString());
+            example.start();
+            try {
+                Poll.until("the file policy in force", Duration.ofSeconds(10), () -> refusedBecauseOf("swapped", "echo"));
+                assertEquals(TaskState.SUCCEEDED, dispatcher.dispatch("swapped", CommandSpec.argv("uname"), null)
+                        .result().toCompletableFuture().get(10, TimeUnit.SECONDS).state());
+                Poll.until("the node told of the file policy", Duration.ofSeconds(10),
+                        () -> policiesReceived.stream().anyMatch(p -> p.getAllowedExecutablesList().equals(List.of("uname"))));
+            } finally {
+                example.uninstall();
+            }
+            Poll.until("the default policy back", Duration.ofSeconds(10), () -> !refusedBecauseOf("swapped", "echo"));
+
+            Bundle defaultPolicy = bundle("dev.meshhub.policy");
+            defaultPolicy.stop();
+            DispatchException closed = assertThrows(DispatchException.class, () -> dispatcher.dispatch("swapped", CommandSpec.argv("echo"), null));
+            assertEquals(DispatchException.Reason.NO_POLICY, closed.reason());
+            defaultPolicy.start();
+            defaultPolicy.update();
+            Poll.until("the updated default policy in force", Duration.ofSeconds(10), () -> !refusedBecauseOf("swapped", "echo"));
+
+            assertFalse("the node's stream survived every swap", stream.ended.isDone());
+        }
+    }
+
+    private boolean refusedBecauseOf(String node, String executable) {
+        try {
+            dispatcher.dispatch(node, CommandSpec.argv(executable), null).result().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            return false;
+        } catch (DispatchException e) {
+            return e.reason() == DispatchException.Reason.POLICY_DENIED;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    private Bundle bundle(String symbolicName) {
+        for (Bundle bundle : context.getBundles()) {
+            if (bundle.getSymbolicName().equals(symbolicName)) {
+                return bundle;
+            }
+        }
+        throw new AssertionError("no bundle " + symbolicName);
+    }
+
+    private TaskRecord record(String taskId) {
+        try {
+            return journal.get(taskId).toCompletableFuture().get(10, TimeUnit.SECONDS).orElseThrow();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+}
