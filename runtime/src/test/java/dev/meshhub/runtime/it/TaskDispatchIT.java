@@ -192,6 +192,73 @@ public class TaskDispatchIT {
         }
     }
 
+    /**
+     * RELIABILITY 33: the journal bundle stopped and started while tasks flow. The node's stream
+     * stays up, tasks meanwhile are refused or failed with a clear reason (never lost silently), the
+     * database reopens intact and work flows again.
+     */
+    @Test
+    public void theJournalBundleStoppedAndStartedUnderLoadCorruptsNothing() throws Exception {
+        try (TestStream stream = connectedNode("steady-worker")) {
+            answerTasks(stream, 0);
+            TaskHandle before = dispatcher.dispatch("steady-worker", CommandSpec.argv("echo", "before"), null);
+            assertEquals(TaskState.SUCCEEDED, before.result().toCompletableFuture().get(10, TimeUnit.SECONDS).state());
+
+            java.util.concurrent.atomic.AtomicBoolean load = new java.util.concurrent.atomic.AtomicBoolean(true);
+            List<String> refusals = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<TaskHandle> accepted = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Thread loader = new Thread(() -> {
+                while (load.get()) {
+                    try {
+                        accepted.add(dispatcher.dispatch("steady-worker", CommandSpec.argv("echo", "load"), null));
+                    } catch (DispatchException e) {
+                        refusals.add(e.reason() + ": " + e.getMessage());
+                    }
+                    Thread.onSpinWait();
+                    try {
+                        Thread.sleep(5);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }, "test-load");
+            loader.start();
+            Bundle journalBundle = bundle("dev.meshhub.journal");
+            try {
+                Poll.until("some load before the stop", Duration.ofSeconds(10), () -> accepted.size() > 20);
+                journalBundle.stop();
+                Poll.until("refusals while the journal is down", Duration.ofSeconds(10), () -> !refusals.isEmpty());
+                journalBundle.start();
+                int acceptedAtRestart = accepted.size();
+                Poll.until("load accepted again after the restart", Duration.ofSeconds(20), () -> accepted.size() > acceptedAtRestart + 20);
+            } finally {
+                load.set(false);
+                loader.join(10_000);
+            }
+            assertTrue(refusals.get(0), refusals.get(0).contains("journal") || refusals.get(0).contains("enrollment store"));
+            for (TaskHandle handle : accepted) {
+                // Every accepted task ends one way or another; none is left hanging.
+                try {
+                    assertNotNull(handle.result().toCompletableFuture().get(30, TimeUnit.SECONDS).state());
+                } catch (java.util.concurrent.ExecutionException refusedLater) {
+                    assertTrue(String.valueOf(refusedLater.getCause()), refusedLater.getCause() instanceof DispatchException);
+                }
+            }
+            assertFalse("the node's stream survived the journal's restart", stream.ended.isDone());
+            TaskHandle after = dispatcher.dispatch("steady-worker", CommandSpec.argv("echo", "after"), null);
+            assertEquals(TaskState.SUCCEEDED, after.result().toCompletableFuture().get(10, TimeUnit.SECONDS).state());
+            TaskJournal reopened = context.getService(context.getServiceReference(TaskJournal.class));
+            Poll.until("the task before the restart is still on disk", Duration.ofSeconds(10), () -> {
+                try {
+                    return reopened.get(before.taskId()).toCompletableFuture().get(10, TimeUnit.SECONDS)
+                            .map(r -> r.state() == TaskState.SUCCEEDED).orElse(false);
+                } catch (Exception e) {
+                    return false;
+                }
+            });
+        }
+    }
+
     private boolean refusedBecauseOf(String node, String executable) {
         try {
             dispatcher.dispatch(node, CommandSpec.argv(executable), null).result().toCompletableFuture().get(10, TimeUnit.SECONDS);

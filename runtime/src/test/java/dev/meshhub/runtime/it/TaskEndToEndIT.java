@@ -3,6 +3,9 @@ package dev.meshhub.runtime.it;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -94,6 +97,31 @@ public class TaskEndToEndIT {
         // The node comes back by itself, and nothing re-ran the task.
         Poll.until("survivor reconnected", PATIENCE, () -> String.valueOf(runtime.listNodes()).contains("\"survivor\""));
         assertEquals(1, runtime.admin().listTasks(ListTasksRequest.newBuilder().setNode("survivor").build()).getTasksCount());
+    }
+
+    @Test
+    public void aPolicyBundleDroppedIntoDeployTakesOverWithTheNodeConnected() throws Exception {
+        Process node = runtime.enrolledNode("deployed");
+        // printf is not on the default allowlist: only a node that received the new policy runs it.
+        Files.writeString(runtime.home.resolve("etc/node-allowlists.properties"), "* = uname, printf\n");
+        Path staged = runtime.home.resolve("policy-file-example.jar.part");
+        Files.copy(HubTestSupport.examplePolicyBundle(), staged);
+        Path deployed = runtime.home.resolve("deploy/policy-file-example.jar");
+        Files.move(staged, deployed, StandardCopyOption.ATOMIC_MOVE);
+
+        Poll.until("the file policy in force", PATIENCE, () -> runtime.meshctlQuietly("policy", "get", "deployed").contains("dev.meshhub.policy.file"));
+        RuntimeUnderTest.Result printf = runtime.meshctl("exec", "deployed", "--", "printf", "%s-%s", "new", "policy");
+        printf.assertExit(0);
+        assertEquals("new-policy", printf.stdout());
+        RuntimeUnderTest.Result echo = runtime.meshctl("exec", "deployed", "--", "echo", "hi");
+        assertEquals(1, echo.exit());
+        assertTrue(echo.stderr(), echo.stderr().contains("'echo' is not on its allowlist (allowed: uname, printf)"));
+
+        Files.delete(deployed);
+        Poll.until("the default policy back", PATIENCE, () -> runtime.meshctlQuietly("policy", "get", "deployed").contains("dev.meshhub.policy.default"));
+        runtime.meshctl("exec", "deployed", "--", "echo", "hi").assertExit(0);
+        assertTrue("the node's session survived both swaps", node.isAlive());
+        assertTrue(runtime.log("deployed-workspace.log"), !runtime.log("deployed-workspace.log").contains("disconnected"));
     }
 
     private TaskInfo awaitRunning(String node) throws Exception {
