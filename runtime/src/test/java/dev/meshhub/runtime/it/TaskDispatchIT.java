@@ -259,6 +259,46 @@ public class TaskDispatchIT {
         }
     }
 
+    @Test
+    public void theShellRunsCommandsListsTasksAndSetsPolicies() throws Exception {
+        try (TestStream stream = connectedNode("shelled-worker")) {
+            answerTasks(stream, 0);
+            org.apache.felix.service.command.CommandProcessor processor = context.getService(
+                    context.getServiceReference(org.apache.felix.service.command.CommandProcessor.class));
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            java.io.PrintStream console = new java.io.PrintStream(out, true);
+            try (org.apache.felix.service.command.CommandSession session = processor.createSession(
+                    new java.io.ByteArrayInputStream(new byte[0]), console, console)) {
+                Object exit = session.execute("mesh:exec shelled-worker -- echo from-the-shell");
+                assertEquals(0, ((Number) exit).intValue());
+                assertTrue(out.toString(), out.toString().contains("echo from-the-shell"));
+
+                Exception refused = assertThrows(Exception.class, () -> session.execute("mesh:exec shelled-worker -- rm -rf /"));
+                assertTrue(refused.getMessage(), refused.getMessage().contains("rule strict.allowlist"));
+
+                // The journal records the end a moment after the caller learns it (group commit).
+                Poll.until("mesh:tasks shows the task SUCCEEDED", Duration.ofSeconds(10), () -> {
+                    out.reset();
+                    try {
+                        session.execute("mesh:tasks --node shelled-worker");
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                    return out.toString().contains("SUCCEEDED") && out.toString().contains("echo from-the-shell");
+                });
+
+                Exception unconfirmed = assertThrows(Exception.class, () -> session.execute("mesh:policy shelled-worker permissive"));
+                assertTrue(unconfirmed.getMessage(), unconfirmed.getMessage().contains("--confirm"));
+                String permissive = String.valueOf(session.execute("mesh:policy --confirm shelled-worker permissive"));
+                assertTrue(permissive, permissive.contains("is now PERMISSIVE"));
+                Poll.until("the node told it is PERMISSIVE", Duration.ofSeconds(10), () -> policiesReceived.stream()
+                        .anyMatch(p -> p.getMode() == dev.meshhub.proto.v1.SandboxPolicy.Mode.PERMISSIVE));
+                String strict = String.valueOf(session.execute("mesh:policy shelled-worker strict"));
+                assertTrue(strict, strict.contains("is now STRICT"));
+            }
+        }
+    }
+
     private boolean refusedBecauseOf(String node, String executable) {
         try {
             dispatcher.dispatch(node, CommandSpec.argv(executable), null).result().toCompletableFuture().get(10, TimeUnit.SECONDS);

@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import org.apache.felix.service.command.CommandSession;
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
 import org.osgi.service.component.annotations.Component;
@@ -69,7 +70,7 @@ public class TaskCommands {
     private volatile PolicyAdministration policyAdministration;
 
     @Descriptor("run a command on a node and show its output live; returns the remote exit code")
-    public int exec(
+    public int exec(CommandSession session,
             @Descriptor("run this line with /bin/sh -c (PERMISSIVE nodes only) instead of an argv")
             @Parameter(names = {"-s", "--shell"}, absentValue = "") String shell,
             @Descriptor("end the task after this long, e.g. 30s, 5m (default: the hub's)")
@@ -84,9 +85,9 @@ public class TaskCommands {
         if (!timeout.isEmpty()) {
             command = command.withTimeout(TtlFormat.parse(timeout));
         }
-        // Output arrives on hub threads; write it to this session's console, not theirs.
-        PrintStream out = System.out;
-        PrintStream err = System.err;
+        // Output arrives on hub threads, where System.out is not this session's: write to its console.
+        PrintStream out = session.getConsole();
+        PrintStream err = session.getConsole();
         TaskHandle handle = need(dispatcher, "the task dispatcher (transport)").dispatch(node, command, chunk -> {
             (chunk.stream() == TaskOutput.Stream.STDERR ? err : out).write(chunk.data(), 0, chunk.data().length);
             (chunk.stream() == TaskOutput.Stream.STDERR ? err : out).flush();
