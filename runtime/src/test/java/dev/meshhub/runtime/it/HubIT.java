@@ -34,8 +34,6 @@ import javax.inject.Inject;
 
 import org.apache.felix.service.command.CommandProcessor;
 import org.apache.felix.service.command.CommandSession;
-import org.junit.After;
-import org.junit.Before;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Configuration;
@@ -78,32 +76,14 @@ import io.grpc.stub.StreamObserver;
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
-public class HubIT {
-
-    @Inject
-    private BundleContext context;
-
-    @Inject
-    private NodeDirectory directory;
+public class HubIT extends HubTestBase {
 
     @Inject
     private EnrollmentStore store;
 
-    private HubClient hub;
-
     @Configuration
     public Option[] config() {
         return HubTestSupport.hubOptions("HubIT", Map.of(), "meshhub");
-    }
-
-    @Before
-    public void connect() {
-        hub = HubClient.connect(context);
-    }
-
-    @After
-    public void close() throws Exception {
-        hub.close();
     }
 
     private static StatusRuntimeException failure(Runnable call) {

@@ -98,6 +98,9 @@ final class HubTestSupport {
                     frameworkProperty("felix.fileinstall.filter").value(".*\\.cfg"),
                     frameworkProperty("felix.fileinstall.poll").value("100"),
                     frameworkProperty("felix.fileinstall.noInitialDelay").value("true"),
+                    // As in the launcher: FileInstall writing configuration back raced its own watcher
+                    // and emptied .cfg files (seen here as a transport on the default ports).
+                    frameworkProperty("felix.fileinstall.enableConfigSave").value("false"),
                     frameworkProperty("gosh.args").value("--nointeractive"),
                     // Appended to what pax-exam exports from the system bundle (its own API); protobuf and
                     // Netty use sun.misc reflectively, as in the launcher.

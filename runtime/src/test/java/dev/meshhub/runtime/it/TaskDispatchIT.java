@@ -16,8 +16,6 @@ import java.util.concurrent.TimeUnit;
 
 import javax.inject.Inject;
 
-import org.junit.After;
-import org.junit.Before;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Configuration;
@@ -53,13 +51,7 @@ import dev.meshhub.proto.v1.TaskStarted;
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
-public class TaskDispatchIT {
-
-    @Inject
-    private BundleContext context;
-
-    @Inject
-    private NodeDirectory directory;
+public class TaskDispatchIT extends HubTestBase {
 
     @Inject
     private TaskDispatcher dispatcher;
@@ -67,21 +59,9 @@ public class TaskDispatchIT {
     @Inject
     private TaskJournal journal;
 
-    private HubClient hub;
-
     @Configuration
     public Option[] config() {
         return HubTestSupport.hubOptions("TaskDispatchIT", Map.of(), "meshhub");
-    }
-
-    @Before
-    public void connect() {
-        hub = HubClient.connect(context);
-    }
-
-    @After
-    public void close() throws Exception {
-        hub.close();
     }
 
     /** Policy updates the answering node received, in order. */
