@@ -315,7 +315,8 @@ final class Dispatcher implements TaskDispatcher {
         }
         // else: send() records the end once the task's creation is durable.
         task.result.complete(new TaskResult(task.taskId, task.nodeId, state, exitCode, diagnostic == null ? "" : diagnostic));
-        LOG.info("task {} on node {} ended {}{}{}", task.taskId, task.label(), state, exitCode == null ? "" : " (exit " + exitCode + ")",
+        // Per task: DEBUG (the journal is the record; an INFO line per task costs throughput).
+        LOG.debug("task {} on node {} ended {}{}{}", task.taskId, task.label(), state, exitCode == null ? "" : " (exit " + exitCode + ")",
                 diagnostic == null || diagnostic.isEmpty() ? "" : ": " + diagnostic);
     }
 

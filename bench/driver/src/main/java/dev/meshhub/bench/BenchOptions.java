@@ -1,0 +1,121 @@
+package dev.meshhub.bench;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Command-line options of the driver; bench/run passes the paths, the rest has defaults sized so
+ * that a run takes about three minutes on two cores.
+ */
+record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaOpts, int rounds, int sweeps,
+        int roundTripWarmup, int roundTripCount, int echoWarmup, int echoCount, int commitWarmup, int commitCount,
+        String rates, int stepMs, int stepWarmupMs, int minRecorded, double p99LimitMs, int nodes, Duration budget, boolean keep, Set<Integer> rows) {
+
+    static final String USAGE = """
+            usage: bench/run [options]
+              --rows 1,2          which benchmarks (default both)
+              --rounds N          rounds of row 1 and of its baselines (default 5)
+              --sweeps N          rate sweeps of row 2, per hub (default 3)
+              --count N           row 1 tasks recorded per round (default 1000, after 200 warm-up)
+              --rates R1,R2,...   row 2 offered rates in tasks/s (default 125,250,...,32000)
+              --step-ms N         row 2 recorded time per rate (default 1500, longer for rates below 500/s; plus 500 ms warm-up)
+              --budget-seconds N  the run stops itself after this long (default 285)
+              --quick             a smoke test: fewer rounds, shorter steps (figures not for the record)
+              --keep              keep the hubs' directories (logs, journals) under --work
+              --work DIR          where hubs are copied (default bench/driver/target/runs/TIMESTAMP)
+              --runtime DIR       the assembled hub (default runtime/target/meshhub)
+              --probe JAR         the probe bundle (default bench/probe/target/bench-probe.jar)
+              --java-opts OPTS    JVM options of the hubs (bench/run passes the driver's own)
+            """;
+
+    static BenchOptions parse(String[] args) {
+        Path root = Path.of("").toAbsolutePath();
+        Path runtime = null;
+        Path probe = null;
+        Path work = null;
+        String javaOpts = "";
+        int rounds = 5;
+        int sweeps = 3;
+        int count = 1000;
+        String rates = "125,250,500,1000,2000,4000,8000,16000,32000";
+        int stepMs = 1500;
+        int stepWarmupMs = 500;
+        int budget = 285;
+        boolean keep = false;
+        boolean quick = false;
+        Set<Integer> rows = Set.of(1, 2);
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            switch (arg) {
+                case "--root" -> root = Path.of(value(args, ++i, arg)).toAbsolutePath();
+                case "--runtime" -> runtime = Path.of(value(args, ++i, arg)).toAbsolutePath();
+                case "--probe" -> probe = Path.of(value(args, ++i, arg)).toAbsolutePath();
+                case "--work" -> work = Path.of(value(args, ++i, arg)).toAbsolutePath();
+                case "--java-opts" -> javaOpts = value(args, ++i, arg);
+                case "--rounds" -> rounds = positive(value(args, ++i, arg), arg);
+                case "--sweeps" -> sweeps = positive(value(args, ++i, arg), arg);
+                case "--count" -> count = positive(value(args, ++i, arg), arg);
+                case "--rates" -> rates = value(args, ++i, arg);
+                case "--step-ms" -> stepMs = positive(value(args, ++i, arg), arg);
+                case "--budget-seconds" -> budget = positive(value(args, ++i, arg), arg);
+                case "--rows" -> rows = rows(value(args, ++i, arg));
+                case "--keep" -> keep = true;
+                case "--quick" -> quick = true;
+                case "-h", "--help" -> throw new IllegalArgumentException("");
+                default -> throw new IllegalArgumentException("unknown option " + arg);
+            }
+        }
+        if (quick) {
+            rounds = Math.min(rounds, 3);
+            sweeps = 1;
+            count = Math.min(count, 500);
+            stepMs = Math.min(stepMs, 1000);
+            stepWarmupMs = 250;
+        }
+        runtime = runtime != null ? runtime : root.resolve("runtime/target/meshhub");
+        probe = probe != null ? probe : root.resolve("bench/probe/target/bench-probe.jar");
+        work = work != null ? work : root.resolve("bench/driver/target/runs")
+                .resolve(LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        if (!Files.isRegularFile(probe)) {
+            throw new IllegalArgumentException("no probe bundle at " + probe + "; build it first: ./mvnw -q -pl bench -am install -DskipTests");
+        }
+        return new BenchOptions(root, runtime, probe, work, javaOpts, rounds, sweeps, quick ? 100 : 200, count,
+                quick ? 500 : 2000, quick ? 2000 : 10000, 50, quick ? 100 : 300, rates, stepMs, stepWarmupMs, quick ? 100 : 500, 10.0, 64,
+                Duration.ofSeconds(budget), keep, rows);
+    }
+
+    private static Set<Integer> rows(String text) {
+        Set<Integer> rows = new TreeSet<>();
+        for (String row : text.split(",")) {
+            if (!row.trim().equals("1") && !row.trim().equals("2")) {
+                throw new IllegalArgumentException("--rows takes 1, 2 or 1,2; got '" + text + "'");
+            }
+            rows.add(Integer.valueOf(row.trim()));
+        }
+        return Set.copyOf(rows);
+    }
+
+    private static String value(String[] args, int i, String option) {
+        if (i >= args.length) {
+            throw new IllegalArgumentException(option + " needs a value");
+        }
+        return args[i];
+    }
+
+    private static int positive(String text, String option) {
+        try {
+            int value = Integer.parseInt(text);
+            if (value > 0) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // Reported below.
+        }
+        throw new IllegalArgumentException(option + " needs a positive whole number, got '" + text + "'");
+    }
+}

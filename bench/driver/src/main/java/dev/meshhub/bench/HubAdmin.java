@@ -1,0 +1,50 @@
+package dev.meshhub.bench;
+
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import dev.meshhub.proto.v1.AdminServiceGrpc;
+import dev.meshhub.proto.v1.CreateInviteRequest;
+import dev.meshhub.proto.v1.ListNodesRequest;
+import dev.meshhub.proto.v1.NodeStatus;
+import dev.meshhub.proto.v1.WireHeaders;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.MetadataUtils;
+
+/** The few admin calls the driver needs, each with a deadline. */
+final class HubAdmin implements AutoCloseable {
+
+    private static final long DEADLINE_SECONDS = 5;
+
+    private final ManagedChannel channel;
+    private final AdminServiceGrpc.AdminServiceBlockingStub stub;
+
+    HubAdmin(int port, String token) {
+        channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+        Metadata headers = new Metadata();
+        headers.put(WireHeaders.AUTHORIZATION, WireHeaders.BEARER + token);
+        stub = AdminServiceGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+    }
+
+    /** A single-use invite token. */
+    String createInvite() {
+        return stub.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS)
+                .createInvite(CreateInviteRequest.newBuilder().setTtlSeconds(900).setNote("benchmark node").build())
+                .getToken();
+    }
+
+    /** Names of the nodes with a live session. */
+    Set<String> connectedNodes() {
+        return stub.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS)
+                .listNodes(ListNodesRequest.getDefaultInstance()).getNodesList().stream()
+                .filter(NodeStatus::getConnected).map(NodeStatus::getName).collect(Collectors.toSet());
+    }
+
+    @Override
+    public void close() {
+        channel.shutdownNow();
+    }
+}

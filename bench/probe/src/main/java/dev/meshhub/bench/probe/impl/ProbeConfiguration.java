@@ -1,0 +1,71 @@
+package dev.meshhub.bench.probe.impl;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * What the probe measures (PID {@value #PID}). Every change of {@link #run()} starts one measurement;
+ * its figures go to {@link #output()}.
+ */
+@ObjectClassDefinition(id = ProbeConfiguration.PID, name = "meshhub benchmark probe",
+        description = "Dispatches 'echo' tasks through the hub's TaskDispatcher and records hub send to result"
+                + " latency with HdrHistogram. Benchmark tooling: never deploy it on a hub in service.")
+public @interface ProbeConfiguration {
+
+    /** The configuration PID. */
+    String PID = "dev.meshhub.bench.probe";
+    /** One task at a time: dispatch, wait for the result, dispatch the next. */
+    String MODE_ROUND_TRIP = "roundtrip";
+    /** Open loop at rising fixed rates until the p99 limit is exceeded. */
+    String MODE_RATE_SWEEP = "sweep";
+    String DEFAULT_RATES = "125,250,500,1000,2000,4000,8000,16000,32000";
+
+    @AttributeDefinition(name = "Run", description = "Id of this measurement; a new id starts a new one.")
+    String run();
+
+    @AttributeDefinition(name = "Mode", description = MODE_ROUND_TRIP + " or " + MODE_RATE_SWEEP + ".")
+    String mode() default MODE_ROUND_TRIP;
+
+    @AttributeDefinition(name = "Nodes",
+            description = "Node names (or ids), comma-separated; a sweep spreads tasks over them round robin.")
+    String nodes();
+
+    @AttributeDefinition(name = "Output", description = "Result file (Java properties), relative to the hub's home.")
+    String output();
+
+    @AttributeDefinition(name = "Warm-up tasks", description = "Round trip: tasks run first and not recorded.")
+    int warmup() default 200;
+
+    @AttributeDefinition(name = "Count", description = "Round trip: tasks recorded.")
+    int count() default 2000;
+
+    @AttributeDefinition(name = "Rates", description = "Sweep: offered rates in tasks/s, comma-separated, rising.")
+    String rates() default DEFAULT_RATES;
+
+    @AttributeDefinition(name = "Step (ms)", description = "Sweep: how long each rate is recorded.")
+    int stepMs() default 2000;
+
+    @AttributeDefinition(name = "Step warm-up (ms)",
+            description = "Sweep: how long each rate is offered before recording starts.")
+    int stepWarmupMs() default 500;
+
+    @AttributeDefinition(name = "Least recorded tasks",
+            description = "Sweep: a low rate is recorded longer (up to 4 steps) so that its p99 rests on at least this many tasks.")
+    int minRecorded() default 500;
+
+    @AttributeDefinition(name = "Sweep warm-up tasks",
+            description = "Sweep: tasks run first, unrecorded, one in flight per node; 0 for none.")
+    int sweepWarmupTasks() default 0;
+
+    @AttributeDefinition(name = "Sweep warm-up (ms)", description = "Sweep: the warm-up ends after this long at the latest.")
+    int sweepWarmupMs() default 5000;
+
+    @AttributeDefinition(name = "p99 limit (ms)", description = "Sweep: a rate passes while its p99 is at most this.")
+    double p99LimitMs() default 10.0;
+
+    @AttributeDefinition(name = "Payload bytes", description = "Length of the argument given to echo.")
+    int payloadBytes() default 64;
+
+    @AttributeDefinition(name = "Task timeout (ms)", description = "Each task's timeout, and how long the probe waits for it.")
+    int taskTimeoutMs() default 30_000;
+}
