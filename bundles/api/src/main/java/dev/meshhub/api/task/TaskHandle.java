@@ -6,6 +6,9 @@ import org.osgi.annotation.versioning.ProviderType;
 
 /**
  * A dispatched task.
+ *
+ * <p>The stages complete on hub threads (network and journal threads): do not block in a callback
+ * chained on them; use the {@code ...Async} variants with an executor of your own for slow work.
  */
 @ProviderType
 public interface TaskHandle {

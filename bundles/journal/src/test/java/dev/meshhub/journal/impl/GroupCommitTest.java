@@ -145,18 +145,19 @@ public class GroupCommitTest {
         AuditTrail audit = database.audit();
         GroupCommitWriter writer = GroupCommitWriter.start(database::connect, journal.clock, 64, 64, taken -> taken);
         try {
-            // Hold the writer with a first write whose completion blocks, so the rest form one batch.
+            // Hold the writer inside a first write (on the writer's own thread, never on this one: a
+            // callback on its stage could run here if the stage completed first), so the rest form one batch.
             CountDownLatch holding = new CountDownLatch(1);
             CountDownLatch release = new CountDownLatch(1);
-            CompletionStage<Void> blocker = writer.submit(GroupCommitWriter.Write.of("block", (c, now) -> null));
-            blocker.thenRun(() -> {
+            writer.submit(GroupCommitWriter.Write.of("block", (c, now) -> {
                 holding.countDown();
                 try {
                     release.await();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
-            });
+                return null;
+            }));
             assertTrue(holding.await(JournalFixture.WAIT_SECONDS, TimeUnit.SECONDS));
             List<CompletionStage<Void>> rows = new ArrayList<>();
             CompletionStage<Void> deadlocked;

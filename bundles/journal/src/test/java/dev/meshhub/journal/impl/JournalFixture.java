@@ -147,27 +147,22 @@ final class JournalFixture extends ExternalResource {
 
     /** The failure the stage completes with; fails the test if it succeeds. */
     static EnrollmentException failure(CompletionStage<?> stage) {
-        try {
-            Object value = stage.toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS);
-            throw new AssertionError("expected a failure, got " + value);
-        } catch (ExecutionException e) {
-            assertTrue("expected an EnrollmentException, got " + e.getCause(),
-                    e.getCause() instanceof EnrollmentException);
-            return (EnrollmentException) e.getCause();
-        } catch (InterruptedException | TimeoutException e) {
-            throw new AssertionError("stage did not complete: " + e, e);
-        }
+        return failure(stage, EnrollmentException.class);
     }
 
     /** The {@link IllegalStateException} the stage completes with (the task journal's failures). */
     static IllegalStateException stateFailure(CompletionStage<?> stage) {
+        return failure(stage, IllegalStateException.class);
+    }
+
+    /** The failure, of the given type, the stage completes with; fails the test otherwise. */
+    static <X extends Throwable> X failure(CompletionStage<?> stage, Class<X> type) {
         try {
             Object value = stage.toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS);
             throw new AssertionError("expected a failure, got " + value);
         } catch (ExecutionException e) {
-            assertTrue("expected an IllegalStateException, got " + e.getCause(),
-                    e.getCause() instanceof IllegalStateException);
-            return (IllegalStateException) e.getCause();
+            assertTrue("expected " + type.getSimpleName() + ", got " + e.getCause(), type.isInstance(e.getCause()));
+            return type.cast(e.getCause());
         } catch (InterruptedException | TimeoutException e) {
             throw new AssertionError("stage did not complete: " + e, e);
         }
