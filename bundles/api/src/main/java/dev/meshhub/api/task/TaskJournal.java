@@ -1,6 +1,7 @@
 package dev.meshhub.api.task;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
@@ -49,4 +50,20 @@ public interface TaskJournal {
     CompletionStage<Optional<TaskRecord>> get(String taskId);
 
     CompletionStage<List<TaskRecord>> list(TaskQuery query);
+
+    /**
+     * How many journaled tasks are in each state. Every state is present (zero where none are).
+     * Runs on the journal's threads.
+     *
+     * @since 1.1
+     */
+    CompletionStage<Map<TaskState, Long>> countByState();
+
+    /**
+     * Writes accepted but not yet committed (the write queue's depth plus the batch being
+     * committed). Answers from memory.
+     *
+     * @since 1.1
+     */
+    long writeBacklog();
 }

@@ -226,6 +226,23 @@ public final class DerbyTaskJournal implements TaskJournal, AuditLog, AutoClosea
         }, JournalExecutor.TASKS);
     }
 
+    @Override
+    public CompletionStage<Map<TaskState, Long>> countByState() {
+        if (closed.get()) {
+            return stopped();
+        }
+        return reads.submit("task.countByState", () -> {
+            try (Connection connection = database.connect()) {
+                return Map.copyOf(TaskTable.countByState(connection));
+            }
+        }, JournalExecutor.TASKS);
+    }
+
+    @Override
+    public long writeBacklog() {
+        return writer.backlog();
+    }
+
     // ---- AuditLog ----
 
     @Override

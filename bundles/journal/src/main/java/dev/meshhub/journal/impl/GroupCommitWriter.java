@@ -138,6 +138,8 @@ final class GroupCommitWriter {
     private final int maxBatch;
     private final BatchPlanner planner;
     private final AtomicLong commits = new AtomicLong();
+    /** Writes taken by the writer and not yet completed. */
+    private volatile int inFlight;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition waiting = lock.newCondition();
     /** Guarded by {@link #lock}. */
@@ -208,6 +210,18 @@ final class GroupCommitWriter {
                 : JournalExecutor.failed(new IllegalStateException(JournalExecutor.OVERLOADED_MESSAGE));
     }
 
+    /** Writes accepted and not yet completed: queued plus the batch being committed. */
+    long backlog() {
+        int queued;
+        lock.lock();
+        try {
+            queued = queue.size();
+        } finally {
+            lock.unlock();
+        }
+        return (long) queued + inFlight;
+    }
+
     /** Commits so far: one per batch that reached the database. */
     long commits() {
         return commits.get();
@@ -276,12 +290,15 @@ final class GroupCommitWriter {
     private void run() {
         try {
             for (List<Write<?>> taken = take(); !taken.isEmpty(); taken = take()) {
+                inFlight = taken.size();
                 try {
                     applyBatch(planner.plan(taken));
                 } catch (RuntimeException e) {
                     LOG.error("journal writer failed on a batch of {} write(s)", taken.size(), e);
                     failUndone(taken, unavailable("journal writer error: " + e.getClass().getSimpleName()
                             + "; see the hub log"));
+                } finally {
+                    inFlight = 0;
                 }
             }
         } catch (Error e) {

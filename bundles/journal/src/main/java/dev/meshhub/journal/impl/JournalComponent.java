@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
@@ -213,6 +214,16 @@ public final class JournalComponent implements EnrollmentStore, TaskJournal, Aud
     @Override
     public CompletionStage<List<TaskRecord>> list(TaskQuery query) {
         return opened.tasks().list(query);
+    }
+
+    @Override
+    public CompletionStage<Map<TaskState, Long>> countByState() {
+        return opened.tasks().countByState();
+    }
+
+    @Override
+    public long writeBacklog() {
+        return opened.tasks().writeBacklog();
     }
 
     // ---- AuditLog ----

@@ -4,11 +4,14 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 
@@ -240,6 +243,21 @@ final class TaskTable {
             }
             return records;
         }
+    }
+
+    /** Tasks per state, every state present. */
+    static Map<TaskState, Long> countByState(Connection connection) throws SQLException {
+        Map<TaskState, Long> counts = new EnumMap<>(TaskState.class);
+        for (TaskState state : TaskState.values()) {
+            counts.put(state, 0L);
+        }
+        try (Statement select = connection.createStatement();
+             ResultSet rows = select.executeQuery("SELECT state, COUNT(*) FROM TASKS GROUP BY state")) {
+            while (rows.next()) {
+                counts.put(TaskState.valueOf(rows.getString(1)), rows.getLong(2));
+            }
+        }
+        return counts;
     }
 
     private static TaskRecord record(ResultSet rows) throws SQLException {

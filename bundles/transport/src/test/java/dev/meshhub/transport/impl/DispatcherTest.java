@@ -302,6 +302,16 @@ public class DispatcherTest {
         public CompletionStage<List<TaskRecord>> list(TaskQuery query) {
             return CompletableFuture.completedFuture(List.of());
         }
+
+        @Override
+        public CompletionStage<Map<TaskState, Long>> countByState() {
+            return CompletableFuture.completedFuture(Map.of());
+        }
+
+        @Override
+        public long writeBacklog() {
+            return 0;
+        }
     }
 
     /** Nodes n-1 and n-2, found by id or by name. */
