@@ -11,7 +11,9 @@ import java.util.TreeMap;
  * <p>For PID {@code dev.meshhub.transport}, the variable {@code MESHHUB_TRANSPORT_HEARTBEAT_INTERVAL_MS}
  * sets the key {@code heartbeatIntervalMs}: the prefix is {@code MESHHUB_} plus the PID's part after
  * {@code dev.meshhub.} in upper case (dots and dashes become underscores); the rest of the name, in
- * upper snake case, is the camel-case key.
+ * upper snake case, is the camel-case key. A double underscore stands for a dot, for dotted keys such
+ * as the schedule of a management task: {@code MESHHUB_MONITOR_MESHHUB__MANAGEMENT__PERIOD} sets
+ * {@code meshhub.management.period} of PID {@code dev.meshhub.monitor}.
  */
 final class EnvironmentOverrides {
 
@@ -33,8 +35,20 @@ final class EnvironmentOverrides {
         return ENV_PREFIX + section + "_";
     }
 
-    /** {@code HEARTBEAT_INTERVAL_MS} to {@code heartbeatIntervalMs}. */
+    /** {@code HEARTBEAT_INTERVAL_MS} to {@code heartbeatIntervalMs}; {@code A__B_C} to {@code a.bC}. */
     static String keyFor(String upperSnake) {
+        StringBuilder key = new StringBuilder(upperSnake.length());
+        for (String segment : upperSnake.split("__", -1)) {
+            String part = camelCase(segment);
+            if (part.isEmpty()) {
+                return "";
+            }
+            key.append(key.length() > 0 ? "." : "").append(part);
+        }
+        return key.toString();
+    }
+
+    private static String camelCase(String upperSnake) {
         StringBuilder key = new StringBuilder(upperSnake.length());
         boolean upperNext = false;
         for (char c : upperSnake.toLowerCase(Locale.ROOT).toCharArray()) {

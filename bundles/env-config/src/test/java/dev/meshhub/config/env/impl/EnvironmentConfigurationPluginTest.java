@@ -57,7 +57,9 @@ public class EnvironmentConfigurationPluginTest {
     public void keyConversion() {
         assertEquals("heartbeatIntervalMs", EnvironmentOverrides.keyFor("HEARTBEAT_INTERVAL_MS"));
         assertEquals("port", EnvironmentOverrides.keyFor("PORT"));
-        assertEquals("aB", EnvironmentOverrides.keyFor("_A__B_"));
+        assertEquals("a.b", EnvironmentOverrides.keyFor("_A__B_"));
+        assertEquals("meshhub.management.timeLimit", EnvironmentOverrides.keyFor("MESHHUB__MANAGEMENT__TIME_LIMIT"));
+        assertEquals("an empty segment makes no key", "", EnvironmentOverrides.keyFor("A____B"));
         assertNull(EnvironmentOverrides.prefixFor("dev.meshhub."));
         assertEquals("MESHHUB_NODE_AGENT_", EnvironmentOverrides.prefixFor("dev.meshhub.node-agent"));
     }
