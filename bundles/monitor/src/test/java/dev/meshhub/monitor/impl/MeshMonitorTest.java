@@ -1,0 +1,284 @@
+package dev.meshhub.monitor.impl;
+
+import static dev.meshhub.monitor.impl.MonitorFixture.SCHEDULE;
+import static dev.meshhub.monitor.impl.MonitorFixture.config;
+import static dev.meshhub.monitor.impl.MonitorFixture.files;
+import static dev.meshhub.monitor.snapshot.Snapshots.T0;
+import static dev.meshhub.monitor.snapshot.Snapshots.nodes;
+import static dev.meshhub.monitor.snapshot.Snapshots.parseStrict;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+
+import com.google.gson.JsonObject;
+
+import dev.meshhub.api.monitor.MeshSnapshot;
+import dev.meshhub.api.task.TaskState;
+import dev.meshhub.monitor.impl.MonitorFixture.SteppingClock;
+import dev.meshhub.monitor.snapshot.FakeNodeDirectory;
+import dev.meshhub.monitor.snapshot.FakeTaskJournal;
+
+public class MeshMonitorTest {
+
+    @Rule
+    public TemporaryFolder temp = new TemporaryFolder();
+
+    private Path home;
+    private Path statusDirectory;
+    private Path meshJson;
+    private SteppingClock clock;
+    private MeshMonitor monitor;
+
+    @Before
+    public void setUp() throws IOException {
+        home = temp.newFolder("home").toPath();
+        statusDirectory = home.resolve("data/status");
+        meshJson = statusDirectory.resolve("mesh.json");
+        clock = new SteppingClock(T0);
+        monitor = new MeshMonitor(clock);
+    }
+
+    @After
+    public void makeWritableAgain() {
+        // TemporaryFolder must be able to delete it.
+        statusDirectory.toFile().setWritable(true);
+    }
+
+    private void startWithDefaults() {
+        monitor.start(home.toString(), config(Map.of()), SCHEDULE);
+    }
+
+    private JsonObject readMeshJson() throws IOException {
+        return parseStrict(Files.readString(meshJson));
+    }
+
+    @Test
+    public void runWritesTheSnapshotUnderMeshhubHome() throws Exception {
+        startWithDefaults();
+        monitor.nodeDirectory = new FakeNodeDirectory(nodes(3));
+        monitor.taskJournal = FakeTaskJournal.answering(Map.of(TaskState.SUCCEEDED, 5L), 2);
+
+        assertFalse(monitor.latest().isPresent());
+        monitor.run();
+
+        MeshSnapshot latest = monitor.latest().orElseThrow();
+        assertEquals(nodes(3), latest.nodes());
+        assertEquals(Long.valueOf(5), latest.tasksByState().get(TaskState.SUCCEEDED));
+        assertEquals(Long.valueOf(2), latest.journalBacklog());
+        assertEquals(List.of("mesh.json"), files(statusDirectory));
+
+        JsonObject json = readMeshJson();
+        assertEquals(T0.toString(), json.get("takenAt").getAsString());
+        assertEquals(3, json.getAsJsonObject("nodes").get("connected").getAsInt());
+        assertEquals(5L, json.getAsJsonObject("tasks").get("SUCCEEDED").getAsLong());
+        assertEquals(2L, json.getAsJsonObject("journal").get("backlog").getAsLong());
+        assertTrue("pretty-printed", Files.readString(meshJson).contains("\n  \"nodes\": {"));
+    }
+
+    @Test
+    public void runWithoutTransportOrJournalSaysSoAndStillWrites() throws Exception {
+        startWithDefaults();
+
+        monitor.run();
+
+        JsonObject json = readMeshJson();
+        assertTrue(json.get("nodes").isJsonNull());
+        assertTrue(json.get("tasks").isJsonNull());
+        assertTrue(json.get("journal").isJsonNull());
+        assertEquals("transport: not running", json.getAsJsonArray("unavailable").get(0).getAsString());
+        assertEquals("journal: not running", json.getAsJsonArray("unavailable").get(1).getAsString());
+    }
+
+    @Test
+    public void journalNotAnsweringInTimeIsReported() throws Exception {
+        monitor.start(home.toString(), config(Map.of("journalTimeoutMillis", 20L)), SCHEDULE);
+        monitor.taskJournal = FakeTaskJournal.silent(0);
+
+        monitor.run();
+
+        assertEquals(List.of("transport: not running", "journal: did not answer within 20 ms"),
+                monitor.latest().orElseThrow().unavailable());
+        assertTrue(readMeshJson().get("tasks").isJsonNull());
+    }
+
+    @Test
+    public void interruptWhileWaitingForTheJournalWritesNothing() throws Exception {
+        startWithDefaults();
+        FakeTaskJournal journal = FakeTaskJournal.silent(0);
+        monitor.taskJournal = journal;
+        AtomicReference<Throwable> outcome = new AtomicReference<>();
+        Thread run = new Thread(() -> {
+            try {
+                monitor.run();
+                outcome.set(new AssertionError("run() returned"));
+            } catch (Throwable e) {
+                outcome.set(e);
+            }
+        });
+        run.start();
+        journal.countCalls.await();
+        run.interrupt();
+        run.join();
+
+        assertTrue(String.valueOf(outcome.get()), outcome.get() instanceof InterruptedException);
+        assertFalse(monitor.latest().isPresent());
+        assertFalse("nothing written", Files.exists(statusDirectory));
+    }
+
+    @Test
+    public void readOnlyDirectoryFailsTheRunWithAdviceAndTheNextRunRecovers() throws Exception {
+        startWithDefaults();
+        monitor.run();
+        String first = Files.readString(meshJson);
+
+        makeReadOnly(statusDirectory);
+        clock.advance(Duration.ofSeconds(30));
+        try {
+            monitor.run();
+            fail("wrote into a read-only directory");
+        } catch (IOException expected) {
+            String message = expected.getMessage();
+            assertTrue(message, message.startsWith("cannot write mesh status to " + meshJson + ": directory not writable"));
+            assertTrue(message, message.contains("set statusDirectory in etc/dev.meshhub.monitor.cfg"));
+        }
+        assertEquals("served from memory though not written", T0.plusSeconds(30),
+                monitor.latest().orElseThrow().takenAt());
+        assertEquals(List.of("mesh.json"), files(statusDirectory));
+        assertEquals("the previous document is intact", first, Files.readString(meshJson));
+
+        makeWritable(statusDirectory);
+        clock.advance(Duration.ofSeconds(30));
+        monitor.run();
+        assertEquals(T0.plusSeconds(60).toString(), readMeshJson().get("takenAt").getAsString());
+        assertEquals(List.of("mesh.json"), files(statusDirectory));
+    }
+
+    @Test
+    public void statusDirectoryBlockedByAFileFailsTheRunAndTheNextRunRecovers() throws Exception {
+        // Runs under any user, root included: nothing can create a directory where a file is.
+        Files.createDirectories(statusDirectory.getParent());
+        Files.writeString(statusDirectory, "not a directory");
+        startWithDefaults();
+
+        try {
+            monitor.run();
+            fail("wrote below a regular file");
+        } catch (IOException expected) {
+            String message = expected.getMessage();
+            assertTrue(message, message.startsWith("cannot write mesh status to " + meshJson + ": "));
+            assertTrue(message, message.contains("is not a directory"));
+            assertTrue(message, message.contains("the snapshot is still served by meshctl status"));
+        }
+        assertTrue(monitor.latest().isPresent());
+        assertEquals(List.of("status"), files(statusDirectory.getParent()));
+
+        Files.delete(statusDirectory);
+        monitor.run();
+        assertEquals(List.of("mesh.json"), files(statusDirectory));
+    }
+
+    @Test
+    public void staleTemporaryFilesAreRemovedOnTheFirstRun() throws Exception {
+        Files.createDirectories(statusDirectory);
+        Files.writeString(statusDirectory.resolve(".mesh.json.1234abcd.tmp"), "{\"half");
+        Files.writeString(statusDirectory.resolve("other.txt"), "not ours");
+        startWithDefaults();
+
+        monitor.run();
+
+        assertEquals(List.of("mesh.json", "other.txt"), files(statusDirectory));
+    }
+
+    @Test
+    public void absoluteStatusDirectoryIsUsedAsIs() throws Exception {
+        Path elsewhere = temp.newFolder("elsewhere").toPath().resolve("deep/status");
+        monitor.start(home.toString(), config(Map.of("statusDirectory", elsewhere.toString())), SCHEDULE);
+
+        monitor.run();
+
+        assertEquals(List.of("mesh.json"), files(elsewhere));
+    }
+
+    @Test
+    public void blankStatusDirectoryFailsActivation() {
+        try {
+            monitor.start(home.toString(), config(Map.of("statusDirectory", "  ")), SCHEDULE);
+            fail("a blank directory was accepted");
+        } catch (IllegalArgumentException expected) {
+            assertTrue(expected.getMessage(), expected.getMessage().contains("statusDirectory must not be empty"));
+        }
+    }
+
+    @Test
+    public void journalTimeoutOutOfRangeFailsActivation() {
+        try {
+            monitor.start(home.toString(), config(Map.of("journalTimeoutMillis", 0L)), SCHEDULE);
+            fail("a zero timeout was accepted");
+        } catch (IllegalArgumentException expected) {
+            assertTrue(expected.getMessage(), expected.getMessage().contains("journalTimeoutMillis must be between 1"));
+        }
+    }
+
+    @Test
+    public void invalidModificationKeepsTheRunningConfiguration() throws Exception {
+        startWithDefaults();
+        try {
+            monitor.modified(config(Map.of("statusDirectory", "")), Map.of());
+            fail("a blank directory was accepted");
+        } catch (IllegalArgumentException expected) {
+            // the component keeps running with what it had
+        }
+
+        monitor.run();
+
+        assertEquals(List.of("mesh.json"), files(statusDirectory));
+    }
+
+    @Test
+    public void runBeforeActivationFails() throws Exception {
+        try {
+            monitor.run();
+            fail("ran without a configuration");
+        } catch (IllegalStateException expected) {
+            assertTrue(expected.getMessage(), expected.getMessage().contains("not active"));
+        }
+    }
+
+    /**
+     * Makes a path read-only for this test. Permission bits do not stop root (CI runs as root), so
+     * then the path is made immutable with chattr +i; {@link #makeWritable} undoes either.
+     */
+    static void makeReadOnly(java.nio.file.Path path) throws Exception {
+        path.toFile().setWritable(false, false);
+        if (java.nio.file.Files.isWritable(path)) {
+            chattr("+i", path);
+        }
+        org.junit.Assert.assertFalse("cannot make " + path + " read-only on this machine", java.nio.file.Files.isWritable(path));
+    }
+
+    static void makeWritable(java.nio.file.Path path) throws Exception {
+        chattr("-i", path);
+        path.toFile().setWritable(true, true);
+    }
+
+    private static void chattr(String flag, java.nio.file.Path path) throws Exception {
+        Process process = new ProcessBuilder("chattr", flag, path.toString()).redirectErrorStream(true).start();
+        process.getInputStream().readAllBytes();
+        process.waitFor();
+    }
+}

@@ -1,0 +1,98 @@
+package dev.meshhub.monitor.snapshot;
+
+import static dev.meshhub.monitor.snapshot.Snapshots.T0;
+import static dev.meshhub.monitor.snapshot.Snapshots.nodes;
+import static dev.meshhub.monitor.snapshot.Snapshots.parseStrict;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import org.junit.Test;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+
+import dev.meshhub.api.monitor.MeshSnapshot;
+import dev.meshhub.api.node.NodeSession;
+import dev.meshhub.api.task.TaskState;
+
+public class SnapshotJsonTest {
+
+    private static MeshSnapshot full() {
+        return new MeshSnapshot(T0, nodes(2), Map.of(TaskState.RUNNING, 3L, TaskState.QUEUED, 1L), 9L, List.of());
+    }
+
+    @Test
+    public void documentHasTheStableShape() throws Exception {
+        JsonObject json = parseStrict(SnapshotJson.toJson(full(), true));
+
+        assertEquals(Set.of("takenAt", "nodes", "tasks", "journal", "unavailable"), json.keySet());
+        assertEquals("2026-11-27T02:40:00.123Z", json.get("takenAt").getAsString());
+
+        JsonObject nodes = json.getAsJsonObject("nodes");
+        assertEquals(2, nodes.get("connected").getAsInt());
+        JsonArray list = nodes.getAsJsonArray("list");
+        assertEquals(2, list.size());
+        JsonObject second = list.get(1).getAsJsonObject();
+        NodeSession expected = Snapshots.node(1);
+        assertEquals(Set.of("id", "name", "address", "connectedSince", "lastHeartbeat", "heartbeatAgeMillis"),
+                second.keySet());
+        assertEquals(expected.nodeId(), second.get("id").getAsString());
+        assertEquals(expected.name(), second.get("name").getAsString());
+        assertEquals(expected.address(), second.get("address").getAsString());
+        assertEquals(expected.connectedSince().toString(), second.get("connectedSince").getAsString());
+        assertEquals(expected.lastHeartbeat().toString(), second.get("lastHeartbeat").getAsString());
+        assertEquals(1000L, second.get("heartbeatAgeMillis").getAsLong());
+
+        JsonObject tasks = json.getAsJsonObject("tasks");
+        Set<String> states = new TreeSet<>();
+        for (TaskState state : TaskState.values()) {
+            states.add(state.name());
+        }
+        assertEquals(states, new TreeSet<>(tasks.keySet()));
+        assertEquals(3L, tasks.get("RUNNING").getAsLong());
+        assertEquals(1L, tasks.get("QUEUED").getAsLong());
+        assertEquals(0L, tasks.get("SUCCEEDED").getAsLong());
+
+        assertEquals(9L, json.getAsJsonObject("journal").get("backlog").getAsLong());
+        assertEquals(0, json.getAsJsonArray("unavailable").size());
+    }
+
+    @Test
+    public void unknownPartsAreNull() throws Exception {
+        MeshSnapshot snapshot = new MeshSnapshot(T0, null, null, null,
+                List.of("transport: not running", "journal: not running"));
+        JsonObject json = parseStrict(SnapshotJson.toJson(snapshot, false));
+
+        assertTrue(json.get("nodes").isJsonNull());
+        assertTrue(json.get("tasks").isJsonNull());
+        assertTrue(json.get("journal").isJsonNull());
+        JsonArray unavailable = json.getAsJsonArray("unavailable");
+        assertEquals("transport: not running", unavailable.get(0).getAsString());
+        assertEquals("journal: not running", unavailable.get(1).getAsString());
+    }
+
+    @Test
+    public void heartbeatAfterTheSnapshotIsZeroMillisOld() throws Exception {
+        NodeSession late = new NodeSession("n", "n", "a:1", T0, T0.plusMillis(5));
+        JsonObject json = parseStrict(SnapshotJson.toJson(new MeshSnapshot(T0, List.of(late), null, null, List.of()),
+                false));
+        JsonObject node = json.getAsJsonObject("nodes").getAsJsonArray("list").get(0).getAsJsonObject();
+        assertEquals(0L, node.get("heartbeatAgeMillis").getAsLong());
+    }
+
+    @Test
+    public void compactIsOneLineAndPrettyIsIndentedWithTheSameContent() throws Exception {
+        String compact = SnapshotJson.toJson(full(), false);
+        String pretty = SnapshotJson.toJson(full(), true);
+
+        assertFalse(compact, compact.contains("\n"));
+        assertTrue(pretty, pretty.contains("\n  \"takenAt\""));
+        assertEquals(parseStrict(compact), parseStrict(pretty));
+    }
+}
