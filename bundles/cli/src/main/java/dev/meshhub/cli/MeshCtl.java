@@ -5,6 +5,7 @@ import dev.meshhub.proto.v1.WireHeaders;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
@@ -34,6 +35,8 @@ import picocli.CommandLine.Spec;
  * meshctl ... cancel ID [--reason TEXT]
  * meshctl ... policy get NODE [--json]
  * meshctl ... policy set NODE strict|permissive [--yes]
+ * meshctl ... admin tasks [--json]
+ * meshctl ... status [--json]
  * </pre>
  *
  * Exit codes: 0 success; 1 the hub answered with an error or could not be reached; 2 usage error
@@ -43,7 +46,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "meshctl", mixinStandardHelpOptions = true, versionProvider = MeshCtl.Version.class,
         subcommands = {InviteCommand.class, NodesCommand.class, RevokeCommand.class, ExecCommand.class,
             TasksCommand.class, TaskCommand.class, CancelCommand.class, PolicyCommand.class,
-            CommandLine.HelpCommand.class},
+            StatusCommand.class, AdminCommand.class, CommandLine.HelpCommand.class},
         description = "Administers a meshhub hub over its admin API.",
         footerHeading = "%n",
         footer = {"The admin token is read from --token-file, else $" + AdminToken.ENV_TOKEN + " (the token itself),"
@@ -77,14 +80,16 @@ public final class MeshCtl implements Callable<Integer> {
     private final Map<String, String> env;
     private final Function<String, String> sysProps;
     private final Interrupts interrupts;
+    private final Clock clock;
 
     MeshCtl(PrintStream out, PrintStream err, Map<String, String> env, Function<String, String> sysProps,
-            Interrupts interrupts) {
+            Interrupts interrupts, Clock clock) {
         this.out = out;
         this.err = err;
         this.env = env;
         this.sysProps = sysProps;
         this.interrupts = interrupts;
+        this.clock = clock;
     }
 
     public static void main(String[] args) {
@@ -105,7 +110,13 @@ public final class MeshCtl implements Callable<Integer> {
 
     static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env,
             Function<String, String> sysProps, Interrupts interrupts) {
-        MeshCtl root = new MeshCtl(out, err, env, sysProps, interrupts);
+        return run(args, out, err, env, sysProps, interrupts, Clock.systemUTC());
+    }
+
+    /** With the clock that ages ("4s ago") are measured against, so tests can fix it. */
+    static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env,
+            Function<String, String> sysProps, Interrupts interrupts, Clock clock) {
+        MeshCtl root = new MeshCtl(out, err, env, sysProps, interrupts, clock);
         CommandLine cl = new CommandLine(root);
         // Arguments are taken verbatim: no @file expansion (exec passes '@...' arguments to the node).
         cl.setExpandAtFiles(false);
@@ -139,7 +150,7 @@ public final class MeshCtl implements Callable<Integer> {
     @Override
     public Integer call() {
         throw new CommandLine.ParameterException(spec.commandLine(),
-                "missing command: invite create, nodes, revoke, exec, tasks, task, cancel or policy");
+                "missing command: invite create, nodes, revoke, exec, tasks, task, cancel, policy, status or admin tasks");
     }
 
     PrintStream out() {
@@ -152,6 +163,10 @@ public final class MeshCtl implements Callable<Integer> {
 
     Interrupts interrupts() {
         return interrupts;
+    }
+
+    Clock clock() {
+        return clock;
     }
 
     /** Resolves address and token (usage errors exit 2) and opens a client. */

@@ -7,12 +7,17 @@ import dev.meshhub.proto.v1.CreateInviteRequest;
 import dev.meshhub.proto.v1.CreateInviteResponse;
 import dev.meshhub.proto.v1.ExecEvent;
 import dev.meshhub.proto.v1.ExecRequest;
+import dev.meshhub.proto.v1.GetMeshStatusRequest;
 import dev.meshhub.proto.v1.GetPolicyRequest;
 import dev.meshhub.proto.v1.GetTaskRequest;
+import dev.meshhub.proto.v1.ListManagementTasksRequest;
+import dev.meshhub.proto.v1.ListManagementTasksResponse;
 import dev.meshhub.proto.v1.ListNodesRequest;
 import dev.meshhub.proto.v1.ListNodesResponse;
 import dev.meshhub.proto.v1.ListTasksRequest;
 import dev.meshhub.proto.v1.ListTasksResponse;
+import dev.meshhub.proto.v1.ManagementTaskInfo;
+import dev.meshhub.proto.v1.MeshStatusInfo;
 import dev.meshhub.proto.v1.NodeStatus;
 import dev.meshhub.proto.v1.PolicyInfo;
 import dev.meshhub.proto.v1.RevokeNodeRequest;
@@ -57,6 +62,14 @@ final class FakeAdminHub implements AutoCloseable {
     final List<TaskInfo> tasks = new CopyOnWriteArrayList<>();
     /** Policies for GetPolicy / SetPolicy, matched by node id or name. */
     final List<PolicyInfo> policies = new CopyOnWriteArrayList<>();
+    /** The scheduler's tasks for ListManagementTasks. */
+    final List<ManagementTaskInfo> managementTasks = new CopyOnWriteArrayList<>();
+    /** When set, ListManagementTasks fails with it (as the hub does with no scheduler running). */
+    volatile Status managementTasksRefusal;
+    /** The monitor's snapshot for GetMeshStatus. */
+    volatile MeshStatusInfo meshStatus = MeshStatusInfo.getDefaultInstance();
+    /** When set, GetMeshStatus fails with it (no monitor, or no snapshot yet). */
+    volatile Status meshStatusRefusal;
     /** What Exec does; runs on a server thread and may block. */
     volatile ExecScript exec = (request, events) -> events.onError(Status.NOT_FOUND
             .withDescription("no node with id or name '" + request.getNode() + "'").asRuntimeException());
@@ -233,6 +246,31 @@ final class FakeAdminHub implements AutoCloseable {
                     .setRevision(p.getPolicy().getRevision() + 1)).build();
             policies.set(policies.indexOf(p), changed);
             response.onNext(changed);
+            response.onCompleted();
+        }
+
+        @Override
+        public void listManagementTasks(ListManagementTasksRequest request,
+                StreamObserver<ListManagementTasksResponse> response) {
+            requests.add(request);
+            Status refusal = managementTasksRefusal;
+            if (refusal != null) {
+                response.onError(refusal.asRuntimeException());
+                return;
+            }
+            response.onNext(ListManagementTasksResponse.newBuilder().addAllTasks(managementTasks).build());
+            response.onCompleted();
+        }
+
+        @Override
+        public void getMeshStatus(GetMeshStatusRequest request, StreamObserver<MeshStatusInfo> response) {
+            requests.add(request);
+            Status refusal = meshStatusRefusal;
+            if (refusal != null) {
+                response.onError(refusal.asRuntimeException());
+                return;
+            }
+            response.onNext(meshStatus);
             response.onCompleted();
         }
 

@@ -18,6 +18,10 @@ import org.slf4j.LoggerFactory;
 import dev.meshhub.api.enrollment.EnrolledNode;
 import dev.meshhub.api.enrollment.EnrollmentException;
 import dev.meshhub.api.enrollment.EnrollmentStore;
+import dev.meshhub.api.management.ManagementScheduler;
+import dev.meshhub.api.management.ManagementTaskStatus;
+import dev.meshhub.api.monitor.MeshSnapshot;
+import dev.meshhub.api.monitor.MeshStatus;
 import dev.meshhub.api.node.DisconnectCause;
 import dev.meshhub.api.node.NodeEvents;
 import dev.meshhub.api.node.NodeSession;
@@ -47,10 +51,14 @@ import dev.meshhub.proto.v1.CancelTaskRequest;
 import dev.meshhub.proto.v1.CancelTaskResponse;
 import dev.meshhub.proto.v1.ExecEvent;
 import dev.meshhub.proto.v1.ExecRequest;
+import dev.meshhub.proto.v1.GetMeshStatusRequest;
 import dev.meshhub.proto.v1.GetPolicyRequest;
 import dev.meshhub.proto.v1.GetTaskRequest;
+import dev.meshhub.proto.v1.ListManagementTasksRequest;
+import dev.meshhub.proto.v1.ListManagementTasksResponse;
 import dev.meshhub.proto.v1.ListTasksRequest;
 import dev.meshhub.proto.v1.ListTasksResponse;
+import dev.meshhub.proto.v1.MeshStatusInfo;
 import dev.meshhub.proto.v1.PolicyInfo;
 import dev.meshhub.proto.v1.SetPolicyRequest;
 import dev.meshhub.proto.v1.TaskInfo;
@@ -73,9 +81,12 @@ final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
     private final Supplier<TaskJournal> journal;
     private final Supplier<SandboxPolicy> policy;
     private final Supplier<PolicyAdministration> policyAdministration;
+    private final Supplier<ManagementScheduler> scheduler;
+    private final Supplier<MeshStatus> meshStatus;
 
     AdminServiceImpl(Supplier<EnrollmentStore> store, NodeSessions sessions, NodeSessions.EventSink events, Dispatcher dispatcher,
-            Supplier<TaskJournal> journal, Supplier<SandboxPolicy> policy, Supplier<PolicyAdministration> policyAdministration) {
+            Supplier<TaskJournal> journal, Supplier<SandboxPolicy> policy, Supplier<PolicyAdministration> policyAdministration,
+            Supplier<ManagementScheduler> scheduler, Supplier<MeshStatus> meshStatus) {
         this.store = store;
         this.sessions = sessions;
         this.events = events;
@@ -83,6 +94,8 @@ final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
         this.journal = journal;
         this.policy = policy;
         this.policyAdministration = policyAdministration;
+        this.scheduler = scheduler;
+        this.meshStatus = meshStatus;
     }
 
     @Override
@@ -231,6 +244,56 @@ final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
             dispatcher.pushPolicies();
             return policyInfo(node);
         });
+    }
+
+    @Override
+    public void listManagementTasks(ListManagementTasksRequest request, StreamObserver<ListManagementTasksResponse> responseObserver) {
+        // Memory only (ManagementScheduler.tasks() never blocks): answered on the calling thread.
+        ManagementScheduler tasks = scheduler.get();
+        if (tasks == null) {
+            Answers.fail(responseObserver, Status.FAILED_PRECONDITION.withDescription(
+                    "no management scheduler is running; install/start the meshhub-scheduler feature (bundle dev.meshhub.scheduler)"));
+            return;
+        }
+        ListManagementTasksResponse.Builder response = ListManagementTasksResponse.newBuilder();
+        try {
+            for (ManagementTaskStatus status : tasks.tasks()) {
+                response.addTasks(ManagementMessages.toWire(status));
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("the management scheduler failed to list its tasks", e);
+            Answers.fail(responseObserver, Status.INTERNAL.withDescription(
+                    "the management scheduler failed to list its tasks; see the hub log"));
+            return;
+        }
+        Answers.complete(responseObserver, response.build());
+    }
+
+    @Override
+    public void getMeshStatus(GetMeshStatusRequest request, StreamObserver<MeshStatusInfo> responseObserver) {
+        // Memory only (MeshStatus.latest() never blocks): answered on the calling thread.
+        MeshStatus monitor = meshStatus.get();
+        if (monitor == null) {
+            Answers.fail(responseObserver, Status.FAILED_PRECONDITION.withDescription(
+                    "no mesh monitor is running; start the meshhub-monitor feature (bundle dev.meshhub.monitor) or deploy another monitor"));
+            return;
+        }
+        MeshStatusInfo info;
+        try {
+            Optional<MeshSnapshot> latest = monitor.latest();
+            if (latest.isEmpty()) {
+                Answers.fail(responseObserver, Status.UNAVAILABLE.withDescription(
+                        "the monitor has not taken its first snapshot yet; retry in a few seconds"));
+                return;
+            }
+            info = ManagementMessages.toWire(latest.get());
+        } catch (RuntimeException e) {
+            LOG.warn("the mesh monitor failed to hand out its latest snapshot", e);
+            Answers.fail(responseObserver, Status.INTERNAL.withDescription(
+                    "the mesh monitor failed to hand out its snapshot; see the hub log"));
+            return;
+        }
+        Answers.complete(responseObserver, info);
     }
 
     private PolicyInfo policyInfo(EnrolledNode node) {

@@ -34,6 +34,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.meshhub.api.enrollment.EnrollmentStore;
+import dev.meshhub.api.management.ManagementScheduler;
+import dev.meshhub.api.monitor.MeshStatus;
 import dev.meshhub.api.node.DisconnectCause;
 import dev.meshhub.api.node.NodeDirectory;
 import dev.meshhub.api.node.NodeSession;
@@ -81,6 +83,18 @@ public class HubServer implements NodeDirectory, TaskDispatcher, EventHandler {
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     private volatile PolicyAdministration policyAdministration;
+
+    /**
+     * The scheduler's and the monitor's in-memory views, for the admin API's ListManagementTasks and
+     * GetMeshStatus. Optional, dynamic and greedy like the others: those bundles come and go (a
+     * monitor may be replaced live) without touching the servers; for the monitor the highest-ranked
+     * service wins.
+     */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    private volatile ManagementScheduler managementScheduler;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    private volatile MeshStatus meshStatus;
 
     /**
      * The sandbox policy: optional (with none, nothing is executed), dynamic and greedy, so a newly
@@ -141,7 +155,7 @@ public class HubServer implements NodeDirectory, TaskDispatcher, EventHandler {
         NodeServiceImpl nodeService = new NodeServiceImpl(() -> enrollmentStore, sessions, rateLimiter, clock,
                 Duration.ofMillis(config.handshakeTimeoutMs()), settings, tasks);
         AdminServiceImpl adminService = new AdminServiceImpl(() -> enrollmentStore, sessions, this::post, tasks,
-                () -> taskJournal, () -> sandboxPolicy, () -> policyAdministration);
+                () -> taskJournal, () -> sandboxPolicy, () -> policyAdministration, () -> managementScheduler, () -> meshStatus);
 
         nodeCalls = Executors.newFixedThreadPool(config.grpcThreads(), named("meshhub-grpc-node"));
         adminCalls = Executors.newFixedThreadPool(2, named("meshhub-grpc-admin"));
