@@ -61,6 +61,15 @@ final class HubTestSupport {
         return Path.of(jar);
     }
 
+    /** The built example monitor bundle (appends JSON lines; not part of any default feature). */
+    static Path exampleMonitorBundle() {
+        String jar = System.getProperty("meshhub.example.monitor.jar");
+        if (jar == null) {
+            throw new IllegalStateException("system property meshhub.example.monitor.jar is not set; run the ITs through Maven (failsafe)");
+        }
+        return Path.of(jar);
+    }
+
     static Path runtimeDirectory() {
         return Path.of(System.getProperty("meshhub.runtime.dir", "target/meshhub")).toAbsolutePath();
     }

@@ -37,6 +37,7 @@ final class RuntimeUnderTest extends ExternalResource {
     Process hub;
     long launchToReadyMillis;
     private final List<Process> processes = new ArrayList<>();
+    private final Map<String, String> extraHubEnvironment = new java.util.TreeMap<>();
     private ManagedChannel adminChannel;
 
     @Override
@@ -73,11 +74,19 @@ final class RuntimeUnderTest extends ExternalResource {
         System.out.printf("meshhub e2e: launch to ready (admin API answering, node port open) in %d ms%n", launchToReadyMillis);
     }
 
+    /** An environment variable for the hub process (set before the rule starts it). */
+    RuntimeUnderTest withHubEnvironment(String name, String value) {
+        extraHubEnvironment.put(name, value);
+        return this;
+    }
+
     Map<String, String> hubEnvironment() {
-        return Map.of(
+        Map<String, String> environment = new java.util.TreeMap<>(extraHubEnvironment);
+        environment.putAll(Map.of(
                 "MESHHUB_TRANSPORT_PORT", String.valueOf(nodePort),
                 "MESHHUB_TRANSPORT_BIND_ADDRESS", "127.0.0.1",
-                "MESHHUB_TRANSPORT_ADMIN_PORT", String.valueOf(adminPort));
+                "MESHHUB_TRANSPORT_ADMIN_PORT", String.valueOf(adminPort)));
+        return environment;
     }
 
     /** Lists nodes through the admin API (fast polling without a JVM start per poll); null when it does not answer. */

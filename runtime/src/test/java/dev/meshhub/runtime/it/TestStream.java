@@ -77,6 +77,23 @@ final class TestStream implements AutoCloseable {
         return this;
     }
 
+    /** Sends heartbeats as a live node does, from a daemon thread, until the stream ends. */
+    TestStream keepAlive() {
+        Thread beater = new Thread(() -> {
+            while (!ended.isDone()) {
+                try {
+                    heartbeat();
+                    Thread.sleep(HubTestSupport.HEARTBEAT_INTERVAL_MS);
+                } catch (InterruptedException | RuntimeException e) {
+                    return;
+                }
+            }
+        }, "test-node-heartbeat");
+        beater.setDaemon(true);
+        beater.start();
+        return this;
+    }
+
     /** The stream's end status, waiting at most {@code seconds}. */
     Status awaitEnd(int seconds) throws Exception {
         return ended.get(seconds, TimeUnit.SECONDS);
