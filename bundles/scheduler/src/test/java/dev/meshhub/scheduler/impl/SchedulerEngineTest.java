@@ -231,7 +231,8 @@ public class SchedulerEngineTest {
 
     @Test
     public void closingEndsEveryThread() {
-        int before = schedulerThreads();
+        // Threads of earlier tests' engines may still be ending: only this engine's must be gone.
+        Set<Thread> before = schedulerThreads();
         engine = new SchedulerEngine(Clock.systemUTC(), 2, 2);
         AtomicInteger runs = new AtomicInteger();
         engine.add(1, "test", runs::incrementAndGet, schedule("a", 10, null), "A");
@@ -239,7 +240,15 @@ public class SchedulerEngineTest {
         await(() -> runs.get() >= 5 && status("b").timeouts() >= 1, "both running");
         assertTrue(engine.close(Duration.ofSeconds(5)));
         engine = null;
-        await(() -> schedulerThreads() == before, "scheduler threads to end");
+        try {
+            await(() -> before.containsAll(schedulerThreads()), "this engine's threads to end");
+        } catch (AssertionError e) {
+            Set<Thread> left = schedulerThreads();
+            left.removeAll(before);
+            StringBuilder where = new StringBuilder();
+            left.forEach(t -> where.append('\n').append(t.getName()).append(": ").append(java.util.Arrays.toString(t.getStackTrace())));
+            throw new AssertionError(e.getMessage() + "; still alive:" + where, e);
+        }
     }
 
     // ---- support ----
@@ -285,9 +294,10 @@ public class SchedulerEngineTest {
         assertNull(status.nextRun());
     }
 
-    private static int schedulerThreads() {
-        return (int) Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> t.getName().startsWith(SchedulerEngine.WORKER_PREFIX)).count();
+    private static Set<Thread> schedulerThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith(SchedulerEngine.WORKER_PREFIX))
+                .collect(java.util.stream.Collectors.toSet());
     }
 
     private static void awaitLatch(CountDownLatch latch) {
