@@ -378,4 +378,44 @@ public class DerbyTaskJournalTest {
     static byte[] lastBytes(byte[] all, int max) {
         return Arrays.copyOfRange(all, Math.max(0, all.length - max), all.length);
     }
+
+    @Test
+    public void countsTasksByStateAndReportsTheWriteBacklog() throws Exception {
+        DerbyTaskJournal tasks = journal.openTasks();
+        java.util.Map<TaskState, Long> empty = await(tasks.countByState());
+        assertEquals("every state present", TaskState.values().length, empty.size());
+        assertTrue(empty.toString(), empty.values().stream().allMatch(n -> n == 0));
+
+        for (String id : new String[] {"c-1", "c-2", "c-3"}) {
+            await(tasks.create(newTask(id, "n-1")));
+        }
+        assertTrue(await(tasks.transition("c-2", TaskState.RUNNING, null, "")));
+        assertTrue(await(tasks.transition("c-3", TaskState.FAILED, 1, "exit 1")));
+        java.util.Map<TaskState, Long> counts = await(tasks.countByState());
+        assertEquals(Long.valueOf(1), counts.get(TaskState.QUEUED));
+        assertEquals(Long.valueOf(1), counts.get(TaskState.RUNNING));
+        assertEquals(Long.valueOf(1), counts.get(TaskState.FAILED));
+        assertEquals(Long.valueOf(0), counts.get(TaskState.SUCCEEDED));
+
+        awaitNoBacklog(tasks);
+        java.util.concurrent.CountDownLatch release = JournalFixture.occupyWriter(tasks);
+        java.util.List<java.util.concurrent.CompletionStage<TaskRecord>> waiting = new java.util.ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            waiting.add(tasks.create(newTask("w-" + i, "n-1")));
+        }
+        assertEquals("five queued plus the write holding the writer", 6, tasks.writeBacklog());
+        release.countDown();
+        waiting.forEach(JournalFixture::await);
+        awaitNoBacklog(tasks);
+        assertEquals(Long.valueOf(6), await(tasks.countByState()).get(TaskState.QUEUED));
+    }
+
+    /** A batch counts until the writer is done with it, a moment after its writes' stages complete. */
+    private static void awaitNoBacklog(DerbyTaskJournal tasks) throws InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(JournalFixture.WAIT_SECONDS);
+        while (tasks.writeBacklog() != 0 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertEquals(0, tasks.writeBacklog());
+    }
 }
