@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
+import dev.meshhub.api.lock.LockStats;
 import dev.meshhub.api.node.NodeSession;
 import dev.meshhub.api.task.TaskState;
 
@@ -19,10 +20,12 @@ import dev.meshhub.api.task.TaskState;
  *                       readable
  * @param journalBacklog journal writes accepted but not yet committed; null if the journal was not
  *                       running
+ * @param locks          the IO lock registry's counters (live locks, oldest age); null if no lock
+ *                       registry was running
  * @param unavailable    one line per part that is missing, naming it and why
  */
 public record MeshSnapshot(Instant takenAt, List<NodeSession> nodes, Map<TaskState, Long> tasksByState,
-                           Long journalBacklog, List<String> unavailable) {
+                           Long journalBacklog, LockStats locks, List<String> unavailable) {
     public MeshSnapshot {
         Objects.requireNonNull(takenAt, "takenAt");
         nodes = nodes == null ? null : List.copyOf(nodes);
