@@ -19,7 +19,8 @@ final class MeshStatusListing {
 
     /**
      * The snapshot for a person: when it was taken, the connected nodes as a table, the task count per
-     * state, the journal backlog, and why any part is missing. Ages are relative to {@code nowMillis}.
+     * state, the journal backlog, the IO locks, and why any part is missing. Ages are relative to
+     * {@code nowMillis}.
      */
     static String text(MeshStatusInfo s, long nowMillis) {
         StringBuilder b = new StringBuilder();
@@ -51,6 +52,7 @@ final class MeshStatusListing {
         }
         b.append("journal backlog: ").append(s.getJournalBacklog() < 0 ? "unknown" : Long.toString(s.getJournalBacklog()))
                 .append('\n');
+        b.append(locksLine(s));
         for (String line : s.getUnavailableList()) {
             b.append("unavailable: ").append(Table.text(line, Integer.MAX_VALUE)).append('\n');
         }
@@ -61,7 +63,9 @@ final class MeshStatusListing {
      * The document the monitor writes to {@code data/status/mesh.json} (same keys, one line):
      * {@code {"takenAt", "nodes":{"connected", "list":[{id, name, address, connectedSince,
      * lastHeartbeat, heartbeatAgeMillis}]} | null, "tasks":{STATE: n, ...} | null,
-     * "journal":{"backlog"} | null, "unavailable":[...]}}.
+     * "journal":{"backlog"} | null, "locks":{"live", "oldestAgeMillis", "expired"} | null,
+     * "unavailable":[...]}}. The monitor's file also has the lock counters {@code acquired},
+     * {@code released} and {@code refused}, which the admin API does not carry.
      */
     static String json(MeshStatusInfo s) {
         JsonWriter w = new JsonWriter().beginObject()
@@ -100,11 +104,36 @@ final class MeshStatusListing {
         } else {
             w.beginObject().name("backlog").value(s.getJournalBacklog()).endObject();
         }
+        w.name("locks");
+        if (!s.getLocksKnown()) {
+            w.nullValue();
+        } else {
+            w.beginObject()
+                    .name("live").value(s.getLiveLocks())
+                    .name("oldestAgeMillis").value(s.getOldestLockAgeMs())
+                    .name("expired").value(s.getExpiredLocks())
+                    .endObject();
+        }
         w.name("unavailable").beginArray();
         for (String line : s.getUnavailableList()) {
             w.value(line);
         }
         return w.endArray().endObject().toJson() + "\n";
+    }
+
+    /**
+     * {@code locks: 2 live (oldest 4s), 1 expired by the sweep}; no age when none is live, and
+     * {@code locks: unknown} when the hub ran no lock registry.
+     */
+    private static String locksLine(MeshStatusInfo s) {
+        if (!s.getLocksKnown()) {
+            return "locks: unknown\n";
+        }
+        StringBuilder b = new StringBuilder("locks: ").append(s.getLiveLocks()).append(" live");
+        if (s.getLiveLocks() > 0) {
+            b.append(" (oldest ").append(RelativeTime.span(s.getOldestLockAgeMs())).append(')');
+        }
+        return b.append(", ").append(s.getExpiredLocks()).append(" expired by the sweep\n").toString();
     }
 
     /**

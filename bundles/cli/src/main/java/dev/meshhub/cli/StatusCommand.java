@@ -11,7 +11,8 @@ import picocli.CommandLine.Spec;
 /** {@code meshctl status}: the monitor's latest snapshot of the mesh. */
 @Command(name = "status", mixinStandardHelpOptions = true,
         description = {"Shows the mesh monitor's latest snapshot: connected nodes, tasks per state, the journal's"
-                + " write backlog, and any part the monitor could not read.",
+                + " write backlog, IO locks (live, oldest, expired by the sweep), and any part the monitor could"
+                + " not read.",
             "Times are ISO-8601 UTC; ages are relative to now."})
 final class StatusCommand implements Callable<Integer> {
 

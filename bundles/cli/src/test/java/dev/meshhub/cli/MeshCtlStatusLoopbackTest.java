@@ -62,7 +62,8 @@ public class MeshCtlStatusLoopbackTest {
             .putTasksByState("TIMED_OUT", 0).putTasksByState("SUCCEEDED", 10).putTasksByState("QUEUED", 0)
             .putTasksByState("PAUSED", 2).putTasksByState("RUNNING", 1).putTasksByState("FAILED", 3)
             .putTasksByState("DISPATCHED", 0).putTasksByState("CANCELLED", 0)
-            .setJournalBacklog(5).build();
+            .setJournalBacklog(5)
+            .setLocksKnown(true).setLiveLocks(2).setOldestLockAgeMs(4_250).setExpiredLocks(1).build();
 
     @Before
     public void setUp() throws IOException {
@@ -173,7 +174,8 @@ public class MeshCtlStatusLoopbackTest {
                 + "web-1  n-0000000000a1  10.0.0.1:40000  2026-01-01T00:00:00Z  5s ago\n"
                 + "db-1   n-0000000000b2  10.0.0.2:40000  2025-12-31T00:00:00Z  3s ago\n"
                 + "tasks: QUEUED 0, DISPATCHED 0, RUNNING 1, SUCCEEDED 10, FAILED 3, CANCELLED 0, TIMED_OUT 0, PAUSED 2\n"
-                + "journal backlog: 5\n", r.out);
+                + "journal backlog: 5\n"
+                + "locks: 2 live (oldest 4.2s), 1 expired by the sweep\n", r.out);
         assertEquals("", r.err);
         request(GetMeshStatusRequest.class);
     }
@@ -190,13 +192,29 @@ public class MeshCtlStatusLoopbackTest {
                 + "nodes connected: unknown\n"
                 + "tasks: unknown\n"
                 + "journal backlog: unknown\n"
+                + "locks: unknown\n"
                 + "unavailable: nodes: the transport is not running\n"
                 + "unavailable: tasks: the journal did not answer within 2 s\n", r.out);
 
         hub.meshStatus = MeshStatusInfo.newBuilder().setTakenAtMs(NOW).setNodesKnown(true).setJournalBacklog(0).build();
         r = meshctl("status");
-        assertEquals("snapshot taken 2026-01-01T00:01:00Z (now)\nnodes connected: 0\ntasks: unknown\njournal backlog: 0\n",
-                r.out);
+        assertEquals("snapshot taken 2026-01-01T00:01:00Z (now)\nnodes connected: 0\ntasks: unknown\njournal backlog: 0\n"
+                + "locks: unknown\n", r.out);
+    }
+
+    @Test
+    public void statusTextShowsNoLockAgeWhenNoneIsLiveAndLongAgesInMinutes() {
+        hub.meshStatus = SNAPSHOT.toBuilder().setLiveLocks(0).setOldestLockAgeMs(0).setExpiredLocks(0).build();
+        MeshCtlLoopbackTest.Result r = meshctl("status");
+        assertEquals(r.toString(), 0, r.code);
+        assertTrue(r.out, r.out.endsWith("journal backlog: 5\nlocks: 0 live, 0 expired by the sweep\n"));
+
+        hub.meshStatus = SNAPSHOT.toBuilder().setLiveLocks(1).setOldestLockAgeMs(305_000).setExpiredLocks(12).build();
+        r = meshctl("status");
+        assertTrue(r.out, r.out.endsWith("locks: 1 live (oldest 5m5s), 12 expired by the sweep\n"));
+
+        r = meshctl("status", "--json");
+        assertTrue(r.out, r.out.contains(",\"locks\":{\"live\":1,\"oldestAgeMillis\":305000,\"expired\":12},"));
     }
 
     @Test
@@ -214,13 +232,14 @@ public class MeshCtlStatusLoopbackTest {
                 + "\"tasks\":{\"QUEUED\":0,\"DISPATCHED\":0,\"RUNNING\":1,\"SUCCEEDED\":10,\"FAILED\":3,\"CANCELLED\":0,"
                 + "\"TIMED_OUT\":0,\"PAUSED\":2},"
                 + "\"journal\":{\"backlog\":5},"
+                + "\"locks\":{\"live\":2,\"oldestAgeMillis\":4250,\"expired\":1},"
                 + "\"unavailable\":[]}\n", r.out);
 
         hub.meshStatus = MeshStatusInfo.newBuilder().setTakenAtMs(NOW).setJournalBacklog(-1)
                 .addUnavailable("nodes: the transport is not running").build();
         r = meshctl("status", "--json");
         assertEquals("{\"takenAt\":\"2026-01-01T00:01:00Z\",\"nodes\":null,\"tasks\":null,\"journal\":null,"
-                + "\"unavailable\":[\"nodes: the transport is not running\"]}\n", r.out);
+                + "\"locks\":null,\"unavailable\":[\"nodes: the transport is not running\"]}\n", r.out);
     }
 
     @Test

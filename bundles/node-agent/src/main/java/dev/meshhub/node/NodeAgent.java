@@ -119,6 +119,45 @@ public final class NodeAgent implements AutoCloseable {
             }
         };
         this.tasks = new TaskSupervisor(config, executor, serial, n);
+        this.uploads = java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
+            Thread t = new Thread(r, "meshnode-upload-" + n);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Runs uploads the hub asks for, off the agent's thread (they block on disk and flow control). */
+    private final java.util.concurrent.ExecutorService uploads;
+
+    /** Uploads a workspace file the hub asked for; a refusal is reported on the control stream. */
+    private void sync(dev.meshhub.proto.v1.FileSyncRequest request, OutboundQueue queue) {
+        ManagedChannel ch = channel;
+        ClientInterceptor header = credentialHeader;
+        String label = identity == null ? "?" : identity.describe();
+        try {
+            uploads.execute(() -> {
+                java.nio.file.Path file;
+                try {
+                    file = WorkingDirectory.resolveFile(config.workspace(), request.getPath(), label);
+                } catch (WorkingDirectory.Refused | java.io.IOException e) {
+                    LOG.warning("cannot upload " + request.getPath() + ": " + e.getMessage());
+                    queue.add(dev.meshhub.proto.v1.NodeMessage.newBuilder().setSyncFailed(dev.meshhub.proto.v1.FileSyncFailed
+                            .newBuilder().setSyncId(request.getSyncId()).setReason(e.getMessage())).build());
+                    return;
+                }
+                try {
+                    FileUploader.Result done = new FileUploader(ch, header).upload(file, request.getPath(), request.getSyncId());
+                    LOG.info("uploaded " + done.path() + " to the hub's mirror: " + done.size() + " bytes (" + done.sent()
+                            + " sent, " + done.resumedFrom() + " resumed), sha256 " + done.sha256());
+                } catch (FileUploader.UploadException e) {
+                    LOG.warning("upload of " + request.getPath() + " failed: " + e.getMessage());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            LOG.fine("agent closed; not uploading " + request.getPath());
+        }
     }
 
     /** Where the credential lives ({@code <workspace>/.meshnode}). */
@@ -162,6 +201,7 @@ public final class NodeAgent implements AutoCloseable {
         }
         exit.complete(AgentExit.stopped());
         tasks.close();
+        uploads.shutdownNow();
         ManagedChannel ch = channel;
         try {
             if (ch != null) {
@@ -545,6 +585,9 @@ public final class NodeAgent implements AutoCloseable {
                     break;
                 case POLICY_UPDATE:
                     tasks.policyUpdate(message.getPolicyUpdate());
+                    break;
+                case SYNC_REQUEST:
+                    sync(message.getSyncRequest(), queue);
                     break;
                 default:
                     LOG.fine("ignoring a hub message this agent does not know (" + message.getPayloadCase() + ")");

@@ -77,6 +77,46 @@ final class WorkingDirectory {
         return real;
     }
 
+    /**
+     * Resolves a file to upload: a regular file inside the workspace (symbolic links resolved and
+     * confined), never in the agent's private directory.
+     *
+     * @throws Refused     the file is not allowed or not there, saying which
+     * @throws IOException the workspace itself cannot be resolved
+     */
+    static Path resolveFile(Path workspace, String requested, String nodeLabel) throws Refused, IOException {
+        Path base = workspace.toRealPath();
+        String prefix = "node " + nodeLabel + ": file '" + TaskSupervisor.shorten(requested, 60) + "' ";
+        Path relative;
+        try {
+            relative = Path.of(requested);
+        } catch (InvalidPathException e) {
+            throw refused(prefix + "is not a valid path");
+        }
+        Path lexical = base.resolve(relative).normalize();
+        if (requested.isEmpty() || relative.isAbsolute() || !lexical.startsWith(base) || lexical.equals(base)) {
+            throw refused(prefix + "is not a relative path inside the node's workspace");
+        }
+        Path real;
+        try {
+            real = lexical.toRealPath();
+        } catch (NoSuchFileException e) {
+            throw refused(prefix + "does not exist in the node's workspace");
+        } catch (IOException e) {
+            throw refused(prefix + "cannot be resolved (" + e.getMessage() + ")");
+        }
+        if (!real.startsWith(base)) {
+            throw refused(prefix + "leads outside the node's workspace through a symbolic link (to " + real + ")");
+        }
+        if (real.startsWith(base.resolve(CredentialStore.DIRECTORY))) {
+            throw refused(prefix + "is in the node agent's private directory " + CredentialStore.DIRECTORY);
+        }
+        if (!Files.isRegularFile(real)) {
+            throw refused(prefix + "is not a regular file");
+        }
+        return real;
+    }
+
     private static Refused refused(String message) {
         return new Refused(message + " (rule " + PolicyRules.WORKDIR + ")");
     }

@@ -20,6 +20,7 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.meshhub.api.lock.LockRegistry;
 import dev.meshhub.api.management.ManagementTask;
 import dev.meshhub.api.monitor.MeshSnapshot;
 import dev.meshhub.api.monitor.MeshStatus;
@@ -60,6 +61,10 @@ public final class JsonlMeshMonitor implements ManagementTask, MeshStatus {
     @Reference(name = "taskJournal", cardinality = ReferenceCardinality.OPTIONAL,
             policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     volatile TaskJournal taskJournal;
+
+    @Reference(name = "lockRegistry", cardinality = ReferenceCardinality.OPTIONAL,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    volatile LockRegistry lockRegistry;
 
     private final Clock clock;
     private final Object lifecycle = new Object();
@@ -109,8 +114,8 @@ public final class JsonlMeshMonitor implements ManagementTask, MeshStatus {
 
     private JsonlSettings configure(JsonlMonitorConfiguration config) {
         JsonlSettings settings = JsonlSettings.resolve(config, home, Path.of("").toAbsolutePath());
-        configured = new Configured(settings, new SnapshotCollector(() -> nodeDirectory, () -> taskJournal, clock,
-                settings.journalTimeout()));
+        configured = new Configured(settings, new SnapshotCollector(() -> nodeDirectory, () -> taskJournal,
+                () -> lockRegistry, clock, settings.journalTimeout()));
         return settings;
     }
 

@@ -33,6 +33,7 @@ import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
 
+import dev.meshhub.api.lock.LockStats;
 import dev.meshhub.api.management.ManagementTask;
 import dev.meshhub.api.node.NodeSession;
 
@@ -86,6 +87,7 @@ public class JsonlMeshMonitorTest {
         monitor.nodeDirectory = new StubNodeDirectory(List.of(
                 new NodeSession("id-1", "web1", "10.0.0.1:5000", T0.minusSeconds(60), T0.minusSeconds(2))));
         monitor.taskJournal = new StubTaskJournal(4, 1);
+        monitor.lockRegistry = new StubLockRegistry(new LockStats(2, Duration.ofMillis(1_500), 10, 7, 1, 4));
     }
 
     @After
@@ -140,6 +142,11 @@ public class JsonlMeshMonitorTest {
             assertEquals(1, last.getAsJsonObject("nodes").get("connected").getAsInt());
             assertEquals(4L, last.getAsJsonObject("tasks").get("RUNNING").getAsLong());
             assertEquals(1L, last.getAsJsonObject("journal").get("backlog").getAsLong());
+            JsonObject locks = last.getAsJsonObject("locks");
+            assertEquals(2, locks.get("live").getAsInt());
+            assertEquals(1_500L, locks.get("oldestAgeMillis").getAsLong());
+            assertEquals(1L, locks.get("expired").getAsLong());
+            assertEquals(4L, locks.get("refused").getAsLong());
         }
         assertEquals(List.of("mesh.jsonl"), files());
         assertEquals(T0.plusSeconds(60), monitor.latest().orElseThrow().takenAt());
@@ -149,6 +156,7 @@ public class JsonlMeshMonitorTest {
     public void missingServicesAreNullPartsOfTheLine() throws Exception {
         monitor.nodeDirectory = null;
         monitor.taskJournal = null;
+        monitor.lockRegistry = null;
         start(Map.of());
 
         monitor.run();
@@ -157,7 +165,9 @@ public class JsonlMeshMonitorTest {
         assertTrue(line.get("nodes").isJsonNull());
         assertTrue(line.get("tasks").isJsonNull());
         assertTrue(line.get("journal").isJsonNull());
-        assertEquals(2, line.getAsJsonArray("unavailable").size());
+        assertTrue(line.get("locks").isJsonNull());
+        assertEquals(3, line.getAsJsonArray("unavailable").size());
+        assertEquals("locks: no lock registry running", line.getAsJsonArray("unavailable").get(2).getAsString());
     }
 
     @Test

@@ -20,6 +20,7 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.meshhub.api.lock.LockRegistry;
 import dev.meshhub.api.management.ManagementTask;
 import dev.meshhub.api.monitor.MeshSnapshot;
 import dev.meshhub.api.monitor.MeshStatus;
@@ -33,10 +34,10 @@ import dev.meshhub.monitor.snapshot.StatusDirectory;
  * {@link MeshSnapshot}, keeps it for {@link #latest()}, then replaces {@code mesh.json} in the status
  * directory atomically (see {@link MeshJsonFile}).
  *
- * <p>The transport and the journal are optional, dynamic and greedy: while one is missing the
- * snapshot says so and the monitor keeps running; a replacement is picked up at once. A failed write
- * is thrown to the scheduler, which logs and counts it; the snapshot is still served from memory, and
- * the next run tries the disk again.
+ * <p>The transport, the journal and the lock registry are optional, dynamic and greedy: while one
+ * is missing the snapshot says so and the monitor keeps running; a replacement is picked up at once.
+ * A failed write is thrown to the scheduler, which logs and counts it; the snapshot is still served
+ * from memory, and the next run tries the disk again.
  */
 @Component(name = MeshMonitor.NAME, configurationPid = MonitorConfiguration.PID,
         configurationPolicy = ConfigurationPolicy.OPTIONAL, service = {ManagementTask.class, MeshStatus.class})
@@ -60,6 +61,10 @@ public final class MeshMonitor implements ManagementTask, MeshStatus {
     @Reference(name = "taskJournal", cardinality = ReferenceCardinality.OPTIONAL,
             policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     volatile TaskJournal taskJournal;
+
+    @Reference(name = "lockRegistry", cardinality = ReferenceCardinality.OPTIONAL,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    volatile LockRegistry lockRegistry;
 
     private final Clock clock;
     private final Object lifecycle = new Object();
@@ -109,8 +114,8 @@ public final class MeshMonitor implements ManagementTask, MeshStatus {
 
     private MonitorSettings configure(MonitorConfiguration config) {
         MonitorSettings settings = MonitorSettings.resolve(config, home, Path.of("").toAbsolutePath());
-        SnapshotCollector collector = new SnapshotCollector(() -> nodeDirectory, () -> taskJournal, clock,
-                settings.journalTimeout());
+        SnapshotCollector collector = new SnapshotCollector(() -> nodeDirectory, () -> taskJournal,
+                () -> lockRegistry, clock, settings.journalTimeout());
         configured = new Configured(settings, collector, new AtomicBoolean());
         return settings;
     }
@@ -130,9 +135,9 @@ public final class MeshMonitor implements ManagementTask, MeshStatus {
         }
         MeshSnapshot snapshot = current.collector().collect();
         latest = snapshot;
-        LOG.debug("mesh snapshot taken at {}: {} node(s), tasks {}, journal backlog {}, unavailable {}",
+        LOG.debug("mesh snapshot taken at {}: {} node(s), tasks {}, journal backlog {}, locks {}, unavailable {}",
                 snapshot.takenAt(), snapshot.nodes() == null ? "?" : snapshot.nodes().size(),
-                snapshot.tasksByState(), snapshot.journalBacklog(), snapshot.unavailable());
+                snapshot.tasksByState(), snapshot.journalBacklog(), snapshot.locks(), snapshot.unavailable());
         Path file = current.settings().statusFile();
         if (current.tempsChecked().compareAndSet(false, true)) {
             // Once per configuration: a crash between writing and renaming leaves a temporary file.

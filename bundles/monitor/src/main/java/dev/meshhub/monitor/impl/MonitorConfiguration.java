@@ -11,8 +11,8 @@ import dev.meshhub.monitor.snapshot.StatusDirectory;
  * override (for example {@code meshhub.management.period = 10}).
  */
 @ObjectClassDefinition(id = MonitorConfiguration.PID, name = "meshhub mesh monitor",
-        description = "Snapshots connected nodes, task counts and the journal backlog on the management"
-                + " scheduler, and writes each snapshot atomically to <statusDirectory>/mesh.json.")
+        description = "Snapshots connected nodes, task counts, the journal backlog and the IO lock counters on"
+                + " the management scheduler, and writes each snapshot atomically to <statusDirectory>/mesh.json.")
 public @interface MonitorConfiguration {
 
     /** The configuration PID. */

@@ -16,6 +16,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
+import dev.meshhub.api.lock.LockRegistry;
+import dev.meshhub.api.lock.LockStats;
 import dev.meshhub.api.monitor.MeshSnapshot;
 import dev.meshhub.api.node.NodeDirectory;
 import dev.meshhub.api.node.NodeSession;
@@ -31,19 +33,22 @@ public final class SnapshotCollector {
 
     private final Supplier<NodeDirectory> directory;
     private final Supplier<TaskJournal> journal;
+    private final Supplier<LockRegistry> locks;
     private final Clock clock;
     private final Duration journalTimeout;
 
     /**
      * @param directory      the node directory now, or null while the transport is not running
      * @param journal        the task journal now, or null while the journal is not running
+     * @param locks          the IO lock registry now, or null while none is running
      * @param clock          the time a snapshot is taken at
      * @param journalTimeout how long one collection waits for the journal's task counts (positive)
      */
-    public SnapshotCollector(Supplier<NodeDirectory> directory, Supplier<TaskJournal> journal, Clock clock,
-                             Duration journalTimeout) {
+    public SnapshotCollector(Supplier<NodeDirectory> directory, Supplier<TaskJournal> journal,
+                             Supplier<LockRegistry> locks, Clock clock, Duration journalTimeout) {
         this.directory = Objects.requireNonNull(directory, "directory");
         this.journal = Objects.requireNonNull(journal, "journal");
+        this.locks = Objects.requireNonNull(locks, "locks");
         this.clock = Objects.requireNonNull(clock, "clock");
         if (journalTimeout.isNegative() || journalTimeout.isZero()) {
             throw new IllegalArgumentException("journal timeout must be positive, got " + journalTimeout);
@@ -94,7 +99,21 @@ public final class SnapshotCollector {
                 unavailable.add("journal backlog: " + describe(e));
             }
         }
-        return new MeshSnapshot(takenAt, nodes, tasksByState, backlog, unavailable);
+
+        LockStats lockStats = null;
+        LockRegistry lockRegistry = locks.get();
+        if (lockRegistry == null) {
+            unavailable.add("locks: no lock registry running");
+        } else {
+            try {
+                // From memory, so no timeout: it cannot wait on anything.
+                lockStats = lockRegistry.stats();
+            } catch (RuntimeException e) {
+                // The registry may be stopping while we ask.
+                unavailable.add("locks: " + describe(e));
+            }
+        }
+        return new MeshSnapshot(takenAt, nodes, tasksByState, backlog, lockStats, unavailable);
     }
 
     private Map<TaskState, Long> countByState(TaskJournal taskJournal)

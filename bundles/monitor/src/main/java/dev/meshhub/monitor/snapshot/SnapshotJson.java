@@ -10,6 +10,7 @@ import java.util.Map;
 
 import com.google.gson.stream.JsonWriter;
 
+import dev.meshhub.api.lock.LockStats;
 import dev.meshhub.api.monitor.MeshSnapshot;
 import dev.meshhub.api.node.NodeSession;
 import dev.meshhub.api.task.TaskState;
@@ -24,10 +25,12 @@ import dev.meshhub.api.task.TaskState;
  *           "lastHeartbeat":"..","heartbeatAgeMillis":1200}]},
  *  "tasks":{"QUEUED":0,"DISPATCHED":0,...every TaskState...},
  *  "journal":{"backlog":0},
+ *  "locks":{"live":0,"oldestAgeMillis":0,"acquired":0,"released":0,"expired":0,"refused":0},
  *  "unavailable":[]}
  * </pre>
  *
- * {@code nodes}, {@code tasks} and {@code journal} are JSON {@code null} when that part is unknown.
+ * {@code nodes}, {@code tasks}, {@code journal} and {@code locks} are JSON {@code null} when that
+ * part is unknown.
  * Instants are ISO-8601 in UTC.
  */
 public final class SnapshotJson {
@@ -57,6 +60,7 @@ public final class SnapshotJson {
         } else {
             json.beginObject().name("backlog").value(snapshot.journalBacklog().longValue()).endObject();
         }
+        writeLocks(json, snapshot.locks());
         json.name("unavailable").beginArray();
         for (String line : snapshot.unavailable()) {
             json.value(line);
@@ -112,6 +116,22 @@ public final class SnapshotJson {
             Long count = tasksByState.get(state);
             json.name(state.name()).value(count == null ? 0L : count);
         }
+        json.endObject();
+    }
+
+    private static void writeLocks(JsonWriter json, LockStats locks) throws IOException {
+        json.name("locks");
+        if (locks == null) {
+            json.nullValue();
+            return;
+        }
+        json.beginObject();
+        json.name("live").value(locks.live());
+        json.name("oldestAgeMillis").value(locks.oldestAge() == null ? 0L : locks.oldestAge().toMillis());
+        json.name("acquired").value(locks.acquired());
+        json.name("released").value(locks.released());
+        json.name("expired").value(locks.expired());
+        json.name("refused").value(locks.refused());
         json.endObject();
     }
 

@@ -75,6 +75,7 @@ public class MeshJsonFileTest {
     }
 
     private static MeshSnapshot snapshot(List<NodeSession> nodes, long backlog) {
-        return new MeshSnapshot(T0.plusSeconds(backlog), nodes, Map.of(TaskState.RUNNING, backlog), backlog, List.of());
+        return new MeshSnapshot(T0.plusSeconds(backlog), nodes, Map.of(TaskState.RUNNING, backlog), backlog,
+                null, List.of());
     }
 }

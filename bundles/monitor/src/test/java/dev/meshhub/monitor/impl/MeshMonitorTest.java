@@ -27,9 +27,11 @@ import org.junit.rules.TemporaryFolder;
 
 import com.google.gson.JsonObject;
 
+import dev.meshhub.api.lock.LockStats;
 import dev.meshhub.api.monitor.MeshSnapshot;
 import dev.meshhub.api.task.TaskState;
 import dev.meshhub.monitor.impl.MonitorFixture.SteppingClock;
+import dev.meshhub.monitor.snapshot.FakeLockRegistry;
 import dev.meshhub.monitor.snapshot.FakeNodeDirectory;
 import dev.meshhub.monitor.snapshot.FakeTaskJournal;
 
@@ -72,6 +74,8 @@ public class MeshMonitorTest {
         startWithDefaults();
         monitor.nodeDirectory = new FakeNodeDirectory(nodes(3));
         monitor.taskJournal = FakeTaskJournal.answering(Map.of(TaskState.SUCCEEDED, 5L), 2);
+        LockStats locks = new LockStats(1, Duration.ofSeconds(12), 9, 7, 1, 3);
+        monitor.lockRegistry = FakeLockRegistry.answering(locks);
 
         assertFalse(monitor.latest().isPresent());
         monitor.run();
@@ -80,6 +84,8 @@ public class MeshMonitorTest {
         assertEquals(nodes(3), latest.nodes());
         assertEquals(Long.valueOf(5), latest.tasksByState().get(TaskState.SUCCEEDED));
         assertEquals(Long.valueOf(2), latest.journalBacklog());
+        assertEquals(locks, latest.locks());
+        assertEquals(List.of(), latest.unavailable());
         assertEquals(List.of("mesh.json"), files(statusDirectory));
 
         JsonObject json = readMeshJson();
@@ -87,11 +93,15 @@ public class MeshMonitorTest {
         assertEquals(3, json.getAsJsonObject("nodes").get("connected").getAsInt());
         assertEquals(5L, json.getAsJsonObject("tasks").get("SUCCEEDED").getAsLong());
         assertEquals(2L, json.getAsJsonObject("journal").get("backlog").getAsLong());
+        JsonObject lockJson = json.getAsJsonObject("locks");
+        assertEquals(1, lockJson.get("live").getAsInt());
+        assertEquals(12_000L, lockJson.get("oldestAgeMillis").getAsLong());
+        assertEquals(1L, lockJson.get("expired").getAsLong());
         assertTrue("pretty-printed", Files.readString(meshJson).contains("\n  \"nodes\": {"));
     }
 
     @Test
-    public void runWithoutTransportOrJournalSaysSoAndStillWrites() throws Exception {
+    public void runWithoutTransportJournalOrLockRegistrySaysSoAndStillWrites() throws Exception {
         startWithDefaults();
 
         monitor.run();
@@ -100,8 +110,24 @@ public class MeshMonitorTest {
         assertTrue(json.get("nodes").isJsonNull());
         assertTrue(json.get("tasks").isJsonNull());
         assertTrue(json.get("journal").isJsonNull());
+        assertTrue(json.get("locks").isJsonNull());
         assertEquals("transport: not running", json.getAsJsonArray("unavailable").get(0).getAsString());
         assertEquals("journal: not running", json.getAsJsonArray("unavailable").get(1).getAsString());
+        assertEquals("locks: no lock registry running", json.getAsJsonArray("unavailable").get(2).getAsString());
+    }
+
+    @Test
+    public void aLockRegistryStartedLaterIsInTheNextSnapshot() throws Exception {
+        startWithDefaults();
+        monitor.run();
+        assertTrue(readMeshJson().get("locks").isJsonNull());
+
+        monitor.lockRegistry = FakeLockRegistry.answering(new LockStats(0, Duration.ZERO, 0, 0, 0, 0));
+        clock.advance(Duration.ofSeconds(30));
+        monitor.run();
+
+        assertEquals(0, readMeshJson().getAsJsonObject("locks").get("live").getAsInt());
+        assertEquals(List.of("transport: not running", "journal: not running"), monitor.latest().orElseThrow().unavailable());
     }
 
     @Test
@@ -111,7 +137,8 @@ public class MeshMonitorTest {
 
         monitor.run();
 
-        assertEquals(List.of("transport: not running", "journal: did not answer within 20 ms"),
+        assertEquals(List.of("transport: not running", "journal: did not answer within 20 ms",
+                "locks: no lock registry running"),
                 monitor.latest().orElseThrow().unavailable());
         assertTrue(readMeshJson().get("tasks").isJsonNull());
     }

@@ -15,6 +15,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.Test;
 
+import dev.meshhub.api.lock.LockRegistry;
+import dev.meshhub.api.lock.LockStats;
 import dev.meshhub.api.monitor.MeshSnapshot;
 import dev.meshhub.api.node.NodeDirectory;
 import dev.meshhub.api.task.TaskJournal;
@@ -22,8 +24,15 @@ import dev.meshhub.api.task.TaskState;
 
 public class SnapshotCollectorTest {
 
+    private static final LockStats LOCKS = new LockStats(2, Duration.ofSeconds(4), 40, 37, 1, 5);
+
     private static SnapshotCollector collector(NodeDirectory directory, TaskJournal journal, Duration timeout) {
-        return new SnapshotCollector(() -> directory, () -> journal, clockAt(T0), timeout);
+        return collector(directory, journal, FakeLockRegistry.answering(LOCKS), timeout);
+    }
+
+    private static SnapshotCollector collector(NodeDirectory directory, TaskJournal journal, LockRegistry locks,
+                                               Duration timeout) {
+        return new SnapshotCollector(() -> directory, () -> journal, () -> locks, clockAt(T0), timeout);
     }
 
     @Test
@@ -38,17 +47,44 @@ public class SnapshotCollectorTest {
         assertEquals(Long.valueOf(1), snapshot.tasksByState().get(TaskState.FAILED));
         assertEquals(Long.valueOf(0), snapshot.tasksByState().get(TaskState.QUEUED));
         assertEquals(Long.valueOf(7), snapshot.journalBacklog());
+        assertEquals(LOCKS, snapshot.locks());
         assertEquals(List.of(), snapshot.unavailable());
     }
 
     @Test
     public void missingServicesAreReportedUnavailable() throws Exception {
-        MeshSnapshot snapshot = collector(null, null, Duration.ofSeconds(5)).collect();
+        MeshSnapshot snapshot = collector(null, null, null, Duration.ofSeconds(5)).collect();
 
         assertNull(snapshot.nodes());
         assertNull(snapshot.tasksByState());
         assertNull(snapshot.journalBacklog());
-        assertEquals(List.of("transport: not running", "journal: not running"), snapshot.unavailable());
+        assertNull(snapshot.locks());
+        assertEquals(List.of("transport: not running", "journal: not running", "locks: no lock registry running"),
+                snapshot.unavailable());
+    }
+
+    @Test
+    public void lockRegistryFailingIsReportedAndTheRestCollected() throws Exception {
+        FakeLockRegistry stopping = new FakeLockRegistry(() -> {
+            throw new IllegalStateException("the lock registry is stopped");
+        });
+        MeshSnapshot snapshot = collector(new FakeNodeDirectory(nodes(1)), FakeTaskJournal.answering(Map.of(), 0),
+                stopping, Duration.ofSeconds(5)).collect();
+
+        assertNull(snapshot.locks());
+        assertEquals(nodes(1), snapshot.nodes());
+        assertEquals(List.of("locks: the lock registry is stopped"), snapshot.unavailable());
+    }
+
+    @Test
+    public void theLockRegistryIsAskedEachTimeSoAReplacementIsSeen() throws Exception {
+        AtomicReference<LockRegistry> current = new AtomicReference<>();
+        SnapshotCollector collector = new SnapshotCollector(() -> null, () -> null, current::get, clockAt(T0),
+                Duration.ofSeconds(5));
+
+        assertNull(collector.collect().locks());
+        current.set(FakeLockRegistry.answering(LOCKS));
+        assertEquals(LOCKS, collector.collect().locks());
     }
 
     @Test

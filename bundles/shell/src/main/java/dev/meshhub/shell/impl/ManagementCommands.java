@@ -17,6 +17,7 @@ import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 
+import dev.meshhub.api.lock.LockStats;
 import dev.meshhub.api.management.ManagementScheduler;
 import dev.meshhub.api.management.ManagementTaskStatus;
 import dev.meshhub.api.monitor.MeshSnapshot;
@@ -60,7 +61,7 @@ public class ManagementCommands {
         this.clock = clock;
     }
 
-    @Descriptor("show the mesh monitor's latest snapshot: connected nodes, tasks per state, journal backlog")
+    @Descriptor("show the mesh monitor's latest snapshot: connected nodes, tasks per state, journal backlog, IO locks")
     public void status() {
         printStatus(System.out);
     }
@@ -140,11 +141,27 @@ public class ManagementCommands {
             b.append("tasks: ").append(String.join(", ", parts)).append('\n');
         }
         b.append("journal backlog: ").append(s.journalBacklog() == null ? "unknown" : s.journalBacklog().toString()).append('\n');
+        b.append(locksLine(s.locks()));
         for (String line : s.unavailable()) {
             b.append("unavailable: ").append(TextTable.cell(line)).append('\n');
         }
         out.print(b);
         out.flush();
+    }
+
+    /**
+     * {@code locks: 2 live (oldest 4s), 1 expired by the sweep}, as meshctl prints it: no age when none
+     * is live, {@code locks: unknown} when no lock registry was running.
+     */
+    private static String locksLine(LockStats locks) {
+        if (locks == null) {
+            return "locks: unknown\n";
+        }
+        StringBuilder b = new StringBuilder("locks: ").append(locks.live()).append(" live");
+        if (locks.live() > 0) {
+            b.append(" (oldest ").append(RelativeTime.span(locks.oldestAge())).append(')');
+        }
+        return b.append(", ").append(locks.expired()).append(" expired by the sweep\n").toString();
     }
 
     private static String seconds(Instant instant) {

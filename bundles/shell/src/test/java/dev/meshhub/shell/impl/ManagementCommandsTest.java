@@ -17,6 +17,7 @@ import java.util.function.Consumer;
 
 import org.junit.Test;
 
+import dev.meshhub.api.lock.LockStats;
 import dev.meshhub.api.management.ManagementTaskStatus;
 import dev.meshhub.api.management.RunOutcome;
 import dev.meshhub.api.management.TaskScheduleState;
@@ -57,7 +58,8 @@ public class ManagementCommandsTest {
         MeshSnapshot snapshot = new MeshSnapshot(NOW.minusSeconds(4),
                 List.of(new NodeSession("n-b", "web-2", "10.0.0.2:4000", Instant.parse("2025-12-31T00:00:00Z"), NOW.minusSeconds(5)),
                         new NodeSession("n-a", "db-1", "10.0.0.1:4000", Instant.parse("2026-01-01T00:00:00.250Z"), NOW.minusSeconds(4))),
-                Map.of(TaskState.RUNNING, 1L, TaskState.SUCCEEDED, 10L), 5L, List.of());
+                Map.of(TaskState.RUNNING, 1L, TaskState.SUCCEEDED, 10L), 5L,
+                new LockStats(2, Duration.ofMillis(4_250), 50, 47, 1, 6), List.of());
         ManagementCommands commands = new ManagementCommands(null, () -> Optional.of(snapshot), CLOCK);
 
         assertEquals(""
@@ -67,12 +69,14 @@ public class ManagementCommandsTest {
                 + "db-1   n-a  10.0.0.1:4000  2026-01-01T00:00:00Z  4s ago\n"
                 + "web-2  n-b  10.0.0.2:4000  2025-12-31T00:00:00Z  5s ago\n"
                 + "tasks: QUEUED 0, DISPATCHED 0, RUNNING 1, SUCCEEDED 10, FAILED 0, CANCELLED 0, TIMED_OUT 0\n"
-                + "journal backlog: 5\n", printed(commands::printStatus));
+                + "journal backlog: 5\n"
+                + "locks: 2 live (oldest 4.2s), 1 expired by the sweep\n", printed(commands::printStatus));
     }
 
     @Test
     public void statusSaysWhichPartsAreUnknownAndWhy() {
-        MeshSnapshot snapshot = new MeshSnapshot(NOW, null, null, null, List.of("nodes: the transport is not running"));
+        MeshSnapshot snapshot = new MeshSnapshot(NOW, null, null, null, null,
+                List.of("nodes: the transport is not running", "locks: no lock registry running"));
         ManagementCommands commands = new ManagementCommands(null, () -> Optional.of(snapshot), CLOCK);
 
         assertEquals(""
@@ -80,7 +84,27 @@ public class ManagementCommandsTest {
                 + "nodes connected: unknown\n"
                 + "tasks: unknown\n"
                 + "journal backlog: unknown\n"
-                + "unavailable: nodes: the transport is not running\n", printed(commands::printStatus));
+                + "locks: unknown\n"
+                + "unavailable: nodes: the transport is not running\n"
+                + "unavailable: locks: no lock registry running\n", printed(commands::printStatus));
+    }
+
+    @Test
+    public void statusShowsNoLockAgeWhenNoneIsLiveAndLongAgesInMinutes() {
+        MeshSnapshot idle = new MeshSnapshot(NOW, List.of(), null, 0L, new LockStats(0, Duration.ZERO, 9, 9, 0, 0), List.of());
+        assertEquals(""
+                + "snapshot taken 2026-01-01T00:01:00Z (now)\n"
+                + "nodes connected: 0\n"
+                + "tasks: unknown\n"
+                + "journal backlog: 0\n"
+                + "locks: 0 live, 0 expired by the sweep\n",
+                printed(new ManagementCommands(null, () -> Optional.of(idle), CLOCK)::printStatus));
+
+        MeshSnapshot stuck = new MeshSnapshot(NOW, List.of(), null, 0L,
+                new LockStats(1, Duration.ofSeconds(305), 20, 7, 12, 3), List.of());
+        String printed = printed(new ManagementCommands(null, () -> Optional.of(stuck), CLOCK)::printStatus);
+        assertEquals(printed, "locks: 1 live (oldest 5m5s), 12 expired by the sweep",
+                printed.lines().reduce((first, second) -> second).orElseThrow());
     }
 
     @Test

@@ -98,6 +98,29 @@ final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
         this.meshStatus = meshStatus;
     }
 
+    private volatile FileSync fileSync;
+
+    /** File sync, once the transport has it running. */
+    AdminServiceImpl withFileSync(FileSync sync) {
+        this.fileSync = sync;
+        return this;
+    }
+
+    @Override
+    public void syncPull(dev.meshhub.proto.v1.SyncPullRequest request, StreamObserver<dev.meshhub.proto.v1.SyncEvent> responseObserver) {
+        FileSync sync = fileSync;
+        if (sync == null) {
+            Answers.fail(responseObserver, Status.UNAVAILABLE.withDescription("file sync is not running in this hub; retry shortly"));
+            return;
+        }
+        if (request.getNode().isBlank() || request.getPath().isEmpty()) {
+            Answers.fail(responseObserver, Status.INVALID_ARGUMENT.withDescription("name a node (id or name) and a path"
+                    + " relative to its workspace"));
+            return;
+        }
+        sync.pull(request.getNode(), request.getPath(), responseObserver);
+    }
+
     @Override
     public void exec(ExecRequest request, StreamObserver<ExecEvent> responseObserver) {
         ServerCallStreamObserver<ExecEvent> out = (ServerCallStreamObserver<ExecEvent>) responseObserver;

@@ -34,4 +34,9 @@ final class Answers {
             LOG.debug("caller went away before the answer: {}", callAlreadyOver.toString());
         }
     }
+
+    /** Caps text from elsewhere (a node, a request) before it goes into a message or a log line. */
+    static String shorten(String text, int max) {
+        return text.length() > max ? text.substring(0, max) + "..." : text;
+    }
 }

@@ -122,7 +122,15 @@ public class HubServer implements NodeDirectory, TaskDispatcher, EventHandler {
         }
     }
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    private volatile dev.meshhub.api.mirror.MirrorStore mirrorStore;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    private volatile dev.meshhub.api.lock.LockRegistry lockRegistry;
+
     private volatile Dispatcher dispatcher;
+    private volatile FileSync fileSync;
+    private ExecutorService fileIo;
 
     private NodeSessions sessions;
     private ExecutorService nodeCalls;
@@ -150,12 +158,19 @@ public class HubServer implements NodeDirectory, TaskDispatcher, EventHandler {
         heartbeats = Executors.newSingleThreadScheduledExecutor(named("meshhub-heartbeat"));
         Dispatcher tasks = new Dispatcher(() -> enrollmentStore, () -> taskJournal, () -> sandboxPolicy, sessions, heartbeats,
                 Duration.ofMillis(config.defaultTaskTimeoutMs()), Duration.ofMillis(config.killGraceMs()), config.maxPendingTasksPerNode());
-        sessions.onSessionEnded(tasks::sessionEnded);
+        fileIo = Executors.newFixedThreadPool(config.fileIoThreads(), named("meshhub-file-io"));
+        FileSync sync = new FileSync(() -> mirrorStore, () -> lockRegistry, () -> enrollmentStore, sessions, fileIo, heartbeats,
+                Duration.ofSeconds(config.uploadLockTtlSeconds()), Duration.ofSeconds(config.syncStartTimeoutSeconds()),
+                config.maxUploads());
+        sessions.onSessionEnded((session, cause) -> {
+            tasks.sessionEnded(session, cause);
+            sync.sessionEnded(session, cause);
+        });
         sessions.onSessionRegistered(tasks::pushPolicy);
         NodeServiceImpl nodeService = new NodeServiceImpl(() -> enrollmentStore, sessions, rateLimiter, clock,
-                Duration.ofMillis(config.handshakeTimeoutMs()), settings, tasks);
+                Duration.ofMillis(config.handshakeTimeoutMs()), settings, tasks).withFileSync(sync);
         AdminServiceImpl adminService = new AdminServiceImpl(() -> enrollmentStore, sessions, this::post, tasks,
-                () -> taskJournal, () -> sandboxPolicy, () -> policyAdministration, () -> managementScheduler, () -> meshStatus);
+                () -> taskJournal, () -> sandboxPolicy, () -> policyAdministration, () -> managementScheduler, () -> meshStatus).withFileSync(sync);
 
         nodeCalls = Executors.newFixedThreadPool(config.grpcThreads(), named("meshhub-grpc-node"));
         adminCalls = Executors.newFixedThreadPool(2, named("meshhub-grpc-admin"));
@@ -192,6 +207,7 @@ public class HubServer implements NodeDirectory, TaskDispatcher, EventHandler {
         heartbeats.scheduleWithFixedDelay(this::sweep, sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
         health.setStatus("", ServingStatus.SERVING);
         dispatcher = tasks;
+        fileSync = sync;
         LOG.info("nodes connect on {}:{}; admin API on {}:{}", config.bindAddress(), nodePort(), config.adminBindAddress(), adminPort());
     }
 
@@ -223,6 +239,11 @@ public class HubServer implements NodeDirectory, TaskDispatcher, EventHandler {
         if (tasks != null) {
             tasks.stop("the hub's transport stopped while the task was in flight");
         }
+        FileSync sync = fileSync;
+        fileSync = null;
+        if (sync != null) {
+            sync.stop();
+        }
         if (health != null) {
             health.enterTerminalState();
         }
@@ -231,7 +252,16 @@ public class HubServer implements NodeDirectory, TaskDispatcher, EventHandler {
         }
         shutdown(nodeServer);
         shutdown(adminServer);
-        for (ExecutorService executor : new ExecutorService[] {heartbeats, nodeCalls, adminCalls}) {
+        if (fileIo != null) {
+            // Let the uploads' cleanup (closing mirror files, releasing locks) queued by sync.stop() run.
+            fileIo.shutdown();
+            try {
+                fileIo.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        for (ExecutorService executor : new ExecutorService[] {heartbeats, nodeCalls, adminCalls, fileIo}) {
             if (executor != null) {
                 executor.shutdownNow();
                 try {
@@ -271,6 +301,12 @@ public class HubServer implements NodeDirectory, TaskDispatcher, EventHandler {
         }
         if (config.handshakeTimeoutMs() < 100) {
             throw new IllegalArgumentException("handshakeTimeoutMs must be at least 100, got " + config.handshakeTimeoutMs());
+        }
+        if (config.fileIoThreads() < 1 || config.maxUploads() < 1 || config.uploadLockTtlSeconds() < 1
+                || config.syncStartTimeoutSeconds() < 1) {
+            throw new IllegalArgumentException("fileIoThreads, maxUploads, uploadLockTtlSeconds and syncStartTimeoutSeconds must"
+                    + " be at least 1; got " + config.fileIoThreads() + ", " + config.maxUploads() + ", "
+                    + config.uploadLockTtlSeconds() + ", " + config.syncStartTimeoutSeconds());
         }
         if (config.grpcThreads() < 1) {
             throw new IllegalArgumentException("grpcThreads must be at least 1, got " + config.grpcThreads());

@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.Comparator;
 import java.util.Map;
 
+import dev.meshhub.api.lock.LockStats;
 import dev.meshhub.api.management.ManagementTaskStatus;
 import dev.meshhub.api.monitor.MeshSnapshot;
 import dev.meshhub.api.node.NodeSession;
@@ -15,7 +16,8 @@ import dev.meshhub.proto.v1.NodeStatus;
 
 /**
  * Conversions of the scheduler's task statuses and the monitor's snapshots to the wire contract.
- * Absent values take the sentinels admin.proto documents: 0 for times, -1 for durations and backlog.
+ * Absent values take the sentinels admin.proto documents: 0 for times, -1 for durations and backlog,
+ * {@code locks_known = false} with zero lock fields.
  */
 final class ManagementMessages {
 
@@ -52,6 +54,13 @@ final class ManagementMessages {
                 .setTasksKnown(snapshot.tasksByState() != null)
                 .setJournalBacklog(snapshot.journalBacklog() == null ? -1 : snapshot.journalBacklog())
                 .addAllUnavailable(snapshot.unavailable());
+        LockStats locks = snapshot.locks();
+        if (locks != null) {
+            info.setLocksKnown(true)
+                    .setLiveLocks(locks.live())
+                    .setOldestLockAgeMs(locks.oldestAge() == null ? 0 : Math.max(0, locks.oldestAge().toMillis()))
+                    .setExpiredLocks(locks.expired());
+        }
         if (snapshot.nodes() != null) {
             // Same order as ListNodes, so the two listings read alike.
             snapshot.nodes().stream()

@@ -154,6 +154,37 @@ final class NodeServiceImpl extends NodeServiceGrpc.NodeServiceImplBase {
                 .setPolicy(dispatcher.currentPolicy(node.nodeId(), node.name()));
     }
 
+    private volatile FileSync fileSync;
+
+    /** File sync, once the transport has it running. */
+    NodeServiceImpl withFileSync(FileSync sync) {
+        this.fileSync = sync;
+        return this;
+    }
+
+    @Override
+    public StreamObserver<dev.meshhub.proto.v1.UploadRequest> upload(StreamObserver<dev.meshhub.proto.v1.UploadResponse> responseObserver) {
+        FileSync sync = fileSync;
+        if (sync == null) {
+            responseObserver.onError(Status.UNAVAILABLE.withDescription("file sync is not running in this hub; retry shortly")
+                    .asRuntimeException());
+            return new StreamObserver<>() {
+                @Override
+                public void onNext(dev.meshhub.proto.v1.UploadRequest value) {
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                }
+
+                @Override
+                public void onCompleted() {
+                }
+            };
+        }
+        return sync.upload(NodeAuthInterceptor.NODE.get(), NodeAuthInterceptor.PEER.get(), responseObserver);
+    }
+
     @Override
     public StreamObserver<NodeMessage> taskStream(StreamObserver<HubMessage> responseObserver) {
         EnrolledNode node = NodeAuthInterceptor.NODE.get();
@@ -200,6 +231,14 @@ final class NodeServiceImpl extends NodeServiceGrpc.NodeServiceImplBase {
                         if (helloReceived) {
                             dispatcher.finished(session, message.getTaskFinished());
                         } else {
+                            protocolError("the first message on TaskStream must be a Hello");
+                        }
+                    }
+                    case SYNC_FAILED -> {
+                        FileSync sync = fileSync;
+                        if (helloReceived && sync != null) {
+                            sync.syncFailed(session, message.getSyncFailed());
+                        } else if (!helloReceived) {
                             protocolError("the first message on TaskStream must be a Hello");
                         }
                     }

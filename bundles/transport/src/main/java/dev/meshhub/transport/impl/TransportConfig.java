@@ -84,4 +84,16 @@ public @interface TransportConfig {
 
     @AttributeDefinition(name = "Enrollment failures per minute", description = "Failed enrollments allowed per peer address per minute before it is refused for the rest of the minute.")
     int enrollmentFailuresPerMinute() default 10;
+
+    @AttributeDefinition(name = "File IO threads", description = "Threads writing uploaded chunks into the mirror (never gRPC threads).")
+    int fileIoThreads() default 4;
+
+    @AttributeDefinition(name = "Max uploads", description = "Uploads the hub runs at once; more are refused (RESOURCE_EXHAUSTED).")
+    int maxUploads() default 64;
+
+    @AttributeDefinition(name = "Upload lock TTL (s)", description = "An upload's file lock expires this long after its last chunk unless the upload ends first (a backstop: uploads release their locks when they end).")
+    int uploadLockTtlSeconds() default 300;
+
+    @AttributeDefinition(name = "Sync start timeout (s)", description = "How long a pull waits for the node to start uploading.")
+    int syncStartTimeoutSeconds() default 30;
 }

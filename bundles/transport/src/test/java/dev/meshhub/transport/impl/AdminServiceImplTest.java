@@ -13,6 +13,7 @@ import java.util.Optional;
 
 import org.junit.Test;
 
+import dev.meshhub.api.lock.LockStats;
 import dev.meshhub.api.management.ManagementScheduler;
 import dev.meshhub.api.management.ManagementTaskStatus;
 import dev.meshhub.api.management.RunOutcome;
@@ -107,7 +108,8 @@ public class AdminServiceImplTest {
         NodeSession web2 = new NodeSession("n-b", "web-2", "10.0.0.2:4000", T0.minusSeconds(60), T0.minusSeconds(2));
         NodeSession web1 = new NodeSession("n-a", "web-1", "10.0.0.1:4000", T0.minusSeconds(90), T0.minusSeconds(1));
         MeshSnapshot snapshot = new MeshSnapshot(T0, List.of(web2, web1),
-                Map.of(TaskState.RUNNING, 1L, TaskState.SUCCEEDED, 10L), 3L, List.of());
+                Map.of(TaskState.RUNNING, 1L, TaskState.SUCCEEDED, 10L), 3L,
+                new LockStats(2, Duration.ofMillis(4_250), 50, 46, 2, 9), List.of());
         meshStatus = () -> Optional.of(snapshot);
 
         RecordingStreamObserver<MeshStatusInfo> observer = getMeshStatus();
@@ -126,13 +128,18 @@ public class AdminServiceImplTest {
         assertEquals(Map.of("QUEUED", 0L, "DISPATCHED", 0L, "RUNNING", 1L, "SUCCEEDED", 10L, "FAILED", 0L, "CANCELLED", 0L,
                 "TIMED_OUT", 0L), info.getTasksByStateMap());
         assertEquals(3, info.getJournalBacklog());
+        assertTrue(info.getLocksKnown());
+        assertEquals(2, info.getLiveLocks());
+        assertEquals(4_250, info.getOldestLockAgeMs());
+        assertEquals(2, info.getExpiredLocks());
         assertEquals(0, info.getUnavailableCount());
     }
 
     @Test
     public void missingPartsOfASnapshotAreFlaggedAndExplained() {
-        MeshSnapshot snapshot = new MeshSnapshot(T0, null, null, null,
-                List.of("nodes: the transport is not running", "tasks: the journal did not answer within 2 s"));
+        MeshSnapshot snapshot = new MeshSnapshot(T0, null, null, null, null,
+                List.of("nodes: the transport is not running", "tasks: the journal did not answer within 2 s",
+                        "locks: no lock registry running"));
         meshStatus = () -> Optional.of(snapshot);
 
         MeshStatusInfo info = getMeshStatus().sent.get(0);
@@ -142,8 +149,12 @@ public class AdminServiceImplTest {
         assertFalse(info.getTasksKnown());
         assertTrue(info.getTasksByStateMap().isEmpty());
         assertEquals(-1, info.getJournalBacklog());
-        assertEquals(List.of("nodes: the transport is not running", "tasks: the journal did not answer within 2 s"),
-                info.getUnavailableList());
+        assertFalse(info.getLocksKnown());
+        assertEquals(0, info.getLiveLocks());
+        assertEquals(0, info.getOldestLockAgeMs());
+        assertEquals(0, info.getExpiredLocks());
+        assertEquals(List.of("nodes: the transport is not running", "tasks: the journal did not answer within 2 s",
+                "locks: no lock registry running"), info.getUnavailableList());
     }
 
     @Test
