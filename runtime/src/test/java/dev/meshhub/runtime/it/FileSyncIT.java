@@ -47,6 +47,12 @@ public class FileSyncIT extends HubTestBase {
     @Inject
     private LockRegistry locks;
 
+    @Inject
+    private dev.meshhub.api.sync.FileTransfers transfers;
+
+    @Inject
+    private dev.meshhub.api.task.TaskJournal journal;
+
     @Configuration
     public Option[] config() {
         return HubTestSupport.hubOptions("FileSyncIT", Map.of(), "meshhub");
@@ -187,6 +193,143 @@ public class FileSyncIT extends HubTestBase {
         }
         awaitNoLocks();
         assertEquals(MIB, partialBytes(node));
+    }
+
+    @Test
+    public void aPushIsAJournaledTaskWhoseBytesOnlyItsNodeMayFetch() throws Exception {
+        SyncConfigurationResponse node = hub.enroll("receiver");
+        SyncConfigurationResponse other = hub.enroll("bystander");
+        byte[] data = random(3 * MIB + 17, 4);
+        Path source = hub.home.resolve("to-push.bin");
+        Files.write(source, data);
+        try (TestStream stream = hub.stream(node.getNodeCredential()).hello().keepAlive()) {
+            Poll.until("listed", PATIENCE, () -> directory.session(node.getNodeId()).isPresent());
+            java.util.List<Long> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
+            dev.meshhub.api.sync.TransferHandle push = transfers.push("receiver", source.toString(), "in/pushed.bin",
+                    new dev.meshhub.api.sync.TransferListener() {
+                        @Override
+                        public void progress(long bytes, long totalSize) {
+                            progress.add(bytes);
+                        }
+                    });
+            dev.meshhub.proto.v1.TaskAssignment task = nextTask(stream);
+            assertTrue(task.hasDownload());
+            dev.meshhub.proto.v1.FileDownload download = task.getDownload();
+            assertEquals("in/pushed.bin", download.getPath());
+            assertEquals(data.length, download.getSize());
+            assertArrayEquals(TestUpload.sha256(data), download.getSha256().toByteArray());
+
+            // Another node cannot fetch it.
+            io.grpc.StatusRuntimeException stranger = org.junit.Assert.assertThrows(io.grpc.StatusRuntimeException.class,
+                    () -> fetch(other.getNodeCredential(), download.getTransferId(), 0));
+            assertEquals(Status.Code.NOT_FOUND, stranger.getStatus().getCode());
+
+            byte[] fetched = fetch(node.getNodeCredential(), download.getTransferId(), 0);
+            assertArrayEquals(data, fetched);
+            byte[] tail = fetch(node.getNodeCredential(), download.getTransferId(), 2L * MIB);
+            assertEquals("a fetch may resume at an offset", MIB + 17, tail.length);
+            stream.send(dev.meshhub.proto.v1.NodeMessage.newBuilder().setTaskStarted(dev.meshhub.proto.v1.TaskStarted.newBuilder()
+                    .setTaskId(task.getTaskId())).build());
+            stream.send(dev.meshhub.proto.v1.NodeMessage.newBuilder().setTaskFinished(dev.meshhub.proto.v1.TaskFinished.newBuilder()
+                    .setTaskId(task.getTaskId()).setOutcome(dev.meshhub.proto.v1.TaskFinished.Outcome.SUCCEEDED)
+                    .setDiagnostic("wrote it")).build());
+            dev.meshhub.api.sync.TransferResult done = push.result().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(HexFormat.of().formatHex(TestUpload.sha256(data)), done.sha256());
+            assertEquals(data.length, done.size());
+            assertFalse(progress.isEmpty());
+            dev.meshhub.api.task.TaskRecord record = journal.get(task.getTaskId()).toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS).orElseThrow();
+            assertEquals("push", record.kind());
+            Poll.until("journaled as succeeded", PATIENCE, () -> {
+                try {
+                    return journal.get(task.getTaskId()).toCompletableFuture().get().orElseThrow().state() == dev.meshhub.api.task.TaskState.SUCCEEDED;
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            // Once ended, its bytes are gone from the hub's offer.
+            assertEquals(Status.Code.NOT_FOUND, org.junit.Assert.assertThrows(io.grpc.StatusRuntimeException.class,
+                    () -> fetch(node.getNodeCredential(), download.getTransferId(), 0)).getStatus().getCode());
+        }
+        dev.meshhub.api.sync.TransferException relative = org.junit.Assert.assertThrows(dev.meshhub.api.sync.TransferException.class,
+                () -> transfers.push("receiver", "relative/file", "x", null));
+        assertEquals(dev.meshhub.api.sync.TransferException.Reason.INVALID, relative.reason());
+        Poll.until("receiver gone", PATIENCE, () -> directory.session(node.getNodeId()).isEmpty());
+        dev.meshhub.api.sync.TransferException offline = org.junit.Assert.assertThrows(dev.meshhub.api.sync.TransferException.class,
+                () -> transfers.push("receiver", source.toString(), "x", null));
+        assertEquals(dev.meshhub.api.sync.TransferException.Reason.UNAVAILABLE, offline.reason());
+    }
+
+    @Test
+    public void theConsolePullsIntoTheMirrorAndPushesFromIt() throws Exception {
+        SyncConfigurationResponse node = hub.enroll("shelled-files");
+        byte[] data = random(MIB + 5, 5);
+        try (TestStream stream = hub.stream(node.getNodeCredential()).hello().keepAlive()) {
+            Poll.until("listed", PATIENCE, () -> directory.session(node.getNodeId()).isPresent());
+            // The node's side of a pull: upload what the hub asks for.
+            Thread uploader = new Thread(() -> {
+                try {
+                    dev.meshhub.proto.v1.HubMessage message;
+                    while ((message = stream.received.poll(20, java.util.concurrent.TimeUnit.SECONDS)) != null) {
+                        if (message.hasSyncRequest()) {
+                            try (TestUpload upload = TestUpload.open(hub.nodeChannel, node.getNodeCredential())) {
+                                upload.send(dev.meshhub.proto.v1.UploadRequest.newBuilder().setStart(dev.meshhub.proto.v1.UploadStart.newBuilder()
+                                        .setPath(message.getSyncRequest().getPath()).setSize(data.length)
+                                        .setSyncId(message.getSyncRequest().getSyncId())).build());
+                                upload.received.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+                                upload.chunk(0, slice(data, 0, MIB)).chunk(MIB, slice(data, MIB, 5)).end(data.length, TestUpload.sha256(data));
+                                upload.awaitEnd(10);
+                            }
+                            return;
+                        }
+                    }
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            }, "test-node-uploader");
+            uploader.start();
+            org.apache.felix.service.command.CommandProcessor processor = context.getService(
+                    context.getServiceReference(org.apache.felix.service.command.CommandProcessor.class));
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            java.io.PrintStream console = new java.io.PrintStream(out, true);
+            try (org.apache.felix.service.command.CommandSession session = processor.createSession(
+                    new java.io.ByteArrayInputStream(new byte[0]), console, console)) {
+                String pulled = String.valueOf(session.execute("mesh:pull shelled-files reports/r.bin"));
+                assertTrue(pulled, pulled.contains("sha256 " + HexFormat.of().formatHex(TestUpload.sha256(data))));
+                assertArrayEquals(data, Files.readAllBytes(mirror(node).resolve("reports/r.bin")));
+                Exception hostile = org.junit.Assert.assertThrows(Exception.class, () -> session.execute("mesh:pull shelled-files ../../etc/passwd"));
+                assertTrue(hostile.getMessage(), hostile.getMessage().contains(".."));
+            }
+            uploader.join(10_000);
+        }
+    }
+
+    private dev.meshhub.proto.v1.TaskAssignment nextTask(TestStream stream) throws Exception {
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        while (System.nanoTime() < deadline) {
+            dev.meshhub.proto.v1.HubMessage message = stream.received.poll(1, java.util.concurrent.TimeUnit.SECONDS);
+            if (message != null && message.hasTask()) {
+                return message.getTask();
+            }
+        }
+        throw new AssertionError("no task sent to the node");
+    }
+
+    private byte[] fetch(String credential, String transferId, long offset) {
+        io.grpc.Metadata headers = new io.grpc.Metadata();
+        headers.put(dev.meshhub.proto.v1.WireHeaders.NODE_CREDENTIAL, credential);
+        java.util.Iterator<dev.meshhub.proto.v1.DownloadChunk> chunks = dev.meshhub.proto.v1.NodeServiceGrpc.newBlockingStub(hub.nodeChannel)
+                .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(headers))
+                .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS)
+                .download(dev.meshhub.proto.v1.DownloadRequest.newBuilder().setTransferId(transferId).setOffset(offset).build());
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        long expected = offset;
+        while (chunks.hasNext()) {
+            dev.meshhub.proto.v1.DownloadChunk chunk = chunks.next();
+            assertEquals(expected, chunk.getOffset());
+            bytes.writeBytes(chunk.getData().toByteArray());
+            expected += chunk.getData().size();
+        }
+        return bytes.toByteArray();
     }
 
     // ---- support ----

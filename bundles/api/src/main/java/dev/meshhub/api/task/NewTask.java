@@ -6,7 +6,7 @@ package dev.meshhub.api.task;
  * @param taskId   hub-assigned id
  * @param nodeId   the target node
  * @param nodeName the node's name
- * @param kind     "command"
+ * @param kind     "command", or "push" (a file written into the node's workspace)
  * @param summary  one human-readable line
  * @param spec     the full specification (opaque bytes)
  */

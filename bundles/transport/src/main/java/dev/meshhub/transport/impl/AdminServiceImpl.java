@@ -108,17 +108,90 @@ final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
 
     @Override
     public void syncPull(dev.meshhub.proto.v1.SyncPullRequest request, StreamObserver<dev.meshhub.proto.v1.SyncEvent> responseObserver) {
+        relay(responseObserver, (sync, listener) -> sync.pull(request.getNode(), request.getPath(), listener));
+    }
+
+    @Override
+    public void syncPush(dev.meshhub.proto.v1.SyncPushRequest request, StreamObserver<dev.meshhub.proto.v1.SyncEvent> responseObserver) {
+        relay(responseObserver, (sync, listener) -> sync.push(request.getNode(), request.getSource(), request.getPath(), listener));
+    }
+
+    /** Starts a transfer. */
+    private interface TransferStart {
+        dev.meshhub.api.sync.TransferHandle start(FileSync sync, dev.meshhub.api.sync.TransferListener listener)
+                throws dev.meshhub.api.sync.TransferException;
+    }
+
+    /**
+     * Runs a transfer and streams its events: started, progress, then finished or the error. Events
+     * come from hub threads; the observer is used under its own lock. Cancelling the call cancels the
+     * transfer.
+     */
+    private void relay(StreamObserver<dev.meshhub.proto.v1.SyncEvent> responseObserver, TransferStart start) {
+        ServerCallStreamObserver<dev.meshhub.proto.v1.SyncEvent> out = (ServerCallStreamObserver<dev.meshhub.proto.v1.SyncEvent>) responseObserver;
         FileSync sync = fileSync;
         if (sync == null) {
-            Answers.fail(responseObserver, Status.UNAVAILABLE.withDescription("file sync is not running in this hub; retry shortly"));
+            Answers.fail(out, Status.UNAVAILABLE.withDescription("file sync is not running in this hub; retry shortly"));
             return;
         }
-        if (request.getNode().isBlank() || request.getPath().isEmpty()) {
-            Answers.fail(responseObserver, Status.INVALID_ARGUMENT.withDescription("name a node (id or name) and a path"
-                    + " relative to its workspace"));
+        Object lock = new Object();
+        dev.meshhub.api.sync.TransferListener listener = new dev.meshhub.api.sync.TransferListener() {
+            @Override
+            public void started(String transferId, long resumedFrom, long totalSize) {
+                send(out, lock, dev.meshhub.proto.v1.SyncEvent.newBuilder().setStarted(dev.meshhub.proto.v1.SyncStarted.newBuilder()
+                        .setSyncId(transferId).setResumedFrom(resumedFrom).setTotalSize(totalSize)).build());
+            }
+
+            @Override
+            public void progress(long bytes, long totalSize) {
+                send(out, lock, dev.meshhub.proto.v1.SyncEvent.newBuilder().setProgress(dev.meshhub.proto.v1.SyncProgress.newBuilder()
+                        .setBytes(bytes).setTotalSize(totalSize)).build());
+            }
+        };
+        dev.meshhub.api.sync.TransferHandle handle;
+        try {
+            handle = start.start(sync, listener);
+        } catch (dev.meshhub.api.sync.TransferException e) {
+            Answers.fail(out, FileSync.status(e));
             return;
         }
-        sync.pull(request.getNode(), request.getPath(), responseObserver);
+        out.setOnCancelHandler(() -> handle.cancel("the admin's call was cancelled"));
+        handle.result().whenComplete((result, failure) -> {
+            synchronized (lock) {
+                if (out.isCancelled()) {
+                    return;
+                }
+                try {
+                    if (failure != null) {
+                        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                                ? failure.getCause() : failure;
+                        out.onError((cause instanceof dev.meshhub.api.sync.TransferException e ? FileSync.status(e)
+                                : Status.INTERNAL.withDescription("the transfer failed; see the hub log")).asRuntimeException());
+                        return;
+                    }
+                    out.onNext(dev.meshhub.proto.v1.SyncEvent.newBuilder().setFinished(dev.meshhub.proto.v1.SyncFinished.newBuilder()
+                            .setMirrorFile(result.location()).setSize(result.size()).setSha256(result.sha256())
+                            .setTransferred(result.transferred())).build());
+                    out.onCompleted();
+                } catch (RuntimeException gone) {
+                    // the admin went away meanwhile
+                }
+            }
+        });
+    }
+
+    private static void send(ServerCallStreamObserver<dev.meshhub.proto.v1.SyncEvent> out, Object lock,
+                             dev.meshhub.proto.v1.SyncEvent event) {
+        synchronized (lock) {
+            if (out.isCancelled()) {
+                return;
+            }
+            try {
+                out.onNext(event);
+            } catch (RuntimeException gone) {
+                // the admin went away meanwhile
+            }
+        }
     }
 
     @Override

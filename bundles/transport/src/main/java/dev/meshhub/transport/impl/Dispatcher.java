@@ -130,6 +130,39 @@ final class Dispatcher implements TaskDispatcher {
         if (node == null || node.isBlank() || command == null) {
             throw new DispatchException(DispatchException.Reason.INVALID, "name a node (id or name) and a command");
         }
+        Target target = target(node);
+        SandboxPolicy service = policy.get();
+        if (service == null) {
+            throw new DispatchException(DispatchException.Reason.NO_POLICY,
+                    "no sandbox policy service is active, so nothing is executed (fail closed); start or deploy a policy bundle");
+        }
+        CommandTask wire = TaskMessages.toWire(command, defaultTimeout, killGrace);
+        Optional<PolicyRules.Refusal> refusal = PolicyRules.check(target.label(),
+                TaskMessages.toWire(nodePolicy(target.node().nodeId(), target.node().name()), 0), wire);
+        if (refusal.isPresent()) {
+            LOG.warn("refused task for node {}: {}", target.label(), refusal.get().message());
+            throw new DispatchException(DispatchException.Reason.POLICY_DENIED, refusal.get().message());
+        }
+        long limit = wire.getTimeoutMs() + (long) wire.getKillGraceMs() + RESULT_SLACK.toMillis();
+        return submit(target, "command", command.summary(), TaskAssignment.newBuilder().setCommand(wire), limit, output);
+    }
+
+    /**
+     * Sends a push: the node fetches the file with the Download RPC and writes it into its workspace.
+     * Journaled as kind {@code push}. Not a command, so the policy's command rules do not apply; the
+     * node confines the destination to its workspace.
+     */
+    TaskHandle dispatchDownload(String node, dev.meshhub.proto.v1.FileDownload download, String summary) {
+        Target target = target(node);
+        long limit = download.getTimeoutMs() + RESULT_SLACK.toMillis();
+        return submit(target, "push", summary, TaskAssignment.newBuilder().setDownload(download), limit, TaskOutputListener.NONE);
+    }
+
+    /** The node a task is for: enrolled, not revoked, connected. */
+    private record Target(EnrolledNode node, NodeSessionHandle session, String label) {
+    }
+
+    private Target target(String node) {
         EnrollmentStore store = enrollment.get();
         if (store == null) {
             throw new DispatchException(DispatchException.Reason.UNAVAILABLE, "the enrollment store is not available (journal stopped?); retry shortly");
@@ -146,33 +179,29 @@ final class Dispatcher implements TaskDispatcher {
         String label = target.name() + " (" + target.nodeId() + ")";
         NodeSessionHandle session = sessions.live(target.nodeId()).orElseThrow(() -> new DispatchException(
                 DispatchException.Reason.NODE_OFFLINE, "node " + label + " is not connected"));
-        SandboxPolicy service = policy.get();
-        if (service == null) {
-            throw new DispatchException(DispatchException.Reason.NO_POLICY,
-                    "no sandbox policy service is active, so nothing is executed (fail closed); start or deploy a policy bundle");
-        }
-        CommandTask wire = TaskMessages.toWire(command, defaultTimeout, killGrace);
-        Optional<PolicyRules.Refusal> refusal = PolicyRules.check(label, TaskMessages.toWire(nodePolicy(target.nodeId(), target.name()), 0), wire);
-        if (refusal.isPresent()) {
-            LOG.warn("refused task for node {}: {}", label, refusal.get().message());
-            throw new DispatchException(DispatchException.Reason.POLICY_DENIED, refusal.get().message());
-        }
+        return new Target(target, session, label);
+    }
+
+    /** Journals the task, and only then sends it down the node's stream. */
+    private TaskHandle submit(Target target, String kind, String summary, TaskAssignment.Builder wire, long resultLimitMs,
+                              TaskOutputListener output) {
         TaskJournal taskJournal = journal.get();
         if (taskJournal == null) {
             throw new DispatchException(DispatchException.Reason.UNAVAILABLE, "the task journal is not available (journal stopped?); retry shortly");
         }
-        Set<Task> pending = byNode.computeIfAbsent(target.nodeId(), id -> ConcurrentHashMap.newKeySet());
+        String nodeId = target.node().nodeId();
+        Set<Task> pending = byNode.computeIfAbsent(nodeId, id -> ConcurrentHashMap.newKeySet());
         if (pending.size() >= maxPendingPerNode) {
-            throw new DispatchException(DispatchException.Reason.BUSY, "node " + label + " already has " + pending.size()
+            throw new DispatchException(DispatchException.Reason.BUSY, "node " + target.label() + " already has " + pending.size()
                     + " tasks pending (limit " + maxPendingPerNode + "); retry when some have finished");
         }
         String taskId = "t-" + HexFormat.of().formatHex(nextBytes());
-        TaskAssignment assignment = TaskAssignment.newBuilder().setTaskId(taskId).setCommand(wire).build();
-        Task task = new Task(taskId, target.nodeId(), target.name(), session, output == null ? TaskOutputListener.NONE : output);
+        TaskAssignment assignment = wire.setTaskId(taskId).build();
+        Task task = new Task(taskId, nodeId, target.node().name(), target.session(), output == null ? TaskOutputListener.NONE : output);
         tasks.put(taskId, task);
         pending.add(task);
 
-        taskJournal.create(new NewTask(taskId, target.nodeId(), target.name(), "command", command.summary(), assignment.toByteArray()))
+        taskJournal.create(new NewTask(taskId, nodeId, target.node().name(), kind, summary, assignment.toByteArray()))
                 .whenComplete((record, failure) -> {
                     if (failure != null) {
                         forget(task);
@@ -182,7 +211,7 @@ final class Dispatcher implements TaskDispatcher {
                         task.result.completeExceptionally(refused);
                         return;
                     }
-                    send(task, assignment, wire);
+                    send(task, assignment, resultLimitMs);
                 });
         return task;
     }
@@ -194,7 +223,7 @@ final class Dispatcher implements TaskDispatcher {
     }
 
     /** Runs on the journal's thread once the task is durable: only now does it go to the node. */
-    private void send(Task task, TaskAssignment assignment, CommandTask wire) {
+    private void send(Task task, TaskAssignment assignment, long limit) {
         if (task.isFinished()) {
             // Ended (cancelled, node lost) while it was being journaled: record that, send nothing.
             journalTransition(task, task.finalState, null, task.finalDiagnostic);
@@ -208,7 +237,6 @@ final class Dispatcher implements TaskDispatcher {
         }
         journalTransition(task, TaskState.DISPATCHED, null, "");
         task.dispatched.complete(null);
-        long limit = wire.getTimeoutMs() + (long) wire.getKillGraceMs() + RESULT_SLACK.toMillis();
         task.timer = timers.schedule(() -> finish(task, TaskState.TIMED_OUT, null,
                 "no result from node " + task.label() + " within " + limit + " ms; the hub gave up on it"), limit, TimeUnit.MILLISECONDS);
         LOG.debug("task {} sent to node {}", task.taskId, task.label());

@@ -1,9 +1,14 @@
 package dev.meshhub.transport.impl;
 
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
@@ -23,13 +28,15 @@ import dev.meshhub.api.mirror.MirrorException;
 import dev.meshhub.api.mirror.MirrorFile;
 import dev.meshhub.api.mirror.MirrorStore;
 import dev.meshhub.api.mirror.MirrorUpload;
+import dev.meshhub.proto.v1.DownloadChunk;
+import dev.meshhub.proto.v1.DownloadRequest;
 import dev.meshhub.proto.v1.FileSyncFailed;
 import dev.meshhub.proto.v1.FileSyncRequest;
 import dev.meshhub.proto.v1.HubMessage;
-import dev.meshhub.proto.v1.SyncEvent;
-import dev.meshhub.proto.v1.SyncFinished;
-import dev.meshhub.proto.v1.SyncProgress;
-import dev.meshhub.proto.v1.SyncStarted;
+import dev.meshhub.api.sync.TransferException;
+import dev.meshhub.api.sync.TransferHandle;
+import dev.meshhub.api.sync.TransferListener;
+import dev.meshhub.api.sync.TransferResult;
 import dev.meshhub.proto.v1.UploadDone;
 import dev.meshhub.proto.v1.UploadReady;
 import dev.meshhub.proto.v1.UploadRequest;
@@ -51,7 +58,7 @@ import io.grpc.stub.StreamObserver;
  * every ending path — done, failed, the node's stream ended or cancelled, the node's session ended,
  * the transport stopping. The lock's TTL (renewed on every chunk) is only the registry's backstop.
  */
-final class FileSync {
+final class FileSync implements dev.meshhub.api.sync.FileTransfers {
 
     private static final Logger LOG = LoggerFactory.getLogger(FileSync.class);
 
@@ -59,6 +66,11 @@ final class FileSync {
     static final int WINDOW = 4;
     /** Largest chunk accepted. */
     static final int MAX_CHUNK = 1024 * 1024;
+    /** How a push source names a file in a node's mirror. */
+    static final String MIRROR_SOURCE = "mirror:";
+    /** A push's time limit: this, plus one millisecond per {@link #PUSH_TIMEOUT_BYTES_PER_MS} bytes. */
+    static final Duration PUSH_TIMEOUT_BASE = Duration.ofMinutes(10);
+    static final long PUSH_TIMEOUT_BYTES_PER_MS = 1_000;
     /** Admin progress events at most this often. */
     static final long PROGRESS_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
@@ -73,6 +85,8 @@ final class FileSync {
     private final int maxUploads;
     private final Map<UploadCall, Boolean> uploads = new ConcurrentHashMap<>();
     private final Map<String, Pull> pulls = new ConcurrentHashMap<>();
+    private final Map<String, Push> pushes = new ConcurrentHashMap<>();
+    private volatile Dispatcher dispatcher;
     private final AtomicInteger sequence = new AtomicInteger();
     private volatile boolean stopped;
 
@@ -114,8 +128,8 @@ final class FileSync {
             LOG.debug("node {} reported a failed sync {} the hub does not know", session.nodeId(), failed.getSyncId());
             return;
         }
-        pull.fail(Status.FAILED_PRECONDITION.withDescription("node " + pull.label + " cannot upload " + pull.path + ": "
-                + Answers.shorten(failed.getReason(), 500)));
+        pull.fail(new TransferException(TransferException.Reason.REFUSED, "node " + pull.label + " cannot upload "
+                + pull.path + ": " + Answers.shorten(failed.getReason(), 500)));
     }
 
     /** The node's session ended: its uploads stop and its pulls fail, at once. */
@@ -143,50 +157,26 @@ final class FileSync {
         for (Pull pull : pulls.values()) {
             pull.fail(Status.UNAVAILABLE.withDescription("the hub's transport is stopping; pull again later"));
         }
+        for (Push push : pushes.values()) {
+            push.fail(new TransferException(TransferException.Reason.UNAVAILABLE, "the hub's transport is stopping; push again later"));
+        }
     }
 
-    // ---- admin side: SyncPull ----
+    // ---- FileTransfers: pull ----
 
-    void pull(String nodeRef, String path, StreamObserver<SyncEvent> responses) {
-        ServerCallStreamObserver<SyncEvent> out = (ServerCallStreamObserver<SyncEvent>) responses;
-        MirrorStore store = mirror.get();
-        if (store == null) {
-            out.onError(Status.FAILED_PRECONDITION.withDescription("no mirror is running; start the meshhub-mirror feature"
-                    + " (bundle dev.meshhub.mirror)").asRuntimeException());
-            return;
-        }
-        String clean;
-        try {
-            clean = store.checkPath(path);
-        } catch (MirrorException e) {
-            out.onError(status(e).asRuntimeException());
-            return;
-        }
-        EnrollmentStore nodes = enrollment.get();
-        Optional<EnrolledNode> target = nodes == null ? Optional.empty()
-                : nodes.find(nodeRef).filter(n -> !n.revoked());
-        if (nodes == null) {
-            out.onError(Status.UNAVAILABLE.withDescription("the enrollment store is not available (journal stopped?);"
-                    + " retry shortly").asRuntimeException());
-            return;
-        }
-        if (target.isEmpty()) {
-            out.onError(Status.NOT_FOUND.withDescription("no enrolled node with id or name '"
-                    + Answers.shorten(nodeRef, 80) + "'").asRuntimeException());
-            return;
-        }
-        EnrolledNode node = target.get();
+    @Override
+    public TransferHandle pull(String nodeRef, String path, TransferListener listener) throws TransferException {
+        MirrorStore store = requireMirror();
+        String clean = checkPath(store, path);
+        EnrolledNode node = node(nodeRef);
         String label = node.name() + " (" + node.nodeId() + ")";
         Optional<NodeSessionHandle> session = sessions.live(node.nodeId());
         if (session.isEmpty()) {
-            out.onError(Status.UNAVAILABLE.withDescription("node " + label + " is not connected; pull once it is")
-                    .asRuntimeException());
-            return;
+            throw new TransferException(TransferException.Reason.UNAVAILABLE, "node " + label + " is not connected; pull once it is");
         }
         String syncId = "s-" + UUID.randomUUID().toString().substring(0, 13).replace("-", "") + sequence.incrementAndGet();
-        Pull pull = new Pull(syncId, node.nodeId(), label, clean, out);
+        Pull pull = new Pull(syncId, node.nodeId(), label, clean, listener);
         pulls.put(syncId, pull);
-        out.setOnCancelHandler(() -> pull.cancelled());
         pull.deadline = timer.schedule(() -> pull.fail(Status.DEADLINE_EXCEEDED.withDescription("node " + label
                 + " did not start uploading " + clean + " within " + startTimeout.toSeconds() + " s; is its agent current?")),
                 startTimeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -194,9 +184,347 @@ final class FileSync {
                 .setSyncRequest(FileSyncRequest.newBuilder().setSyncId(syncId).setPath(clean)).build());
         if (!sent) {
             pull.fail(Status.UNAVAILABLE.withDescription("node " + label + " disconnected; pull once it is back"));
+        } else {
+            LOG.info("pull {} of {} from node {} requested", syncId, clean, label);
+        }
+        return pull;
+    }
+
+    private MirrorStore requireMirror() throws TransferException {
+        MirrorStore store = mirror.get();
+        if (store == null) {
+            throw new TransferException(TransferException.Reason.UNAVAILABLE, "no mirror is running; start the meshhub-mirror"
+                    + " feature (bundle dev.meshhub.mirror)");
+        }
+        return store;
+    }
+
+    private static String checkPath(MirrorStore store, String path) throws TransferException {
+        try {
+            return store.checkPath(path);
+        } catch (MirrorException e) {
+            throw new TransferException(TransferException.Reason.INVALID, e.getMessage(), e);
+        }
+    }
+
+    private EnrolledNode node(String nodeRef) throws TransferException {
+        if (nodeRef == null || nodeRef.isBlank()) {
+            throw new TransferException(TransferException.Reason.INVALID, "name a node (id or name)");
+        }
+        EnrollmentStore nodes = enrollment.get();
+        if (nodes == null) {
+            throw new TransferException(TransferException.Reason.UNAVAILABLE, "the enrollment store is not available"
+                    + " (journal stopped?); retry shortly");
+        }
+        return nodes.find(nodeRef).filter(n -> !n.revoked()).orElseThrow(() -> new TransferException(
+                TransferException.Reason.NOT_FOUND, "no enrolled node with id or name '" + Answers.shorten(nodeRef, 80) + "'"));
+    }
+
+    // ---- FileTransfers: push ----
+
+    /** The dispatcher that journals and sends push tasks (set once the transport built it). */
+    FileSync dispatcher(Dispatcher tasks) {
+        this.dispatcher = tasks;
+        return this;
+    }
+
+    @Override
+    public TransferHandle push(String nodeRef, String source, String path, TransferListener listener) throws TransferException {
+        MirrorStore store = requireMirror();
+        String dest = checkPath(store, path);
+        EnrolledNode node = node(nodeRef);
+        String label = node.name() + " (" + node.nodeId() + ")";
+        if (sessions.live(node.nodeId()).isEmpty()) {
+            throw new TransferException(TransferException.Reason.UNAVAILABLE, "node " + label + " is not connected; push once it is");
+        }
+        if (source == null || source.isBlank()) {
+            throw new TransferException(TransferException.Reason.INVALID, "name the file to push: an absolute path on the"
+                    + " hub's machine, or mirror:NODE/PATH");
+        }
+        if (!source.startsWith(MIRROR_SOURCE)) {
+            Path local;
+            try {
+                local = Path.of(source);
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new TransferException(TransferException.Reason.INVALID, "'" + Answers.shorten(source, 80) + "' is not a path");
+            }
+            if (!local.isAbsolute()) {
+                throw new TransferException(TransferException.Reason.INVALID, "give the source as an absolute path on the hub's"
+                        + " machine (meshctl resolves relative ones), or as mirror:NODE/PATH");
+            }
+        }
+        String transferId = "x-" + UUID.randomUUID().toString().substring(0, 13).replace("-", "") + sequence.incrementAndGet();
+        Push push = new Push(transferId, node, label, dest, source, listener);
+        pushes.put(transferId, push);
+        try {
+            io.execute(() -> push.prepare(store));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            pushes.remove(transferId);
+            throw new TransferException(TransferException.Reason.UNAVAILABLE, "the hub's transport is stopping; push later");
+        }
+        return push;
+    }
+
+    /** The file a push sends: checked on the IO pool (disk work). */
+    private Path resolveSource(MirrorStore store, String source) throws TransferException {
+        Path file;
+        if (source.startsWith(MIRROR_SOURCE)) {
+            String rest = source.substring(MIRROR_SOURCE.length());
+            int slash = rest.indexOf('/');
+            if (slash <= 0) {
+                throw new TransferException(TransferException.Reason.INVALID, "write a mirror source as mirror:NODE/PATH");
+            }
+            EnrollmentStore nodes = enrollment.get();
+            EnrolledNode owner = nodes == null ? null : nodes.find(rest.substring(0, slash)).orElse(null);
+            if (owner == null) {
+                throw new TransferException(TransferException.Reason.NOT_FOUND, "no enrolled node '"
+                        + Answers.shorten(rest.substring(0, slash), 80) + "' whose mirror holds the source");
+            }
+            Path root = store.nodeRoot(owner.nodeId());
+            file = root.resolve(checkPath(store, rest.substring(slash + 1)));
+            try {
+                if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) || !file.toRealPath().startsWith(root.toRealPath())) {
+                    throw new TransferException(TransferException.Reason.NOT_FOUND, "no file " + rest.substring(slash + 1)
+                            + " in the mirror of node " + owner.name() + " (" + owner.nodeId() + ")");
+                }
+            } catch (java.io.IOException e) {
+                throw new TransferException(TransferException.Reason.NOT_FOUND, "cannot read " + source + ": " + e.getMessage());
+            }
+        } else {
+            file = Path.of(source);
+            if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+                throw new TransferException(TransferException.Reason.NOT_FOUND, source + " is not a readable file on the hub's machine");
+            }
+        }
+        return file;
+    }
+
+    /** A node fetches the bytes of a push. */
+    void download(EnrolledNode node, DownloadRequest request, StreamObserver<DownloadChunk> responses) {
+        ServerCallStreamObserver<DownloadChunk> out = (ServerCallStreamObserver<DownloadChunk>) responses;
+        Push push = pushes.get(request.getTransferId());
+        if (push == null || push.file == null || !push.node.nodeId().equals(node.nodeId())) {
+            out.onError(Status.NOT_FOUND.withDescription("no transfer " + Answers.shorten(request.getTransferId(), 40)
+                    + " for this node (it ended or was cancelled)").asRuntimeException());
             return;
         }
-        LOG.info("pull {} of {} from node {} requested", syncId, clean, label);
+        if (request.getOffset() < 0 || request.getOffset() > push.size) {
+            out.onError(Status.OUT_OF_RANGE.withDescription("offset " + request.getOffset() + " is outside the file (0 to "
+                    + push.size + ")").asRuntimeException());
+            return;
+        }
+        Sender sender = new Sender(push, out, request.getOffset());
+        out.setOnReadyHandler(sender::pump);
+        out.setOnCancelHandler(sender::cancelled);
+        sender.pump();
+    }
+
+    /** Sends one push's bytes as fast as the node takes them, reading on the IO pool. */
+    private final class Sender {
+        private final Push push;
+        private final ServerCallStreamObserver<DownloadChunk> out;
+        private final SerialExecutor work = new SerialExecutor(io);
+        private final java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(MAX_CHUNK);
+        private java.nio.channels.FileChannel channel;
+        private long position;
+        private boolean done;
+
+        Sender(Push push, ServerCallStreamObserver<DownloadChunk> out, long offset) {
+            this.push = push;
+            this.out = out;
+            this.position = offset;
+        }
+
+        void pump() {
+            work.execute(this::send);
+        }
+
+        void cancelled() {
+            work.execute(this::close);
+        }
+
+        private void send() {
+            if (done) {
+                return;
+            }
+            try {
+                if (channel == null) {
+                    channel = java.nio.channels.FileChannel.open(push.file, java.nio.file.StandardOpenOption.READ);
+                }
+                while (!done && out.isReady() && position < push.size) {
+                    buffer.clear().limit((int) Math.min(MAX_CHUNK, push.size - position));
+                    int read = channel.read(buffer, position);
+                    if (read < 0) {
+                        break;
+                    }
+                    buffer.flip();
+                    out.onNext(DownloadChunk.newBuilder().setOffset(position)
+                            .setData(com.google.protobuf.ByteString.copyFrom(buffer)).build());
+                    position += read;
+                    push.progress(position, false);
+                }
+                if (!done && position >= push.size) {
+                    close();
+                    out.onCompleted();
+                }
+            } catch (java.io.IOException e) {
+                close();
+                LOG.warn("push {} cannot read {}", push.transferId, push.file, e);
+                out.onError(Status.INTERNAL.withDescription("the hub cannot read the file it pushes: " + e.getMessage())
+                        .asRuntimeException());
+            } catch (RuntimeException e) {
+                // The call was cancelled under us.
+                close();
+            }
+        }
+
+        private void close() {
+            done = true;
+            if (channel != null) {
+                try {
+                    channel.close();
+                } catch (java.io.IOException e) {
+                    LOG.debug("closing {}", push.file, e);
+                }
+                channel = null;
+            }
+        }
+    }
+
+    /** One push: hash the source, journal and send the task, relay the node's fetching, end with the task. */
+    private final class Push implements TransferHandle {
+        final String transferId;
+        final EnrolledNode node;
+        final String label;
+        final String dest;
+        final String source;
+        private final TransferListener listener;
+        private final CompletableFuture<TransferResult> result = new CompletableFuture<>();
+        volatile Path file;
+        volatile long size;
+        private volatile String sha256;
+        private volatile dev.meshhub.api.task.TaskHandle task;
+        private long lastProgress;
+
+        Push(String transferId, EnrolledNode node, String label, String dest, String source, TransferListener listener) {
+            this.transferId = transferId;
+            this.node = node;
+            this.label = label;
+            this.dest = dest;
+            this.source = source;
+            this.listener = listener == null ? new TransferListener() { } : listener;
+        }
+
+        @Override
+        public String id() {
+            return transferId;
+        }
+
+        @Override
+        public CompletionStage<TransferResult> result() {
+            return result.minimalCompletionStage();
+        }
+
+        /** On the IO pool: find and hash the source, then dispatch the task. */
+        void prepare(MirrorStore store) {
+            byte[] digest;
+            try {
+                Path resolved = resolveSource(store, source);
+                java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+                long total = 0;
+                try (java.nio.channels.FileChannel in = java.nio.channels.FileChannel.open(resolved, java.nio.file.StandardOpenOption.READ)) {
+                    java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(MAX_CHUNK);
+                    while (in.read(buffer.clear()) >= 0) {
+                        if (result.isDone()) {
+                            return;
+                        }
+                        buffer.flip();
+                        total += buffer.remaining();
+                        sha.update(buffer);
+                    }
+                }
+                digest = sha.digest();
+                size = total;
+                sha256 = java.util.HexFormat.of().formatHex(digest);
+                file = resolved;
+            } catch (TransferException e) {
+                fail(e);
+                return;
+            } catch (java.io.IOException | java.security.NoSuchAlgorithmException e) {
+                fail(new TransferException(TransferException.Reason.NOT_FOUND, "cannot read " + source + ": " + e.getMessage(), e));
+                return;
+            }
+            Dispatcher tasks = dispatcher;
+            if (tasks == null || stopped) {
+                fail(new TransferException(TransferException.Reason.UNAVAILABLE, "the hub's transport is stopping; push later"));
+                return;
+            }
+            long timeoutMs = Math.min(0xFFFF_FFFFL, PUSH_TIMEOUT_BASE.toMillis() + size / PUSH_TIMEOUT_BYTES_PER_MS);
+            try {
+                task = tasks.dispatchDownload(node.nodeId(), dev.meshhub.proto.v1.FileDownload.newBuilder()
+                        .setTransferId(transferId).setPath(dest).setSize(size)
+                        .setSha256(com.google.protobuf.ByteString.copyFrom(digest)).setTimeoutMs((int) timeoutMs).build(),
+                        "push " + Answers.shorten(source, 120) + " -> " + dest);
+            } catch (dev.meshhub.api.task.DispatchException e) {
+                fail(new TransferException(switch (e.reason()) {
+                    case UNKNOWN_NODE -> TransferException.Reason.NOT_FOUND;
+                    case NODE_OFFLINE, UNAVAILABLE -> TransferException.Reason.UNAVAILABLE;
+                    case BUSY -> TransferException.Reason.EXHAUSTED;
+                    case INVALID -> TransferException.Reason.INVALID;
+                    default -> TransferException.Reason.REFUSED;
+                }, e.getMessage(), e));
+                return;
+            }
+            LOG.info("push {} of {} ({} bytes, sha256 {}) to {} on node {} is task {}", transferId, source, size, sha256, dest,
+                    label, task.taskId());
+            String taskId = task.taskId();
+            tell(() -> listener.started(taskId, 0, size));
+            task.result().whenComplete((ended, failure) -> {
+                if (failure != null) {
+                    fail(new TransferException(TransferException.Reason.FAILED, "push task " + taskId + " failed: "
+                            + failure.getMessage(), failure));
+                } else if (ended.state() == dev.meshhub.api.task.TaskState.SUCCEEDED) {
+                    progress(size, true);
+                    pushes.remove(transferId);
+                    result.complete(new TransferResult(node.nodeId(), dest, dest, size, sha256, size));
+                } else {
+                    TransferException.Reason why = switch (ended.state()) {
+                        case CANCELLED -> TransferException.Reason.CANCELLED;
+                        case TIMED_OUT -> TransferException.Reason.TIMED_OUT;
+                        default -> TransferException.Reason.FAILED;
+                    };
+                    fail(new TransferException(why, "push task " + taskId + " " + ended.state() + ": " + ended.diagnostic()));
+                }
+            });
+        }
+
+        void progress(long bytes, boolean force) {
+            long now = System.nanoTime();
+            synchronized (this) {
+                if (!force && now - lastProgress < PROGRESS_EVERY_NANOS) {
+                    return;
+                }
+                lastProgress = now;
+            }
+            tell(() -> listener.progress(bytes, size));
+        }
+
+        void fail(TransferException failure) {
+            pushes.remove(transferId);
+            if (result.completeExceptionally(failure)) {
+                LOG.info("push {} of {} to node {} failed: {}", transferId, source, label, failure.getMessage());
+            }
+        }
+
+        @Override
+        public void cancel(String reason) {
+            String why = reason == null || reason.isBlank() ? "cancelled" : reason;
+            dev.meshhub.api.task.TaskHandle running = task;
+            fail(new TransferException(TransferException.Reason.CANCELLED, why));
+            if (running != null) {
+                running.cancel(why);
+            }
+        }
     }
 
     // ---- mapping ----
@@ -214,28 +542,76 @@ final class FileSync {
         return status.withDescription(e.getMessage());
     }
 
-    /** One admin pull: waits for the node's upload, then relays its progress. */
-    private final class Pull {
+    static TransferException.Reason reason(Status status) {
+        return switch (status.getCode()) {
+            case INVALID_ARGUMENT, OUT_OF_RANGE -> TransferException.Reason.INVALID;
+            case NOT_FOUND -> TransferException.Reason.NOT_FOUND;
+            case UNAVAILABLE, ABORTED -> TransferException.Reason.UNAVAILABLE;
+            case FAILED_PRECONDITION, PERMISSION_DENIED -> TransferException.Reason.REFUSED;
+            case RESOURCE_EXHAUSTED -> TransferException.Reason.EXHAUSTED;
+            case DATA_LOSS -> TransferException.Reason.CORRUPT;
+            case DEADLINE_EXCEEDED -> TransferException.Reason.TIMED_OUT;
+            case CANCELLED -> TransferException.Reason.CANCELLED;
+            default -> TransferException.Reason.FAILED;
+        };
+    }
+
+    /** For admin callers: the status a transfer failure answers with. */
+    static Status status(TransferException e) {
+        Status status = switch (e.reason()) {
+            case INVALID -> Status.INVALID_ARGUMENT;
+            case NOT_FOUND -> Status.NOT_FOUND;
+            case UNAVAILABLE -> Status.UNAVAILABLE;
+            case REFUSED -> Status.FAILED_PRECONDITION;
+            case EXHAUSTED -> Status.RESOURCE_EXHAUSTED;
+            case CORRUPT -> Status.DATA_LOSS;
+            case TIMED_OUT -> Status.DEADLINE_EXCEEDED;
+            case CANCELLED -> Status.CANCELLED;
+            case FAILED -> Status.INTERNAL;
+        };
+        return status.withDescription(e.getMessage());
+    }
+
+    private static void tell(Runnable call) {
+        try {
+            call.run();
+        } catch (RuntimeException e) {
+            LOG.warn("a transfer listener failed; the transfer goes on", e);
+        }
+    }
+
+    /** One pull: waits for the node's upload, then relays its progress. */
+    private final class Pull implements TransferHandle {
         final String syncId;
         final String nodeId;
         final String label;
         final String path;
-        private final ServerCallStreamObserver<SyncEvent> out;
+        private final TransferListener listener;
+        private final CompletableFuture<TransferResult> result = new CompletableFuture<>();
         volatile UploadCall call;
         volatile ScheduledFuture<?> deadline;
-        private boolean done;
         private long lastProgress;
 
-        Pull(String syncId, String nodeId, String label, String path, ServerCallStreamObserver<SyncEvent> out) {
+        Pull(String syncId, String nodeId, String label, String path, TransferListener listener) {
             this.syncId = syncId;
             this.nodeId = nodeId;
             this.label = label;
             this.path = path;
-            this.out = out;
+            this.listener = listener == null ? new TransferListener() { } : listener;
+        }
+
+        @Override
+        public String id() {
+            return syncId;
+        }
+
+        @Override
+        public CompletionStage<TransferResult> result() {
+            return result.minimalCompletionStage();
         }
 
         synchronized boolean attach(UploadCall upload) {
-            if (done || call != null) {
+            if (result.isDone() || call != null) {
                 return false;
             }
             call = upload;
@@ -245,78 +621,48 @@ final class FileSync {
             return true;
         }
 
-        synchronized void started(long resumedFrom, long total) {
-            send(SyncEvent.newBuilder().setStarted(SyncStarted.newBuilder().setSyncId(syncId).setNodeId(nodeId)
-                    .setResumedFrom(resumedFrom).setTotalSize(total)).build());
+        void started(long resumedFrom, long total) {
+            tell(() -> listener.started(syncId, resumedFrom, total));
         }
 
-        synchronized void progress(long bytes, long total, boolean force) {
+        void progress(long bytes, long total, boolean force) {
             long now = System.nanoTime();
-            if (force || now - lastProgress >= PROGRESS_EVERY_NANOS) {
+            synchronized (this) {
+                if (!force && now - lastProgress < PROGRESS_EVERY_NANOS) {
+                    return;
+                }
                 lastProgress = now;
-                send(SyncEvent.newBuilder().setProgress(SyncProgress.newBuilder().setBytes(bytes).setTotalSize(total)).build());
             }
+            tell(() -> listener.progress(bytes, total));
         }
 
-        synchronized void finished(MirrorFile file, long transferred) {
-            if (done) {
-                return;
-            }
-            send(SyncEvent.newBuilder().setFinished(SyncFinished.newBuilder().setMirrorFile(file.file().toString())
-                    .setSize(file.size()).setSha256(file.sha256()).setTransferred(transferred)).build());
-            done = true;
+        void finished(MirrorFile file, long transferred) {
             pulls.remove(syncId);
-            try {
-                out.onCompleted();
-            } catch (RuntimeException ignored) {
-                // the admin went away meanwhile
-            }
+            result.complete(new TransferResult(nodeId, path, file.file().toString(), file.size(), file.sha256(), transferred));
         }
 
-        synchronized void fail(Status status) {
-            if (done) {
-                return;
-            }
-            done = true;
+        void fail(Status status) {
+            fail(new TransferException(reason(status), status.getDescription() == null ? status.getCode().toString()
+                    : status.getDescription()));
+        }
+
+        void fail(TransferException failure) {
             pulls.remove(syncId);
             if (deadline != null) {
                 deadline.cancel(false);
             }
-            LOG.info("pull {} of {} from node {} failed: {}", syncId, path, label, status.getDescription());
-            try {
-                out.onError(status.asRuntimeException());
-            } catch (RuntimeException ignored) {
-                // the admin went away meanwhile
+            if (result.completeExceptionally(failure)) {
+                LOG.info("pull {} of {} from node {} failed: {}", syncId, path, label, failure.getMessage());
             }
         }
 
-        void cancelled() {
-            UploadCall upload;
-            synchronized (this) {
-                if (done) {
-                    return;
-                }
-                done = true;
-                pulls.remove(syncId);
-                if (deadline != null) {
-                    deadline.cancel(false);
-                }
-                upload = call;
-            }
-            LOG.info("pull {} of {} from node {} cancelled by the admin", syncId, path, label);
+        @Override
+        public void cancel(String reason) {
+            String why = reason == null || reason.isBlank() ? "cancelled" : reason;
+            fail(new TransferException(TransferException.Reason.CANCELLED, why + "; what arrived is kept for a resume"));
+            UploadCall upload = call;
             if (upload != null) {
-                upload.ended(Status.CANCELLED.withDescription("the admin cancelled the pull; what arrived is kept for a resume"));
-            }
-        }
-
-        private void send(SyncEvent event) {
-            if (done || out.isCancelled()) {
-                return;
-            }
-            try {
-                out.onNext(event);
-            } catch (RuntimeException ignored) {
-                // the admin went away meanwhile
+                upload.ended(Status.CANCELLED.withDescription(why + "; what arrived is kept for a resume"));
             }
         }
     }

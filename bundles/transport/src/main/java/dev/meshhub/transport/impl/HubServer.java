@@ -64,11 +64,11 @@ import io.grpc.protobuf.services.HealthStatusManager;
  */
 // REQUIRE: start once etc/dev.meshhub.transport.cfg is delivered (an empty file means all defaults),
 // rather than binding the default ports first and restarting when the file arrives.
-@Component(service = {NodeDirectory.class, TaskDispatcher.class, EventHandler.class}, immediate = true,
+@Component(service = {NodeDirectory.class, TaskDispatcher.class, EventHandler.class, dev.meshhub.api.sync.FileTransfers.class}, immediate = true,
         configurationPid = TransportConfig.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
         property = EventConstants.EVENT_TOPIC + "=" + SandboxPolicy.TOPIC_CHANGED)
 @Designate(ocd = TransportConfig.class)
-public class HubServer implements NodeDirectory, TaskDispatcher, EventHandler {
+public class HubServer implements NodeDirectory, TaskDispatcher, EventHandler, dev.meshhub.api.sync.FileTransfers {
 
     private static final Logger LOG = LoggerFactory.getLogger(HubServer.class);
 
@@ -161,7 +161,7 @@ public class HubServer implements NodeDirectory, TaskDispatcher, EventHandler {
         fileIo = Executors.newFixedThreadPool(config.fileIoThreads(), named("meshhub-file-io"));
         FileSync sync = new FileSync(() -> mirrorStore, () -> lockRegistry, () -> enrollmentStore, sessions, fileIo, heartbeats,
                 Duration.ofSeconds(config.uploadLockTtlSeconds()), Duration.ofSeconds(config.syncStartTimeoutSeconds()),
-                config.maxUploads());
+                config.maxUploads()).dispatcher(tasks);
         sessions.onSessionEnded((session, cause) -> {
             tasks.sessionEnded(session, cause);
             sync.sessionEnded(session, cause);
@@ -230,6 +230,27 @@ public class HubServer implements NodeDirectory, TaskDispatcher, EventHandler {
             // Never let one bad pass end the heartbeat loop.
             LOG.warn("heartbeat sweep failed", e);
         }
+    }
+
+    @Override
+    public dev.meshhub.api.sync.TransferHandle pull(String node, String path, dev.meshhub.api.sync.TransferListener listener)
+            throws dev.meshhub.api.sync.TransferException {
+        return running().pull(node, path, listener);
+    }
+
+    @Override
+    public dev.meshhub.api.sync.TransferHandle push(String node, String source, String path,
+            dev.meshhub.api.sync.TransferListener listener) throws dev.meshhub.api.sync.TransferException {
+        return running().push(node, source, path, listener);
+    }
+
+    private FileSync running() throws dev.meshhub.api.sync.TransferException {
+        FileSync sync = fileSync;
+        if (sync == null) {
+            throw new dev.meshhub.api.sync.TransferException(dev.meshhub.api.sync.TransferException.Reason.UNAVAILABLE,
+                    "the hub's transport is not running; retry shortly");
+        }
+        return sync;
     }
 
     @Deactivate

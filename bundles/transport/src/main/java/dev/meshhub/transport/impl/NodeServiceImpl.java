@@ -186,6 +186,17 @@ final class NodeServiceImpl extends NodeServiceGrpc.NodeServiceImplBase {
     }
 
     @Override
+    public void download(dev.meshhub.proto.v1.DownloadRequest request, StreamObserver<dev.meshhub.proto.v1.DownloadChunk> responseObserver) {
+        FileSync sync = fileSync;
+        if (sync == null) {
+            responseObserver.onError(Status.UNAVAILABLE.withDescription("file sync is not running in this hub; retry shortly")
+                    .asRuntimeException());
+            return;
+        }
+        sync.download(NodeAuthInterceptor.NODE.get(), request, responseObserver);
+    }
+
+    @Override
     public StreamObserver<NodeMessage> taskStream(StreamObserver<HubMessage> responseObserver) {
         EnrolledNode node = NodeAuthInterceptor.NODE.get();
         NodeSessionHandle session = new NodeSessionHandle(node.nodeId(), node.name(), NodeAuthInterceptor.PEER.get(),
