@@ -37,11 +37,14 @@ import picocli.CommandLine.Spec;
  * meshctl ... policy set NODE strict|permissive [--yes]
  * meshctl ... admin tasks [--json]
  * meshctl ... status [--json]
+ * meshctl ... sync pull NODE PATH [--plain]
+ * meshctl ... sync push NODE LOCAL|mirror:NODE/PATH REMOTE [--plain]
  * </pre>
  *
  * Exit codes: 0 success; 1 the hub answered with an error or could not be reached; 2 usage error
  * or missing/unreadable admin token. Errors are one line on stderr, prefixed {@code meshctl: }.
- * {@code exec} exits with the remote command's code instead (124 timed out, 130 cancelled).
+ * {@code exec} exits with the remote command's code instead (124 timed out, 130 cancelled);
+ * {@code sync} exits 130 when interrupted.
  */
 @Command(name = "meshctl", mixinStandardHelpOptions = true, versionProvider = MeshCtl.Version.class,
         subcommands = {InviteCommand.class, NodesCommand.class, RevokeCommand.class, ExecCommand.class,
@@ -150,7 +153,8 @@ public final class MeshCtl implements Callable<Integer> {
     @Override
     public Integer call() {
         throw new CommandLine.ParameterException(spec.commandLine(),
-                "missing command: invite create, nodes, revoke, exec, tasks, task, cancel, policy, status or admin tasks");
+                "missing command: invite create, nodes, revoke, exec, tasks, task, cancel, policy, status, admin tasks,"
+                        + " sync pull or sync push");
     }
 
     PrintStream out() {

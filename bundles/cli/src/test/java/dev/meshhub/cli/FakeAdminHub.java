@@ -24,6 +24,9 @@ import dev.meshhub.proto.v1.RevokeNodeRequest;
 import dev.meshhub.proto.v1.RevokeNodeResponse;
 import dev.meshhub.proto.v1.SandboxPolicy;
 import dev.meshhub.proto.v1.SetPolicyRequest;
+import dev.meshhub.proto.v1.SyncEvent;
+import dev.meshhub.proto.v1.SyncPullRequest;
+import dev.meshhub.proto.v1.SyncPushRequest;
 import dev.meshhub.proto.v1.TaskInfo;
 import dev.meshhub.proto.v1.TaskState;
 import dev.meshhub.proto.v1.WireHeaders;
@@ -48,7 +51,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A stand-in for the hub's AdminService on 127.0.0.1: checks the Bearer header like the hub,
- * records requests and answers from canned data. Exec runs the test's {@link #exec} script.
+ * records requests and answers from canned data. Exec, SyncPull and SyncPush run the test's
+ * {@link #exec}, {@link #syncPull} and {@link #syncPush} scripts.
  */
 final class FakeAdminHub implements AutoCloseable {
 
@@ -80,11 +84,27 @@ final class FakeAdminHub implements AutoCloseable {
     final CountDownLatch execEnded = new CountDownLatch(1);
     /** Released when an Exec call was cancelled by the client (not on a normal end); after the script returned. */
     final CountDownLatch execCancelled = new CountDownLatch(1);
+    /** What SyncPull does; runs on a server thread and may block. */
+    volatile SyncScript<SyncPullRequest> syncPull = (request, events) -> events.onError(Status.NOT_FOUND
+            .withDescription("no node with id or name '" + request.getNode() + "'").asRuntimeException());
+    /** What SyncPush does; runs on a server thread and may block. */
+    volatile SyncScript<SyncPushRequest> syncPush = (request, events) -> events.onError(Status.NOT_FOUND
+            .withDescription("no node with id or name '" + request.getNode() + "'").asRuntimeException());
+    /**
+     * Released when a sync call was cancelled by the client, at once on the transport's thread (even
+     * while a blocking script runs): what a script waits on.
+     */
+    final CountDownLatch syncCancelled = new CountDownLatch(1);
     private final Server server;
 
     /** The test's Exec behaviour. */
     interface ExecScript {
         void run(ExecRequest request, ServerCallStreamObserver<ExecEvent> events) throws Exception;
+    }
+
+    /** The test's SyncPull or SyncPush behaviour. */
+    interface SyncScript<Q> {
+        void run(Q request, ServerCallStreamObserver<SyncEvent> events) throws Exception;
     }
 
     FakeAdminHub() throws IOException {
@@ -170,6 +190,36 @@ final class FakeAdminHub implements AutoCloseable {
             } catch (Exception e) {
                 if (!events.isCancelled()) {
                     events.onError(Status.INTERNAL.withDescription("fake exec script failed: " + e).asRuntimeException());
+                }
+            }
+        }
+
+        @Override
+        public void syncPull(SyncPullRequest request, StreamObserver<SyncEvent> response) {
+            requests.add(request);
+            sync(syncPull, request, response);
+        }
+
+        @Override
+        public void syncPush(SyncPushRequest request, StreamObserver<SyncEvent> response) {
+            requests.add(request);
+            sync(syncPush, request, response);
+        }
+
+        private <Q> void sync(SyncScript<Q> script, Q request, StreamObserver<SyncEvent> response) {
+            ServerCallStreamObserver<SyncEvent> events = (ServerCallStreamObserver<SyncEvent>) response;
+            // The context ends with every call; with a cause only when the call did not end normally.
+            io.grpc.Context.current().addListener(context -> {
+                if (context.cancellationCause() != null) {
+                    syncCancelled.countDown();
+                }
+            }, Runnable::run);
+            events.setOnCancelHandler(() -> { });
+            try {
+                script.run(request, events);
+            } catch (Exception e) {
+                if (!events.isCancelled()) {
+                    events.onError(Status.INTERNAL.withDescription("fake sync script failed: " + e).asRuntimeException());
                 }
             }
         }

@@ -15,6 +15,7 @@ import dev.meshhub.proto.v1.SyncConfigurationRequest;
 import dev.meshhub.proto.v1.SyncConfigurationResponse;
 import dev.meshhub.proto.v1.WireHeaders;
 import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
@@ -52,9 +53,10 @@ import java.util.regex.Pattern;
  * on it blocks on the network: calls are asynchronous, with a deadline on every unary call.
  *
  * <p>Tasks the hub assigns are run by a {@link TaskSupervisor}: its state lives on the same
- * thread; only the reading of task output (two threads per task) and the searching and
- * signalling of process trees (one process-control thread) happen elsewhere. When a session ends,
- * every running task's process tree is ended, since its result could no longer be reported.
+ * thread; only the reading of task output (two threads per task), the fetching of files the hub
+ * pushes (one thread per download) and the searching and signalling of process trees (one
+ * process-control thread) happen elsewhere. When a session ends, every running task's process
+ * tree is ended (and every download stopped), since its result could no longer be reported.
  *
  * <p>Permanent failures (enrollment refused, credential rejected, session replaced) complete
  * {@link #exitFuture()} with the exit code and a one-line message; transient ones (hub down,
@@ -578,7 +580,8 @@ public final class NodeAgent implements AutoCloseable {
                     onClosing(closing);
                     break;
                 case TASK:
-                    tasks.assign(message.getTask(), identity.describe(), queue);
+                    tasks.assign(message.getTask(), identity.describe(), queue,
+                            ClientInterceptors.intercept(channel, credentialHeader));
                     break;
                 case CANCEL_TASK:
                     tasks.cancel(message.getCancelTask());

@@ -35,7 +35,7 @@ import java.util.logging.Logger;
  * counter across both streams, in the order read); the agent's thread never takes that lock, as a
  * reader may hold it while waiting for room in the {@link OutboundQueue}.
  */
-final class RunningTask {
+final class RunningTask implements SupervisedTask {
 
     /**
      * After the tree was ended, how long to wait for the pipes to close before reporting anyway:
@@ -90,7 +90,8 @@ final class RunningTask {
         this.serial = serial;
     }
 
-    String id() {
+    @Override
+    public String id() {
         return id;
     }
 
@@ -170,7 +171,8 @@ final class RunningTask {
      * Ends the task's whole process tree and reports {@code outcome} once it is gone. The first
      * stop wins; later ones (a cancel after the timeout) are ignored.
      */
-    void stop(TaskFinished.Outcome outcome, String reason) {
+    @Override
+    public void stop(TaskFinished.Outcome outcome, String reason) {
         if (done || ending != null) {
             LOG.fine("task " + label + " is already ending; ignoring: " + reason);
             return;
@@ -187,7 +189,8 @@ final class RunningTask {
      * The session that could carry this task's result is gone: end the process tree, report
      * nothing more. The grace is capped at {@code maxGraceMs}.
      */
-    void abandon(long maxGraceMs) {
+    @Override
+    public void abandon(long maxGraceMs) {
         if (done) {
             return;
         }

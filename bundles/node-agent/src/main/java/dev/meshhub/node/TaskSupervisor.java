@@ -1,12 +1,14 @@
 package dev.meshhub.node;
 
 import dev.meshhub.proto.v1.CommandTask;
+import dev.meshhub.proto.v1.FileDownload;
 import dev.meshhub.proto.v1.NodeMessage;
 import dev.meshhub.proto.v1.PolicyRules;
 import dev.meshhub.proto.v1.SandboxPolicy;
 import dev.meshhub.proto.v1.TaskAssignment;
 import dev.meshhub.proto.v1.TaskCancel;
 import dev.meshhub.proto.v1.TaskFinished;
+import io.grpc.Channel;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -39,10 +41,16 @@ import java.util.logging.Logger;
  * {@value ProcessTree#MARKER_VARIABLE}, which lets its process tree be found) and stdin from
  * {@code /dev/null}. Every outcome, refusals included, is one {@code TaskFinished}.
  *
+ * <p>A DOWNLOAD assignment (a file the hub pushes) is allowed under either policy; only the
+ * {@linkplain WorkingDirectory#resolveDestination destination rules} apply. It counts towards the
+ * concurrency limit and is fetched by a {@link RunningDownload} on a thread of its own, cancelled and
+ * timed out like a command.
+ *
  * <p>Threading: all methods but {@link #close()} run on the agent's thread, which owns the stream.
  * Process trees are searched and signalled on this supervisor's own process-control thread
  * ({@code meshnode-tasks-N}), so that neither the process table scans nor the grace periods ever
- * hold up the stream. Output is read by two threads per task ({@link OutputPump}).
+ * hold up the stream. Output is read by two threads per task ({@link OutputPump}), a download
+ * runs on one.
  */
 final class TaskSupervisor implements AutoCloseable {
 
@@ -71,10 +79,12 @@ final class TaskSupervisor implements AutoCloseable {
     private final Set<ProcessTree> trees = ConcurrentHashMap.newKeySet();
     /** Trees being ended, so that {@link #close()} can wait for them. */
     private final Set<CompletableFuture<ProcessTree.Ending>> endings = ConcurrentHashMap.newKeySet();
+    /** Download threads still at work, so that {@link #close()} can wait until they removed their temporary files. */
+    private final Set<CompletableFuture<Void>> downloads = ConcurrentHashMap.newKeySet();
 
     // Confined to the agent's thread.
     private SandboxPolicy policy;
-    private final Map<String, RunningTask> running = new LinkedHashMap<>();
+    private final Map<String, SupervisedTask> running = new LinkedHashMap<>();
     private final Map<String, Boolean> seen = new LinkedHashMap<>(64, 0.75f, false) {
         private static final long serialVersionUID = 1L;
 
@@ -136,8 +146,13 @@ final class TaskSupervisor implements AutoCloseable {
 
     // ---- tasks ----
 
-    /** Checks and starts an assigned task; every outcome but "ignored" is reported to {@code out}. */
-    void assign(TaskAssignment assignment, String nodeLabel, OutboundQueue out) {
+    /**
+     * Checks and starts an assigned task; every outcome but "ignored" is reported to {@code out}.
+     *
+     * @param hub the channel to the hub with the node's credential header, for the file a DOWNLOAD
+     *            task fetches
+     */
+    void assign(TaskAssignment assignment, String nodeLabel, OutboundQueue out, Channel hub) {
         String id = assignment.getTaskId();
         if (id.isEmpty()) {
             LOG.warning("ignoring a task assignment without a task id");
@@ -149,6 +164,10 @@ final class TaskSupervisor implements AutoCloseable {
             return;
         }
         seen.put(id, Boolean.TRUE);
+        if (assignment.getKindCase() == TaskAssignment.KindCase.DOWNLOAD) {
+            download(id, assignment.getDownload(), nodeLabel, out, hub);
+            return;
+        }
         if (assignment.getKindCase() != TaskAssignment.KindCase.COMMAND) {
             fail(out, id, TaskFinished.Outcome.FAILED, "this node agent cannot run this kind of task ("
                     + assignment.getKindCase() + "); upgrade meshnode on node " + nodeLabel);
@@ -211,9 +230,30 @@ final class TaskSupervisor implements AutoCloseable {
                 + directory + " (" + (shell ? "shell" : "argv") + ", timeout " + timeoutMs + " ms)");
     }
 
-    /** A TaskCancel: ends the task's process tree; unknown or finished tasks are ignored. */
+    /** Starts fetching a file the hub pushes; the destination is checked on the download's thread. */
+    private void download(String id, FileDownload download, String nodeLabel, OutboundQueue out, Channel hub) {
+        Optional<String> problem = FileDownloader.problem(download);
+        if (problem.isPresent()) {
+            fail(out, id, TaskFinished.Outcome.FAILED, problem.get() + "; node " + nodeLabel + " cannot download it");
+            return;
+        }
+        if (running.size() >= maxTasks) {
+            fail(out, id, TaskFinished.Outcome.FAILED, "node is busy: " + running.size() + " tasks running");
+            return;
+        }
+        long timeoutMs = download.getTimeoutMs() != 0 ? Integer.toUnsignedLong(download.getTimeoutMs()) : defaultTimeoutMs;
+        RunningDownload task = new RunningDownload(id, download, workspace, nodeLabel, hub, out, timeoutMs, this,
+                scheduler, serial);
+        running.put(id, task);
+        CompletableFuture<Void> ended = task.threadEnded();
+        downloads.add(ended);
+        ended.whenComplete((v, t) -> downloads.remove(ended));
+        task.start();
+    }
+
+    /** A TaskCancel: ends the task (a process tree, a download); unknown or finished tasks are ignored. */
     void cancel(TaskCancel cancel) {
-        RunningTask task = running.get(cancel.getTaskId());
+        SupervisedTask task = running.get(cancel.getTaskId());
         if (task == null) {
             LOG.info("ignoring a cancel of task " + shorten(cancel.getTaskId(), 60)
                     + ", which is not running on this node");
@@ -236,7 +276,7 @@ final class TaskSupervisor implements AutoCloseable {
         }
         LOG.warning(why + ": ending " + running.size() + (running.size() == 1 ? " running task" : " running tasks")
                 + " whose results can no longer be reported (" + String.join(", ", shortIds()) + ")");
-        for (RunningTask task : List.copyOf(running.values())) {
+        for (SupervisedTask task : List.copyOf(running.values())) {
             task.abandon(maxGraceMs);
         }
         running.clear();
@@ -244,9 +284,14 @@ final class TaskSupervisor implements AutoCloseable {
 
     /** Called by a task once it reported its result. */
     void finished(RunningTask task, TaskFinished result) {
-        running.remove(task.id());
         // A tree that was ended left the set when its ending completed; stop searching a finished one.
         trees.remove(task.tree());
+        finished((SupervisedTask) task, result);
+    }
+
+    /** Called by a task once it reported its result. */
+    void finished(SupervisedTask task, TaskFinished result) {
+        running.remove(task.id());
         LOG.info("task " + shorten(task.id(), 60) + " finished: " + result.getOutcome()
                 + (result.hasExitCode() ? " (exit code " + result.getExitCode() + ")" : "")
                 + (result.getDiagnostic().isEmpty() ? "" : ": " + result.getDiagnostic()));
@@ -269,14 +314,17 @@ final class TaskSupervisor implements AutoCloseable {
     }
 
     /**
-     * Waits (on the caller's thread, never the agent's) until the trees being ended are gone, at
-     * most the shutdown grace plus a margin; then kills whatever is left and stops the
-     * process-control thread. Call after {@link #abandonAll}.
+     * Waits (on the caller's thread, never the agent's) until the trees being ended are gone and the
+     * abandoned downloads removed their temporary files, at most the shutdown grace plus a margin;
+     * then kills whatever is left and stops the process-control thread. Call after
+     * {@link #abandonAll}.
      */
     @Override
     public void close() {
         try {
-            CompletableFuture.allOf(endings.toArray(CompletableFuture[]::new))
+            List<CompletableFuture<?>> waits = new ArrayList<>(endings);
+            waits.addAll(downloads);
+            CompletableFuture.allOf(waits.toArray(CompletableFuture[]::new))
                     .get(SHUTDOWN_KILL_GRACE_MS + 1_000, TimeUnit.MILLISECONDS);
         } catch (TimeoutException | ExecutionException e) {
             LOG.log(Level.FINE, "waiting for task process trees to end", e);

@@ -2,8 +2,11 @@ package dev.meshhub.node;
 
 import dev.meshhub.proto.v1.PolicyRules;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
@@ -15,9 +18,15 @@ import java.nio.file.Path;
  * this check works on the file system: the requested path is normalised and must stay under the
  * workspace, then its real path ({@link Path#toRealPath}, links followed) must stay under the
  * workspace's real path, exist and be a directory. The task is started in that real path, so a
- * link swapped afterwards cannot move it.
+ * link swapped afterwards cannot move it. Files to upload ({@link #resolveFile}) and destinations of
+ * files the hub pushes ({@link #resolveDestination}) are confined by the same rules.
  */
 final class WorkingDirectory {
+
+    /** Longest name of one path segment, in bytes (the usual file system limit). */
+    static final int MAX_NAME_BYTES = 255;
+    /** Longest destination path, in bytes. */
+    static final int MAX_PATH_BYTES = 4096;
 
     /** A working directory that may not be used; the message is the task's diagnostic. */
     static final class Refused extends Exception {
@@ -113,6 +122,102 @@ final class WorkingDirectory {
         }
         if (!Files.isRegularFile(real)) {
             throw refused(prefix + "is not a regular file");
+        }
+        return real;
+    }
+
+    /**
+     * Resolves where a file the hub pushes may be written, creating its missing parent directories.
+     *
+     * <p>The path must be relative and stay inside the workspace once normalised; the deepest parent
+     * that exists, with its links resolved, must be inside the workspace and outside the agent's
+     * private directory; the missing parents are then created one by one under that real path, each
+     * checked again (a link swapped in meanwhile cannot lead out). The destination itself may be
+     * missing, or a regular file (replaced), but neither a symbolic link nor a directory. Nothing is
+     * created for a refused path.
+     *
+     * @return the destination: its parent is a real path inside the workspace
+     * @throws Refused     the destination is not allowed, saying why
+     * @throws IOException a parent directory cannot be created, or the workspace cannot be resolved
+     */
+    static Path resolveDestination(Path workspace, String requested, String nodeLabel) throws Refused, IOException {
+        Path base = workspace.toRealPath();
+        Path privateDirectory = base.resolve(CredentialStore.DIRECTORY);
+        String prefix = "node " + nodeLabel + ": destination '" + TaskSupervisor.shorten(requested, 60) + "' ";
+        Path relative;
+        try {
+            relative = Path.of(requested);
+        } catch (InvalidPathException e) {
+            throw refused(prefix + "is not a valid path");
+        }
+        Path lexical = base.resolve(relative).normalize();
+        if (requested.isEmpty() || relative.isAbsolute() || !lexical.startsWith(base) || lexical.equals(base)) {
+            throw refused(prefix + "is not a relative path inside the node's workspace");
+        }
+        if (requested.getBytes(StandardCharsets.UTF_8).length > MAX_PATH_BYTES) {
+            throw refused(prefix + "is longer than " + MAX_PATH_BYTES + " bytes");
+        }
+        for (Path name : relative) {
+            if (name.toString().getBytes(StandardCharsets.UTF_8).length > MAX_NAME_BYTES) {
+                throw refused(prefix + "has a name longer than " + MAX_NAME_BYTES + " bytes");
+            }
+        }
+        if (lexical.startsWith(privateDirectory)) {
+            throw refused(prefix + "is in the node agent's private directory " + CredentialStore.DIRECTORY);
+        }
+        Path parent = lexical.getParent();
+        Path existing = parent;
+        while (!existing.equals(base) && !Files.exists(existing, LinkOption.NOFOLLOW_LINKS)) {
+            existing = existing.getParent();
+        }
+        Path directory = confinedDirectory(existing, base, privateDirectory, prefix);
+        if (!existing.equals(parent)) {
+            for (Path name : existing.relativize(parent)) {
+                Path next = directory.resolve(name);
+                try {
+                    Files.createDirectory(next);
+                } catch (FileAlreadyExistsException raced) {
+                    // created (or replaced by a link) meanwhile: checked like any existing parent below
+                }
+                directory = confinedDirectory(next, base, privateDirectory, prefix);
+            }
+        }
+        Path destination = directory.resolve(lexical.getFileName());
+        if (destination.startsWith(privateDirectory)) {
+            throw refused(prefix + "is in the node agent's private directory " + CredentialStore.DIRECTORY);
+        }
+        if (Files.isSymbolicLink(destination)) {
+            throw refused(prefix + "is a symbolic link; remove it or choose another destination");
+        }
+        if (Files.isDirectory(destination, LinkOption.NOFOLLOW_LINKS)) {
+            throw refused(prefix + "is a directory");
+        }
+        if (Files.exists(destination, LinkOption.NOFOLLOW_LINKS)
+                && !Files.isRegularFile(destination, LinkOption.NOFOLLOW_LINKS)) {
+            throw refused(prefix + "exists and is not a regular file");
+        }
+        return destination;
+    }
+
+    /** The real path of {@code directory}: inside the workspace, outside the private directory, a directory. */
+    private static Path confinedDirectory(Path directory, Path base, Path privateDirectory, String prefix)
+            throws Refused {
+        Path real;
+        try {
+            real = directory.toRealPath();
+        } catch (NoSuchFileException e) {
+            throw refused(prefix + "has a parent that cannot be resolved (a dangling symbolic link?)");
+        } catch (IOException e) {
+            throw refused(prefix + "has a parent that cannot be resolved (" + e.getMessage() + ")");
+        }
+        if (!real.startsWith(base)) {
+            throw refused(prefix + "leads outside the node's workspace through a symbolic link (to " + real + ")");
+        }
+        if (real.startsWith(privateDirectory)) {
+            throw refused(prefix + "is in the node agent's private directory " + CredentialStore.DIRECTORY);
+        }
+        if (!Files.isDirectory(real)) {
+            throw refused(prefix + "has a parent that is not a directory (" + base.relativize(real) + ")");
         }
         return real;
     }

@@ -1,6 +1,9 @@
 package dev.meshhub.node;
 
 import dev.meshhub.proto.v1.CommandTask;
+import dev.meshhub.proto.v1.DownloadChunk;
+import dev.meshhub.proto.v1.DownloadRequest;
+import dev.meshhub.proto.v1.FileDownload;
 import dev.meshhub.proto.v1.HubAddress;
 import dev.meshhub.proto.v1.Heartbeat;
 import dev.meshhub.proto.v1.HubMessage;
@@ -46,6 +49,7 @@ import java.util.function.Predicate;
  * enrolls with one known token, accepts known credentials, records every stream and answers each
  * node heartbeat with one of its own (unless told to stay silent). It hands out {@link #policy} in
  * the handshake, and can stop reading a stream ({@link #manualInbound}) to play a slow hub.
+ * Download calls run the test's {@link #download} script.
  */
 final class FakeHub implements AutoCloseable {
 
@@ -68,6 +72,21 @@ final class FakeHub implements AutoCloseable {
     volatile SandboxPolicy policy = SandboxPolicy.newBuilder().setMode(SandboxPolicy.Mode.STRICT).setRevision(1).build();
     /** When set, a new stream delivers the node's messages only as the test {@linkplain NodeStream#request asks}. */
     volatile boolean manualInbound;
+    /** What Download does (after the credential check); runs on a server thread and may block. */
+    volatile DownloadScript download = (request, chunks) -> chunks.onError(Status.NOT_FOUND
+            .withDescription("no transfer '" + request.getTransferId() + "'").asRuntimeException());
+    /** Every Download request that passed the credential check. */
+    final BlockingQueue<DownloadRequest> downloadRequests = new LinkedBlockingQueue<>();
+    /**
+     * Released when a Download call was cancelled by the node (or its deadline passed), at once on
+     * the transport's thread, even while a blocking script runs: what a script waits on.
+     */
+    final CountDownLatch downloadCancelled = new CountDownLatch(1);
+
+    /** The test's Download behaviour. */
+    interface DownloadScript {
+        void serve(DownloadRequest request, ServerCallStreamObserver<DownloadChunk> chunks) throws Exception;
+    }
 
     private Server server;
     private int port;
@@ -168,6 +187,11 @@ final class FakeHub implements AutoCloseable {
                     .build());
         }
 
+        void assignDownload(String taskId, FileDownload download) {
+            send(HubMessage.newBuilder().setTask(TaskAssignment.newBuilder().setTaskId(taskId).setDownload(download))
+                    .build());
+        }
+
         void cancel(String taskId, String reason) {
             send(HubMessage.newBuilder().setCancelTask(TaskCancel.newBuilder().setTaskId(taskId).setReason(reason))
                     .build());
@@ -239,6 +263,33 @@ final class FakeHub implements AutoCloseable {
             }
             response.onNext(answer.build());
             response.onCompleted();
+        }
+
+        @Override
+        public void download(DownloadRequest request, StreamObserver<DownloadChunk> responseObserver) {
+            ServerCallStreamObserver<DownloadChunk> chunks = (ServerCallStreamObserver<DownloadChunk>) responseObserver;
+            String credential = CREDENTIAL_HEADER.get();
+            if (credential == null || !validCredentials.contains(credential)) {
+                chunks.onError(Status.UNAUTHENTICATED.withDescription("unknown or revoked credential")
+                        .asRuntimeException());
+                return;
+            }
+            downloadRequests.add(request);
+            // The context ends with every call; with a cause only when the call did not end normally.
+            Context.current().addListener(context -> {
+                if (context.cancellationCause() != null) {
+                    downloadCancelled.countDown();
+                }
+            }, Runnable::run);
+            chunks.setOnCancelHandler(() -> { }); // cancels are expected: no exception from onNext after one
+            try {
+                download.serve(request, chunks);
+            } catch (Exception e) {
+                if (!chunks.isCancelled()) {
+                    chunks.onError(Status.INTERNAL.withDescription("fake download script failed: " + e)
+                            .asRuntimeException());
+                }
+            }
         }
 
         @Override

@@ -1,6 +1,7 @@
 package dev.meshhub.node;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
@@ -80,5 +81,68 @@ public class WorkingDirectoryTest {
         assertRefused("nope", "does not exist");
         assertRefused("file", "is not a directory");
         assertRefused("bad\0name", "is not a valid path");
+    }
+
+    // ---- destinations of files the hub pushes ----
+
+    private Path destination(String requested) throws Exception {
+        return WorkingDirectory.resolveDestination(workspace, requested, "n-1");
+    }
+
+    private void assertDestinationRefused(String requested, String because) throws Exception {
+        try {
+            Path p = destination(requested);
+            fail("'" + requested + "' should be refused, resolved to " + p);
+        } catch (WorkingDirectory.Refused e) {
+            assertTrue(e.getMessage(), e.getMessage().startsWith("node n-1: destination '"));
+            assertTrue(e.getMessage(), e.getMessage().contains(because));
+            assertTrue(e.getMessage(), e.getMessage().endsWith("(rule " + PolicyRules.WORKDIR + ")"));
+        }
+    }
+
+    @Test
+    public void destinationsInsideResolveUnderRealParentsWhichAreCreated() throws Exception {
+        Path real = workspace.toRealPath();
+        assertEquals(real.resolve("new.txt"), destination("new.txt"));
+        assertEquals(real.resolve("file"), destination("file"));
+        assertEquals(real.resolve("a/b/x"), destination("./a//b/x"));
+        assertEquals("a link to a directory inside is followed", real.resolve("a/b/x"), destination("in/x"));
+        assertEquals(real.resolve("c/d/e/x"), destination("c/d/e/x"));
+        assertTrue(Files.isDirectory(workspace.resolve("c/d/e")));
+        assertEquals(real.resolve("%2e%2e"), destination("%2e%2e")); // a plain name: nothing is decoded
+    }
+
+    @Test
+    public void hostileDestinationsAreRefusedAndNothingIsCreated() throws Exception {
+        Files.writeString(outside.resolve("target"), "x");
+        Files.createSymbolicLink(workspace.resolve("file-link"), outside.resolve("target"));
+        Files.createSymbolicLink(workspace.resolve("dangling"), workspace.resolve("nowhere"));
+        assertDestinationRefused("", "is not a relative path inside the node's workspace");
+        assertDestinationRefused(".", "is not a relative path inside the node's workspace");
+        assertDestinationRefused("../x", "is not a relative path inside the node's workspace");
+        assertDestinationRefused("a/../../x", "is not a relative path inside the node's workspace");
+        assertDestinationRefused(outside.resolve("x").toString(), "is not a relative path inside the node's workspace");
+        assertDestinationRefused("out/x", "leads outside the node's workspace through a symbolic link");
+        assertDestinationRefused("out/new/x", "leads outside the node's workspace through a symbolic link");
+        assertDestinationRefused("a/up/x", "leads outside the node's workspace through a symbolic link");
+        assertDestinationRefused(CredentialStore.DIRECTORY + "/x", "private directory");
+        assertDestinationRefused(CredentialStore.DIRECTORY, "private directory");
+        assertDestinationRefused("secret/x", "private directory");
+        assertDestinationRefused("secret/new/x", "private directory");
+        assertDestinationRefused("file-link", "is a symbolic link");
+        assertDestinationRefused("out", "is a symbolic link");
+        assertDestinationRefused("a", "is a directory");
+        assertDestinationRefused("file/x", "has a parent that is not a directory");
+        assertDestinationRefused("dangling/x", "cannot be resolved");
+        assertDestinationRefused("bad\0name", "is not a valid path");
+        assertDestinationRefused("n".repeat(256), "has a name longer than 255 bytes");
+        assertDestinationRefused("a/".repeat(2100) + "x", "is longer than 4096 bytes");
+        try (java.util.stream.Stream<Path> s = Files.list(outside)) {
+            assertEquals(1, s.count());
+        }
+        assertFalse(Files.exists(workspace.resolve("nowhere")));
+        try (java.util.stream.Stream<Path> s = Files.list(workspace.resolve(CredentialStore.DIRECTORY))) {
+            assertEquals(1, s.count());
+        }
     }
 }
