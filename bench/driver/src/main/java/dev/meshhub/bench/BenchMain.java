@@ -22,13 +22,14 @@ import java.util.stream.IntStream;
 import org.HdrHistogram.Histogram;
 
 /**
- * Runs benchmarks 1 and 2 of BENCHMARKS.md in one go and prints one line per benchmark (name,
- * measured, baseline, ratio, goal, PASS/MISS) with detail lines.
+ * Runs benchmarks 1, 2, 4 and 6 of BENCHMARKS.md (those asked for) and prints one line per benchmark
+ * (name, measured, baseline, ratio, goal, PASS/MISS) with detail lines.
  *
- * <p>Order: the two in-JVM baselines first (echo stream, Derby commit) while no hub runs; then a hub
- * as shipped (group commit) for row 1 (one node) and row 2 (64 nodes); then a hub with
- * {@code maxBatch = 1} for row 2's baseline. Each hub is a fresh copy of the assembled runtime. The
- * run stops itself: a watchdog ends it a little after the time budget whatever happens.
+ * <p>Rows 1 and 2: a hub as shipped (group commit) for row 1 (one node, rounds alternating with the
+ * echo and Derby baselines) and row 2 (64 nodes); beside it a hub with {@code maxBatch = 1} for row
+ * 2's baseline. Row 4 ({@link FileSyncRow}) and row 6 ({@link LockChurnRow}) then each start a hub of
+ * their own. Each hub is a fresh copy of the assembled runtime. The run stops itself: a watchdog ends
+ * it a little after the time budget whatever happens.
  */
 public final class BenchMain {
 
@@ -80,13 +81,44 @@ public final class BenchMain {
         Files.createDirectories(options.work());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> running.forEach(HubInstance::kill), "bench-stop-hubs"));
         startWatchdog();
-        System.out.printf(Locale.ROOT, "meshhub benchmarks, rows 1 and 2 of BENCHMARKS.md, %s%n", Instant.now());
+        System.out.printf(Locale.ROOT, "meshhub benchmarks, row(s) %s of BENCHMARKS.md, %s (time budget %d s)%n",
+                options.rows().stream().sorted().map(String::valueOf).collect(java.util.stream.Collectors.joining(",")), Instant.now(),
+                options.budget().toSeconds());
         System.out.printf(Locale.ROOT, "  %d cores, Java %s, JVM options of driver and hubs: %s (hubs add a GC log)%n",
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
                 String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments()));
         System.out.printf(Locale.ROOT, "  hubs copied from %s into %s; loopback only%n", options.runtime(), options.work());
         System.out.printf(Locale.ROOT, "  load average at start: %s (other processes share this machine; hence same-run baselines)%n%n", loadAverage());
 
+        List<Report.Row> rows = new ArrayList<>();
+        if (options.rows().contains(1) || options.rows().contains(2)) {
+            rows.addAll(dispatchRows());
+        }
+        if (options.rows().contains(4)) {
+            rows.add(new FileSyncRow(this).run());
+        }
+        if (options.rows().contains(6)) {
+            rows.addAll(new LockChurnRow(this).run());
+        }
+        System.out.println();
+        for (Report.Row row : rows) {
+            System.out.println(row.line());
+            row.details().forEach(d -> System.out.println("    " + d));
+        }
+        System.out.println();
+        System.out.printf(Locale.ROOT, "summary (%d s):%n", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startedNanos));
+        rows.forEach(row -> System.out.println(row.line()));
+        System.out.printf(Locale.ROOT, "load average at the end: %s%n", loadAverage());
+        if (!options.keep()) {
+            deleteTree(options.work());
+        } else {
+            System.out.println("hub directories, logs and journals kept in " + options.work());
+        }
+        return 0;
+    }
+
+    /** Rows 1 and 2 (those asked for). */
+    private List<Report.Row> dispatchRows() {
         boolean row1Wanted = options.rows().contains(1);
         boolean row2Wanted = options.rows().contains(2);
         // Both hubs run side by side (the one not measured is idle), so that the rounds of a
@@ -120,27 +152,18 @@ public final class BenchMain {
         if (row2Wanted) {
             rows.add(row2(grouped, single));
         }
-        System.out.println();
-        for (Report.Row row : rows) {
-            System.out.println(row.line());
-            row.details().forEach(d -> System.out.println("    " + d));
-        }
-        System.out.println();
-        System.out.printf(Locale.ROOT, "summary (%d s):%n", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startedNanos));
-        rows.forEach(row -> System.out.println(row.line()));
-        System.out.printf(Locale.ROOT, "load average at the end: %s%n", loadAverage());
-        if (!options.keep()) {
-            deleteTree(options.work());
-        } else {
-            System.out.println("hub directories, logs and journals kept in " + options.work());
-        }
-        return 0;
+        return rows;
     }
 
     // ---- hubs ----
 
     /** Copies and starts a fresh hub (journal as shipped, or with the given maxBatch); does not wait for it. */
     private HubPhase launchHub(String label, Integer maxBatch) {
+        return launchHub(label, maxBatch, Map.of("MESHHUB_TRANSPORT_MAX_PENDING_TASKS_PER_NODE", MAX_PENDING));
+    }
+
+    /** Copies and starts a fresh hub with these MESHHUB_* variables; does not wait for it. */
+    HubPhase launchHub(String label, Integer maxBatch, Map<String, String> environment) {
         HubPhase phase = new HubPhase(label);
         progress("hub '%s': starting a fresh copy%s", label, maxBatch == null ? " (journal as shipped)" : " with maxBatch = " + maxBatch);
         try {
@@ -149,7 +172,7 @@ public final class BenchMain {
             if (maxBatch != null) {
                 phase.hub.setConfiguration("dev.meshhub.journal.cfg", "maxBatch", maxBatch.toString());
             }
-            phase.hub.start(options.javaOpts(), Map.of("MESHHUB_TRANSPORT_MAX_PENDING_TASKS_PER_NODE", MAX_PENDING));
+            phase.hub.start(options.javaOpts(), environment);
         } catch (Exception e) {
             phase.startError = describe(e);
             stop(phase);
@@ -159,16 +182,21 @@ public final class BenchMain {
 
     /** Waits for a launched hub, notes what its log says is in force, enrolls the simulated nodes, deploys the probe. */
     private void prepareHub(HubPhase phase) {
+        prepareHub(phase, options.nodes());
+    }
+
+    /** Waits for a launched hub, notes what its log says is in force, enrolls {@code nodes} simulated nodes, deploys the probe. */
+    void prepareHub(HubPhase phase, int nodes) {
         if (!phase.usable()) {
             return;
         }
         try {
             phase.hub.awaitReady(within(Duration.ofSeconds(90)));
-            progress("hub '%s': up; enrolling %d simulated nodes, deploying the probe", phase.label, options.nodes());
+            progress("hub '%s': up; enrolling %d simulated node(s), deploying the probe", phase.label, nodes);
             phase.maxBatch = phase.hub.maxBatchInForce();
             phase.pendingLimitRaised = phase.hub.logMentions("maxPendingTasksPerNode");
             phase.fleet = new SimulatedFleet(phase.hub);
-            phase.fleet.enroll(options.nodes());
+            phase.fleet.enroll(nodes);
             phase.hub.deploy(options.probe());
         } catch (Exception e) {
             phase.startError = describe(e);
@@ -260,7 +288,7 @@ public final class BenchMain {
     }
 
     /** Closes the simulated nodes and stops the hub, noting what the nodes and the log say. */
-    private void stop(HubPhase phase) {
+    void stop(HubPhase phase) {
         if (phase.fleet != null) {
             phase.answered = phase.fleet.answered();
             phase.streams = phase.fleet.firstEnded();
@@ -310,7 +338,7 @@ public final class BenchMain {
     }
 
     /** Configures the probe for one run and waits for its result file. */
-    private Properties probe(HubInstance hub, Map<String, String> config, Duration timeout) throws IOException, InterruptedException {
+    Properties probe(HubInstance hub, Map<String, String> config, Duration timeout) throws IOException, InterruptedException {
         hub.configure(PROBE_PID, config);
         Properties result = hub.awaitProperties(config.get("output"), within(timeout));
         if (!"ok".equals(result.getProperty("status"))) {
@@ -318,6 +346,19 @@ public final class BenchMain {
                     + result.getProperty("firstFailure", result.getProperty("error", "")));
         }
         return result;
+    }
+
+    /**
+     * The hub's heap used right after a full GC, read by the probe inside the hub's JVM (median of
+     * a few readings; see the probe's HeapMeasurement).
+     */
+    Properties heapAfterGc(HubInstance hub, String run) throws IOException, InterruptedException {
+        Map<String, String> config = new LinkedHashMap<>();
+        config.put("run", run);
+        config.put("mode", "heap");
+        config.put("heapReadings", "5");
+        config.put("output", "data/bench/" + run + ".properties");
+        return probe(hub, config, within(Duration.ofSeconds(60)));
     }
 
     // ---- row 1 ----
@@ -509,7 +550,7 @@ public final class BenchMain {
         return nanos(p, key);
     }
 
-    private static String fmt(double value) {
+    static String fmt(double value) {
         return value == Math.rint(value) ? Long.toString((long) value) : Double.toString(value);
     }
 
@@ -517,7 +558,7 @@ public final class BenchMain {
         return text.length() > 160 ? text.substring(0, 160) + "..." : text;
     }
 
-    private static String describe(Throwable e) {
+    static String describe(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getMessage() == null) {
             t = t.getCause();
@@ -525,12 +566,16 @@ public final class BenchMain {
         return t.getMessage() == null ? t.toString() : t.getMessage();
     }
 
-    private Duration left() {
+    BenchOptions options() {
+        return options;
+    }
+
+    Duration left() {
         return options.budget().minusNanos(System.nanoTime() - startedNanos);
     }
 
     /** {@code wanted}, or what is left of the time budget if that is less. */
-    private Duration within(Duration wanted) {
+    Duration within(Duration wanted) {
         Duration left = left();
         if (left.isNegative() || left.isZero()) {
             throw new IllegalStateException("time budget of " + options.budget().toSeconds() + " s used up");
@@ -556,7 +601,7 @@ public final class BenchMain {
     }
 
     /** The 1, 5 and 15 minute load averages (Linux), or what the JVM knows. */
-    private static String loadAverage() {
+    static String loadAverage() {
         try {
             String[] fields = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
             return fields[0] + " " + fields[1] + " " + fields[2] + " (1/5/15 min)";
@@ -565,12 +610,12 @@ public final class BenchMain {
         }
     }
 
-    private void progress(String format, Object... args) {
+    void progress(String format, Object... args) {
         System.out.printf(Locale.ROOT, "[%3ds] %s%n", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startedNanos),
                 String.format(Locale.ROOT, format, args));
     }
 
-    private static void deleteTree(Path root) throws IOException {
+    static void deleteTree(Path root) throws IOException {
         if (!Files.exists(root)) {
             return;
         }

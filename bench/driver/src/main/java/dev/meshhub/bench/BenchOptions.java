@@ -10,21 +10,34 @@ import java.util.TreeSet;
 
 /**
  * Command-line options of the driver; bench/run passes the paths, the rest has defaults sized so
- * that a run takes about three minutes on two cores.
+ * that rows 1 and 2 take about three minutes on two cores, row 4 about five, row 6 about three.
  */
 record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaOpts, int rounds, int sweeps,
         int roundTripWarmup, int roundTripCount, int echoWarmup, int echoCount, int commitWarmup, int commitCount,
-        String rates, int stepMs, int stepWarmupMs, int minRecorded, double p99LimitMs, int nodes, Duration budget, boolean keep, Set<Integer> rows) {
+        String rates, int stepMs, int stepWarmupMs, int minRecorded, double p99LimitMs, int nodes, Duration budget, boolean keep, Set<Integer> rows,
+        int syncRounds, long syncFileBytes, int churnSeconds, int churnCount) {
+
+    /** The benchmarks the driver knows. */
+    static final Set<Integer> KNOWN_ROWS = Set.of(1, 2, 4, 6);
+    /** Default time budget of each row, in seconds (rows 1 and 2 share theirs). */
+    static final int BUDGET_ROWS_1_2 = 285;
+    static final int BUDGET_ROW_4 = 330;
+    static final int BUDGET_ROW_6 = 240;
 
     static final String USAGE = """
             usage: bench/run [options]
-              --rows 1,2          which benchmarks (default both)
+              --rows 1,2,4,6      which benchmarks (default 1,2; 4 is file sync, 6 lock churn)
               --rounds N          rounds of row 1 and of its baselines (default 5)
               --sweeps N          rate sweeps of row 2, per hub (default 3)
               --count N           row 1 tasks recorded per round (default 1000, after 200 warm-up)
               --rates R1,R2,...   row 2 offered rates in tasks/s (default 125,250,...,32000)
               --step-ms N         row 2 recorded time per rate (default 1500, longer for rates below 500/s; plus 500 ms warm-up)
-              --budget-seconds N  the run stops itself after this long (default 285)
+              --sync-rounds N     rounds of row 4, each every configuration and both baselines (default 3)
+              --sync-file-mib N   row 4's file size in MiB (default 1024; 8 parallel uploads send 1/8 each)
+              --churn-seconds N   how long row 6 abandons uploads over gRPC (default 120)
+              --churn-count N     row 6's in-process syncs against the LockRegistry (default 1000000)
+              --budget-seconds N  the run stops itself after this long (default 285 for rows 1,2, +330 for row 4,
+                                  +240 for row 6)
               --quick             a smoke test: fewer rounds, shorter steps (figures not for the record)
               --keep              keep the hubs' directories (logs, journals) under --work
               --work DIR          where hubs are copied (default bench/driver/target/runs/TIMESTAMP)
@@ -45,7 +58,11 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
         String rates = "125,250,500,1000,2000,4000,8000,16000,32000";
         int stepMs = 1500;
         int stepWarmupMs = 500;
-        int budget = 285;
+        int budget = 0;
+        int syncRounds = 3;
+        int syncFileMiB = 1024;
+        int churnSeconds = 120;
+        int churnCount = 1_000_000;
         boolean keep = false;
         boolean quick = false;
         Set<Integer> rows = Set.of(1, 2);
@@ -64,6 +81,10 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
                 case "--step-ms" -> stepMs = positive(value(args, ++i, arg), arg);
                 case "--budget-seconds" -> budget = positive(value(args, ++i, arg), arg);
                 case "--rows" -> rows = rows(value(args, ++i, arg));
+                case "--sync-rounds" -> syncRounds = positive(value(args, ++i, arg), arg);
+                case "--sync-file-mib" -> syncFileMiB = positive(value(args, ++i, arg), arg);
+                case "--churn-seconds" -> churnSeconds = positive(value(args, ++i, arg), arg);
+                case "--churn-count" -> churnCount = positive(value(args, ++i, arg), arg);
                 case "--keep" -> keep = true;
                 case "--quick" -> quick = true;
                 case "-h", "--help" -> throw new IllegalArgumentException("");
@@ -76,6 +97,18 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
             count = Math.min(count, 500);
             stepMs = Math.min(stepMs, 1000);
             stepWarmupMs = 250;
+            syncRounds = 1;
+            syncFileMiB = Math.min(syncFileMiB, 256);
+            churnSeconds = Math.min(churnSeconds, 20);
+            churnCount = Math.min(churnCount, 100_000);
+        }
+        if (syncFileMiB % 8 != 0) {
+            throw new IllegalArgumentException("--sync-file-mib must be a multiple of 8 (8 parallel uploads send 1/8 each), got "
+                    + syncFileMiB);
+        }
+        if (budget == 0) {
+            budget = (rows.contains(1) || rows.contains(2) ? BUDGET_ROWS_1_2 : 0) + (rows.contains(4) ? BUDGET_ROW_4 : 0)
+                    + (rows.contains(6) ? BUDGET_ROW_6 : 0);
         }
         runtime = runtime != null ? runtime : root.resolve("runtime/target/meshhub");
         probe = probe != null ? probe : root.resolve("bench/probe/target/bench-probe.jar");
@@ -86,16 +119,23 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
         }
         return new BenchOptions(root, runtime, probe, work, javaOpts, rounds, sweeps, quick ? 100 : 200, count,
                 quick ? 500 : 2000, quick ? 2000 : 10000, 50, quick ? 100 : 300, rates, stepMs, stepWarmupMs, quick ? 100 : 500, 10.0, 64,
-                Duration.ofSeconds(budget), keep, rows);
+                Duration.ofSeconds(budget), keep, rows, syncRounds, syncFileMiB * 1024L * 1024, churnSeconds, churnCount);
     }
 
     private static Set<Integer> rows(String text) {
         Set<Integer> rows = new TreeSet<>();
         for (String row : text.split(",")) {
-            if (!row.trim().equals("1") && !row.trim().equals("2")) {
-                throw new IllegalArgumentException("--rows takes 1, 2 or 1,2; got '" + text + "'");
+            Integer number;
+            try {
+                number = Integer.valueOf(row.trim());
+            } catch (NumberFormatException e) {
+                number = null;
             }
-            rows.add(Integer.valueOf(row.trim()));
+            if (number == null || !KNOWN_ROWS.contains(number)) {
+                throw new IllegalArgumentException("--rows takes benchmarks of " + new TreeSet<>(KNOWN_ROWS)
+                        + ", comma-separated (e.g. 4 or 1,2,6); got '" + text + "'");
+            }
+            rows.add(number);
         }
         return Set.copyOf(rows);
     }

@@ -6,7 +6,9 @@ import java.util.stream.Collectors;
 
 import dev.meshhub.proto.v1.AdminServiceGrpc;
 import dev.meshhub.proto.v1.CreateInviteRequest;
+import dev.meshhub.proto.v1.GetMeshStatusRequest;
 import dev.meshhub.proto.v1.ListNodesRequest;
+import dev.meshhub.proto.v1.MeshStatusInfo;
 import dev.meshhub.proto.v1.NodeStatus;
 import dev.meshhub.proto.v1.WireHeaders;
 import io.grpc.ManagedChannel;
@@ -41,6 +43,11 @@ final class HubAdmin implements AutoCloseable {
         return stub.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS)
                 .listNodes(ListNodesRequest.getDefaultInstance()).getNodesList().stream()
                 .filter(NodeStatus::getConnected).map(NodeStatus::getName).collect(Collectors.toSet());
+    }
+
+    /** The monitor's latest snapshot (live IO locks among it). */
+    MeshStatusInfo meshStatus() {
+        return stub.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS).getMeshStatus(GetMeshStatusRequest.getDefaultInstance());
     }
 
     @Override

@@ -135,6 +135,11 @@ final class HubInstance implements AutoCloseable {
         return admin;
     }
 
+    /** The hub's directory (its bin/, etc/, data/). */
+    Path home() {
+        return home;
+    }
+
     int nodePort() {
         return nodePort;
     }

@@ -62,6 +62,11 @@ final class SimulatedFleet implements AutoCloseable {
                 .map(n -> n.name() + ": " + n.ended()).orElse("all streams open");
     }
 
+    /** The {@code index}-th enrolled node (0 is bench-n01). */
+    SimulatedNode node(int index) {
+        return nodes.get(index);
+    }
+
     long answered() {
         return connected.stream().mapToLong(SimulatedNode::answered).sum();
     }

@@ -34,6 +34,7 @@ import io.grpc.stub.StreamObserver;
 final class SimulatedNode implements AutoCloseable {
 
     private final String name;
+    private final String nodeId;
     private final ManagedChannel channel;
     private final String credential;
     private final int heartbeatIntervalMs;
@@ -44,8 +45,9 @@ final class SimulatedNode implements AutoCloseable {
     private ScheduledFuture<?> heartbeats;
     private volatile String ended;
 
-    private SimulatedNode(String name, ManagedChannel channel, String credential, int heartbeatIntervalMs) {
+    private SimulatedNode(String name, String nodeId, ManagedChannel channel, String credential, int heartbeatIntervalMs) {
         this.name = name;
+        this.nodeId = nodeId;
         this.channel = channel;
         this.credential = credential;
         this.heartbeatIntervalMs = heartbeatIntervalMs;
@@ -59,7 +61,7 @@ final class SimulatedNode implements AutoCloseable {
                     .syncConfiguration(SyncConfigurationRequest.newBuilder().setInviteToken(inviteToken).setNodeName(name)
                             .setInfo(info(name)).build());
             int interval = response.getSettings().getHeartbeatIntervalMs() > 0 ? response.getSettings().getHeartbeatIntervalMs() : 5000;
-            return new SimulatedNode(name, channel, response.getNodeCredential(), interval);
+            return new SimulatedNode(name, response.getNodeId(), channel, response.getNodeCredential(), interval);
         } catch (RuntimeException e) {
             channel.shutdownNow();
             throw e;
@@ -128,6 +130,21 @@ final class SimulatedNode implements AutoCloseable {
 
     String name() {
         return name;
+    }
+
+    /** The id the hub assigned at enrollment (its mirror lives in data/mirror/ID). */
+    String nodeId() {
+        return nodeId;
+    }
+
+    /**
+     * A stub for this node's other calls (Upload), on the node's own connection and with its
+     * credential header. Callbacks run on the connection's event loop: they must not block.
+     */
+    NodeServiceGrpc.NodeServiceStub stub() {
+        Metadata headers = new Metadata();
+        headers.put(WireHeaders.NODE_CREDENTIAL, credential);
+        return NodeServiceGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
     }
 
     long answered() {

@@ -101,7 +101,8 @@ final class TaskListing {
                 .name("id").value(t.getTaskId())
                 .name("node").value(emptyToNull(t.getNodeName()))
                 .name("nodeId").value(t.getNodeId())
-                .name("state").value(state(t.getState()));
+                .name("state").value(state(t.getState()))
+                .name("kind").value(t.getKind());
         w.name("exitCode");
         if (t.hasExitCode()) {
             w.value(t.getExitCode());

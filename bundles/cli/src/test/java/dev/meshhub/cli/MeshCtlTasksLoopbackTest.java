@@ -125,11 +125,11 @@ public class MeshCtlTasksLoopbackTest {
         MeshCtlLoopbackTest.Result r = meshctl("tasks", "--json");
         assertEquals(r.toString(), 0, r.code);
         assertEquals("[\n"
-                + "{\"id\":\"t-000002\",\"node\":\"web-1\",\"nodeId\":\"n-0000000000a1\",\"state\":\"running\","
+                + "{\"id\":\"t-000002\",\"node\":\"web-1\",\"nodeId\":\"n-0000000000a1\",\"state\":\"running\",\"kind\":\"command\","
                 + "\"exitCode\":null,\"createdAt\":\"2026-01-01T00:00:00Z\",\"dispatchedAt\":\"2026-01-01T00:00:01Z\","
                 + "\"startedAt\":\"2026-01-01T00:00:02Z\",\"finishedAt\":null,\"summary\":\"tail -f /var/log/syslog\","
                 + "\"diagnostic\":null}\n"
-                + ",{\"id\":\"t-000001\",\"node\":null,\"nodeId\":\"n-0000000000b2\",\"state\":\"failed\","
+                + ",{\"id\":\"t-000001\",\"node\":null,\"nodeId\":\"n-0000000000b2\",\"state\":\"failed\",\"kind\":\"command\","
                 + "\"exitCode\":3,\"createdAt\":\"2025-12-31T00:00:00Z\",\"dispatchedAt\":null,\"startedAt\":null,"
                 + "\"finishedAt\":\"2025-12-31T00:00:05Z\",\"summary\":\"echo 'a\\tb' && "
                 + "0123456789".repeat(6) + "\",\"diagnostic\":\"exited with 3\"}\n"
@@ -185,7 +185,7 @@ public class MeshCtlTasksLoopbackTest {
     public void taskJsonAddsTheOutputTail() {
         MeshCtlLoopbackTest.Result r = meshctl("task", "t-000001", "--json");
         assertEquals(r.toString(), 0, r.code);
-        assertEquals("{\"id\":\"t-000001\",\"node\":null,\"nodeId\":\"n-0000000000b2\",\"state\":\"failed\","
+        assertEquals("{\"id\":\"t-000001\",\"node\":null,\"nodeId\":\"n-0000000000b2\",\"state\":\"failed\",\"kind\":\"command\","
                 + "\"exitCode\":3,\"createdAt\":\"2025-12-31T00:00:00Z\",\"dispatchedAt\":null,\"startedAt\":null,"
                 + "\"finishedAt\":\"2025-12-31T00:00:05Z\",\"summary\":\"echo 'a\\tb' && " + "0123456789".repeat(6)
                 + "\",\"diagnostic\":\"exited with 3\",\"outputTail\":\"ok\\n\\ufffdboom\"}\n", r.out);

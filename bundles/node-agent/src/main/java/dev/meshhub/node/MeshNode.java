@@ -61,6 +61,15 @@ public final class MeshNode implements Callable<Integer> {
                     + NodeAgentConfig.Builder.DEFAULT_MAX_TASKS + "); beyond that a task fails with 'node is busy'.")
     private int maxTasks = NodeAgentConfig.Builder.DEFAULT_MAX_TASKS;
 
+    @Option(names = "--sync-folder", paramLabel = "DIR",
+            description = "A workspace folder to mirror to the hub (repeatable): every file below it is uploaded into"
+                    + " the hub's data/mirror/<node id>/ when new or changed, resuming interrupted uploads.")
+    private java.util.List<String> syncFolders = new java.util.ArrayList<>();
+
+    @Option(names = "--sync-interval", paramLabel = "SECONDS",
+            description = "Seconds between two passes over the sync folders (default 60).")
+    private long syncIntervalSeconds = NodeAgentConfig.Builder.DEFAULT_SYNC_INTERVAL.toSeconds();
+
     @Option(names = "--verbose", description = "Log details and stack traces.")
     private boolean verbose;
 
@@ -101,12 +110,18 @@ public final class MeshNode implements Callable<Integer> {
                     + NodeAgentConfig.Builder.MAX_MAX_TASKS);
             return AgentExit.USAGE_OR_ENROLLMENT_REFUSED;
         }
+        if (syncIntervalSeconds < 1) {
+            System.err.println("meshnode: invalid --sync-interval " + syncIntervalSeconds + ": use 1 or more seconds");
+            return AgentExit.USAGE_OR_ENROLLMENT_REFUSED;
+        }
         OneLineLogging.configure(verbose);
         NodeAgent agent = new NodeAgent(NodeAgentConfig.builder(address, workspace)
                 .inviteToken(token)
                 .nodeName(name)
                 .agentVersion(version())
                 .maxTasks(maxTasks)
+                .syncFolders(syncFolders)
+                .syncInterval(java.time.Duration.ofSeconds(syncIntervalSeconds))
                 .build());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (exiting) {

@@ -131,6 +131,49 @@ public final class NodeAgent implements AutoCloseable {
     /** Runs uploads the hub asks for, off the agent's thread (they block on disk and flow control). */
     private final java.util.concurrent.ExecutorService uploads;
 
+    private FolderSync folderSync;
+    private ScheduledFuture<?> folderPasses;
+    private final AtomicBoolean folderPassRunning = new AtomicBoolean();
+
+    /** On the agent's thread, once a session is healthy: passes over the sync folders begin (once per agent). */
+    private void startFolderSync() {
+        if (config.syncFolders().isEmpty() || folderPasses != null) {
+            return;
+        }
+        folderSync = new FolderSync(config.workspace(), config.syncFolders(), identity == null ? "?" : identity.describe());
+        long every = config.syncInterval().toMillis();
+        folderPasses = executor.scheduleWithFixedDelay(this::folderPass, 0, every, TimeUnit.MILLISECONDS);
+        LOG.info("mirroring " + config.syncFolders() + " to the hub every " + config.syncInterval().toSeconds() + " s");
+    }
+
+    /** Hands one pass to an upload thread, unless one is still going. */
+    private void folderPass() {
+        ManagedChannel ch = channel;
+        ClientInterceptor header = credentialHeader;
+        if (ch == null || header == null || !folderPassRunning.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            uploads.execute(() -> {
+                try {
+                    FolderSync.Pass pass = folderSync.pass(new FileUploader(ch, header));
+                    if (pass.uploaded() > 0 || pass.failed() > 0) {
+                        LOG.info("folder sync: " + pass.uploaded() + " file(s) uploaded, " + pass.unchanged() + " unchanged, "
+                                + pass.failed() + " failed");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "folder sync pass failed", e);
+                } finally {
+                    folderPassRunning.set(false);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            folderPassRunning.set(false);
+        }
+    }
+
     /** Uploads a workspace file the hub asked for; a refusal is reported on the control stream. */
     private void sync(dev.meshhub.proto.v1.FileSyncRequest request, OutboundQueue queue) {
         ManagedChannel ch = channel;
@@ -571,6 +614,7 @@ public final class NodeAgent implements AutoCloseable {
                 case HEARTBEAT:
                     if (!healthy) {
                         healthy = true;
+                        startFolderSync();
                         backoff.reset();
                         LOG.fine("first heartbeat from the hub; session healthy");
                     }

@@ -22,6 +22,8 @@ public final class NodeAgentConfig {
     private final int maxTasks;
     private final long outputBufferBytes;
     private final Duration defaultTaskTimeout;
+    private final java.util.List<String> syncFolders;
+    private final Duration syncInterval;
 
     private NodeAgentConfig(Builder b) {
         this.hub = b.hub;
@@ -33,6 +35,18 @@ public final class NodeAgentConfig {
         this.maxTasks = b.maxTasks;
         this.outputBufferBytes = b.outputBufferBytes;
         this.defaultTaskTimeout = b.defaultTaskTimeout;
+        this.syncFolders = java.util.List.copyOf(b.syncFolders);
+        this.syncInterval = b.syncInterval;
+    }
+
+    /** Workspace folders mirrored to the hub (relative to the workspace); empty for none. */
+    public java.util.List<String> syncFolders() {
+        return syncFolders;
+    }
+
+    /** Time between two passes over {@link #syncFolders()}. */
+    public Duration syncInterval() {
+        return syncInterval;
     }
 
     public static Builder builder(HubAddress hub, Path workspace) {
@@ -108,6 +122,26 @@ public final class NodeAgentConfig {
         private int maxTasks = DEFAULT_MAX_TASKS;
         private long outputBufferBytes = DEFAULT_OUTPUT_BUFFER_BYTES;
         private Duration defaultTaskTimeout = DEFAULT_TASK_TIMEOUT;
+        private java.util.List<String> syncFolders = java.util.List.of();
+        private Duration syncInterval = DEFAULT_SYNC_INTERVAL;
+
+        /** Default of {@link #syncInterval(Duration)}: one minute. */
+        public static final Duration DEFAULT_SYNC_INTERVAL = Duration.ofMinutes(1);
+
+        /** Workspace folders to mirror to the hub: every file below each, uploaded when new or changed. */
+        public Builder syncFolders(java.util.List<String> folders) {
+            this.syncFolders = java.util.List.copyOf(folders);
+            return this;
+        }
+
+        /** Time between two passes over the sync folders (positive). */
+        public Builder syncInterval(Duration interval) {
+            if (interval == null || interval.isNegative() || interval.isZero()) {
+                throw new IllegalArgumentException("the sync interval must be positive");
+            }
+            this.syncInterval = interval;
+            return this;
+        }
 
         private Builder(HubAddress hub, Path workspace) {
             this.hub = Objects.requireNonNull(hub, "hub");

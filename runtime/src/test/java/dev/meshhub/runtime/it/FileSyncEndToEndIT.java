@@ -109,6 +109,60 @@ public class FileSyncEndToEndIT {
         assertTrue(status == null || status.getLiveLocks() == 0);
     }
 
+    @Test
+    public void aNodeMirrorsAFolderAndTheHubPushesFilesBack() throws Exception {
+        Path workspace = runtime.home.resolve("keeper-workspace");
+        Files.createDirectories(workspace.resolve("logs/sub"));
+        Files.writeString(workspace.resolve("logs/a.txt"), "first\n");
+        Files.writeString(workspace.resolve("logs/sub/b.txt"), "nested\n");
+        Path outside = runtime.home.resolve("outside-secret.txt");
+        Files.writeString(outside, "never mirrored\n");
+        Files.createSymbolicLink(workspace.resolve("logs/link.txt"), outside);
+        String token = runtime.meshctl("invite", "create").assertExit(0).stdout().strip();
+        Process node = runtime.meshnode(workspace, "--token", token, "--name", "keeper", "--sync-folder", "logs",
+                "--sync-interval", "1");
+        Poll.until("keeper listed", PATIENCE, () -> String.valueOf(runtime.listNodes()).contains("\"keeper\""));
+        Path mirror = runtime.home.resolve("data/mirror").resolve(nodeId("keeper"));
+        Poll.until("the folder mirrored", PATIENCE, () -> read(mirror.resolve("logs/a.txt")).equals("first\n")
+                && read(mirror.resolve("logs/sub/b.txt")).equals("nested\n"));
+        Files.writeString(workspace.resolve("logs/a.txt"), "second, longer\n");
+        Poll.until("a changed file mirrored again", PATIENCE, () -> read(mirror.resolve("logs/a.txt")).equals("second, longer\n"));
+        assertTrue("a symlink out of the workspace is never followed", !Files.exists(mirror.resolve("logs/link.txt")));
+
+        // Push a file from the hub's machine, then one from the mirror, into the node's workspace.
+        Path local = runtime.home.resolve("to-push.bin");
+        byte[] data = new byte[5 * 1024 * 1024 + 3];
+        new Random(7).nextBytes(data);
+        Files.write(local, data);
+        RuntimeUnderTest.Result pushed = runtime.meshctl("sync", "push", "keeper", local.toString(), "in/pushed.bin").assertExit(0);
+        assertTrue(pushed.stdout(), pushed.stdout().contains("pushed"));
+        assertTrue(java.util.Arrays.equals(data, Files.readAllBytes(workspace.resolve("in/pushed.bin"))));
+        runtime.meshctl("sync", "push", "keeper", "mirror:keeper/logs/sub/b.txt", "in/copy.txt").assertExit(0);
+        assertEquals("nested\n", Files.readString(workspace.resolve("in/copy.txt")));
+        String tasks = runtime.meshctl("tasks", "--node", "keeper", "--json").assertExit(0).stdout();
+        assertTrue(tasks, tasks.contains("\"push\""));
+        try (Stream<Path> left = Files.walk(workspace)) {
+            assertTrue("no download temp left", left.noneMatch(p -> p.getFileName().toString().startsWith(".meshhub-download-")));
+        }
+        RuntimeUnderTest.Result escape = runtime.meshctl("sync", "push", "keeper", local.toString(), "../escaped.bin");
+        assertEquals(1, escape.exit());
+        assertTrue(!Files.exists(runtime.home.resolve("escaped.bin")));
+        assertTrue(node.isAlive());
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file) : "";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private String nodeId(String name) throws Exception {
+        return runtime.admin().listNodes(dev.meshhub.proto.v1.ListNodesRequest.newBuilder().setIncludeOffline(true).build())
+                .getNodesList().stream().filter(n -> n.getName().equals(name)).findFirst().orElseThrow().getNodeId();
+    }
+
     private String nodeId() throws Exception {
         return runtime.admin().listNodes(dev.meshhub.proto.v1.ListNodesRequest.newBuilder().setIncludeOffline(true).build()).getNodesList().stream()
                 .filter(n -> n.getName().equals("filer")).findFirst().orElseThrow().getNodeId();

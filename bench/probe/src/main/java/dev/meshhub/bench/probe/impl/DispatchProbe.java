@@ -16,10 +16,13 @@ import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.metatype.annotations.Designate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.meshhub.api.lock.LockRegistry;
 import dev.meshhub.api.task.CommandSpec;
 import dev.meshhub.api.task.TaskDispatcher;
 
@@ -39,6 +42,10 @@ public class DispatchProbe {
 
     @Reference
     private TaskDispatcher dispatcher;
+
+    /** Only the lock churn needs it; the probe runs without (a hub without the locks bundle). */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile LockRegistry locks;
 
     private Path home;
     private String currentRun;
@@ -89,13 +96,24 @@ public class DispatchProbe {
     }
 
     private void measure(Plan plan, Path output) {
-        LOG.info("benchmark run {} started: {} on {} node(s), figures to {}", plan.run, plan.mode, plan.nodes.length, output);
+        LOG.info("benchmark run {} started: {}{}, figures to {}", plan.run, plan.mode,
+                plan.nodes.length == 0 ? "" : " on " + plan.nodes.length + " node(s)", output);
         ResultFile result;
         try {
             CommandSpec command = Payload.echo(plan.payloadBytes, plan.taskTimeout);
             result = switch (plan.mode) {
                 case ProbeConfiguration.MODE_ROUND_TRIP -> new RoundTripMeasurement(dispatcher, plan.nodes[0], command,
                         plan.warmup, plan.count, plan.taskTimeout).run();
+                case ProbeConfiguration.MODE_HEAP -> new HeapMeasurement(plan.heapReadings).run();
+                case ProbeConfiguration.MODE_LOCK_CHURN -> {
+                    LockRegistry registry = locks;
+                    if (registry == null) {
+                        yield new ResultFile().put("status", "error").put("error", "no LockRegistry service is running"
+                                + " (bundle dev.meshhub.locks)");
+                    }
+                    yield new LockChurn(registry, plan.churn.count(), plan.churn.keys(), plan.churn.ttl(), plan.churn.leakEvery(),
+                            plan.churn.leakTtl()).run();
+                }
                 default -> new RateSweep(dispatcher, plan.nodes, command, new RateSweep.Plan(plan.rates, plan.step,
                         plan.stepWarmup, plan.minRecorded, plan.p99LimitMs, RateSweep.DRAIN, plan.sweepWarmupTasks, plan.sweepWarmup,
                         RateSweep.SETTLE)).run();
@@ -116,21 +134,27 @@ public class DispatchProbe {
         }
     }
 
+    /** The lock churn's part of a configuration. */
+    record Churn(int count, int keys, Duration ttl, int leakEvery, Duration leakTtl) {
+    }
+
     /** A checked configuration. */
     record Plan(String run, String mode, String[] nodes, String output, int warmup, int count, List<Integer> rates,
             Duration step, Duration stepWarmup, int minRecorded, double p99LimitMs, int payloadBytes, Duration taskTimeout,
-            int sweepWarmupTasks, Duration sweepWarmup) {
+            int sweepWarmupTasks, Duration sweepWarmup, int heapReadings, Churn churn) {
 
         /** @throws IllegalArgumentException naming the key and what it accepts */
         static Plan of(ProbeConfiguration config) {
             String run = require("run", config.run());
             String mode = config.mode().trim();
-            if (!mode.equals(ProbeConfiguration.MODE_ROUND_TRIP) && !mode.equals(ProbeConfiguration.MODE_RATE_SWEEP)) {
-                throw new IllegalArgumentException("mode must be " + ProbeConfiguration.MODE_ROUND_TRIP + " or "
-                        + ProbeConfiguration.MODE_RATE_SWEEP + ", got '" + mode + "'");
+            boolean dispatching = mode.equals(ProbeConfiguration.MODE_ROUND_TRIP) || mode.equals(ProbeConfiguration.MODE_RATE_SWEEP);
+            if (!dispatching && !mode.equals(ProbeConfiguration.MODE_HEAP) && !mode.equals(ProbeConfiguration.MODE_LOCK_CHURN)) {
+                throw new IllegalArgumentException("mode must be " + ProbeConfiguration.MODE_ROUND_TRIP + ", "
+                        + ProbeConfiguration.MODE_RATE_SWEEP + ", " + ProbeConfiguration.MODE_HEAP + " or "
+                        + ProbeConfiguration.MODE_LOCK_CHURN + ", got '" + mode + "'");
             }
-            String[] nodes = Arrays.stream(require("nodes", config.nodes()).split(","))
-                    .map(String::trim).filter(n -> !n.isEmpty()).toArray(String[]::new);
+            String[] nodes = Arrays.stream((dispatching ? require("nodes", config.nodes()) : config.nodes() == null ? "" : config.nodes())
+                    .split(",")).map(String::trim).filter(n -> !n.isEmpty()).toArray(String[]::new);
             List<Integer> rates = new ArrayList<>();
             for (String rate : config.rates().split(",")) {
                 if (!rate.isBlank()) {
@@ -150,13 +174,21 @@ public class DispatchProbe {
             positive("sweepWarmupTasks", config.sweepWarmupTasks() + 1);
             positive("sweepWarmupMs", config.sweepWarmupMs() + 1);
             positive("taskTimeoutMs", config.taskTimeoutMs());
+            positive("heapReadings", config.heapReadings());
+            positive("churnCount", config.churnCount());
+            positive("churnKeys", config.churnKeys());
+            positive("churnTtlMs", config.churnTtlMs());
+            positive("churnLeakEvery", config.churnLeakEvery() + 1);
+            positive("churnLeakTtlMs", config.churnLeakTtlMs());
             if (rates.isEmpty() || !(config.p99LimitMs() > 0)) {
                 throw new IllegalArgumentException("rates and p99LimitMs must be given");
             }
             return new Plan(run, mode, nodes, require("output", config.output()), config.warmup(), config.count(), rates,
                     Duration.ofMillis(config.stepMs()), Duration.ofMillis(config.stepWarmupMs()), config.minRecorded(), config.p99LimitMs(),
                     config.payloadBytes(), Duration.ofMillis(config.taskTimeoutMs()), config.sweepWarmupTasks(),
-                    Duration.ofMillis(config.sweepWarmupMs()));
+                    Duration.ofMillis(config.sweepWarmupMs()), config.heapReadings(),
+                    new Churn(config.churnCount(), config.churnKeys(), Duration.ofMillis(config.churnTtlMs()), config.churnLeakEvery(),
+                            Duration.ofMillis(config.churnLeakTtlMs())));
         }
 
         private static String require(String key, String value) {

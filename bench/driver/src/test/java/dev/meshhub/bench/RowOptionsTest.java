@@ -1,0 +1,60 @@
+package dev.meshhub.bench;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertThrows;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+
+import org.junit.Test;
+
+/** Options of rows 4 and 6, and the churn's rate windows; no benchmark runs here. */
+public class RowOptionsTest {
+
+    private static BenchOptions parse(String... args) throws IOException {
+        Path probe = Files.createTempFile("bench-probe", ".jar");
+        probe.toFile().deleteOnExit();
+        String[] all = new String[args.length + 2];
+        all[0] = "--probe";
+        all[1] = probe.toString();
+        System.arraycopy(args, 0, all, 2, args.length);
+        return BenchOptions.parse(all);
+    }
+
+    @Test
+    public void rowsOneAndTwoByDefaultWithTheirBudget() throws IOException {
+        BenchOptions options = parse();
+        assertEquals(Set.of(1, 2), options.rows());
+        assertEquals(285, options.budget().toSeconds());
+    }
+
+    @Test
+    public void eachRowAddsItsBudget() throws IOException {
+        assertEquals(330, parse("--rows", "4").budget().toSeconds());
+        assertEquals(240, parse("--rows", "6").budget().toSeconds());
+        assertEquals(285 + 330 + 240, parse("--rows", "1,2,4,6").budget().toSeconds());
+        assertEquals(100, parse("--rows", "4", "--budget-seconds", "100").budget().toSeconds());
+    }
+
+    @Test
+    public void unknownRowsAreRefused() {
+        assertThrows(IllegalArgumentException.class, () -> parse("--rows", "3"));
+        assertThrows(IllegalArgumentException.class, () -> parse("--rows", "four"));
+    }
+
+    @Test
+    public void fileSizeIsSplitInEight() throws IOException {
+        assertEquals(1024L << 20, parse("--rows", "4").syncFileBytes());
+        assertEquals(256L << 20, parse("--rows", "4", "--quick").syncFileBytes());
+        assertThrows(IllegalArgumentException.class, () -> parse("--rows", "4", "--sync-file-mib", "100"));
+    }
+
+    @Test
+    public void churnRatesPerWindowLeaveOutAPartialLastWindow() {
+        long[] perSecond = {10, 10, 20, 20, 30, 30, 5};
+        assertEquals(List.of(10.0, 20.0, 30.0), UploadChurn.windowRates(perSecond, 2));
+    }
+}
