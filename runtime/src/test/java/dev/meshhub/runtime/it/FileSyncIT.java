@@ -303,6 +303,44 @@ public class FileSyncIT extends HubTestBase {
         }
     }
 
+    @Test
+    public void quotaIsCheckedBeforeAnyByteIsWritten() throws Exception {
+        SyncConfigurationResponse node = hub.enroll("greedy");
+        Path cfg = hub.home.resolve("etc/dev.meshhub.mirror.cfg");
+        Files.writeString(cfg, "quotaBytes = " + MIB + "\n");
+        try {
+            byte[] data = random(2 * MIB, 6);
+            Poll.until("the small quota in force", PATIENCE, () -> {
+                try (TestUpload upload = TestUpload.open(hub.nodeChannel, node.getNodeCredential())) {
+                    upload.startOnly("big.bin", data.length);
+                    // Either refused (the quota is in force) or ready (not yet: the upload is dropped, kept nothing).
+                    Poll.until("an answer", PATIENCE, () -> upload.ended.isDone() || !upload.received.isEmpty());
+                    if (!upload.ended.isDone()) {
+                        return false;
+                    }
+                    Status refused = upload.awaitEnd(1);
+                    assertEquals(refused.toString(), Status.Code.RESOURCE_EXHAUSTED, refused.getCode());
+                    assertTrue(refused.getDescription(), refused.getDescription().contains("quota"));
+                    return true;
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            // Size not announced: refused at the chunk that would cross the quota, nothing of it written.
+            try (TestUpload upload = TestUpload.open(hub.nodeChannel, node.getNodeCredential())) {
+                assertEquals(0, upload.start("unknown-size.bin", -1));
+                upload.chunk(0, slice(data, 0, MIB / 2)).chunk(MIB / 2, slice(data, MIB / 2, MIB));
+                Status refused = upload.awaitEnd(10);
+                assertEquals(Status.Code.RESOURCE_EXHAUSTED, refused.getCode());
+            }
+            awaitNoLocks();
+            assertEquals("only what fitted is kept", MIB / 2, partialBytes(node));
+            assertFalse(Files.exists(mirror(node).resolve("big.bin")));
+        } finally {
+            Files.delete(cfg);
+        }
+    }
+
     private dev.meshhub.proto.v1.TaskAssignment nextTask(TestStream stream) throws Exception {
         long deadline = System.nanoTime() + PATIENCE.toNanos();
         while (System.nanoTime() < deadline) {

@@ -234,9 +234,6 @@ final class FileSync implements dev.meshhub.api.sync.FileTransfers {
         String dest = checkPath(store, path);
         EnrolledNode node = node(nodeRef);
         String label = node.name() + " (" + node.nodeId() + ")";
-        if (sessions.live(node.nodeId()).isEmpty()) {
-            throw new TransferException(TransferException.Reason.UNAVAILABLE, "node " + label + " is not connected; push once it is");
-        }
         if (source == null || source.isBlank()) {
             throw new TransferException(TransferException.Reason.INVALID, "name the file to push: an absolute path on the"
                     + " hub's machine, or mirror:NODE/PATH");
@@ -252,6 +249,9 @@ final class FileSync implements dev.meshhub.api.sync.FileTransfers {
                 throw new TransferException(TransferException.Reason.INVALID, "give the source as an absolute path on the hub's"
                         + " machine (meshctl resolves relative ones), or as mirror:NODE/PATH");
             }
+        }
+        if (sessions.live(node.nodeId()).isEmpty()) {
+            throw new TransferException(TransferException.Reason.UNAVAILABLE, "node " + label + " is not connected; push once it is");
         }
         String transferId = "x-" + UUID.randomUUID().toString().substring(0, 13).replace("-", "") + sequence.incrementAndGet();
         Push push = new Push(transferId, node, label, dest, source, listener);
