@@ -82,7 +82,12 @@ public class FileSyncEndToEndIT {
         assertEquals("the mirrored file is the node's file", sha256, sha256(mirrored));
         assertEquals("no partial left", 0, partialBytes(partials));
         String hubLog = runtime.log("hub.log");
-        assertTrue(hubLog, hubLog.contains("resumed), sha256 " + sha256));
+        java.util.regex.Matcher done = java.util.regex.Pattern.compile("done: " + SIZE + " bytes \\((\\d+) sent, (\\d+) resumed\\), sha256 "
+                + sha256).matcher(hubLog);
+        assertTrue(hubLog, done.find());
+        assertEquals("what the hub held was not sent again", held, Long.parseLong(done.group(2)));
+        assertEquals(SIZE - held, Long.parseLong(done.group(1)));
+        assertTrue("progress shown: " + resumed.stderr(), resumed.stderr().contains("pull filer:big.bin: resuming at"));
         System.out.printf("meshhub e2e: resumed pull of the remaining %d MiB of 1 GiB took %d ms (%d MiB/s)%n",
                 (SIZE - held) >> 20, tookMs, ((SIZE - held) >> 20) * 1000 / tookMs);
     }
