@@ -1,5 +1,6 @@
 package dev.meshhub.mirror.impl;
 
+import dev.meshhub.testing.TypedConfigs;
 import static dev.meshhub.mirror.impl.FixedEnrollmentStore.revoked;
 import static dev.meshhub.mirror.impl.MirrorFixture.age;
 import static dev.meshhub.mirror.impl.MirrorFixture.content;

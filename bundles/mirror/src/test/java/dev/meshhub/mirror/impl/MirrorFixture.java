@@ -1,5 +1,6 @@
 package dev.meshhub.mirror.impl;
 
+import dev.meshhub.testing.TypedConfigs;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.fail;
 

@@ -1,5 +1,6 @@
 package dev.meshhub.monitor.jsonl;
 
+import dev.meshhub.testing.TypedConfigs;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;

@@ -1,5 +1,6 @@
 package dev.meshhub.monitor.impl;
 
+import dev.meshhub.testing.TypedConfigs;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

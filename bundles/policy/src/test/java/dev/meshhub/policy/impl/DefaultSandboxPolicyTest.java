@@ -1,5 +1,6 @@
 package dev.meshhub.policy.impl;
 
+import dev.meshhub.testing.TypedConfigs;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNull;

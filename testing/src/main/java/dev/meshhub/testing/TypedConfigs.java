@@ -1,4 +1,4 @@
-package dev.meshhub.mirror.impl;
+package dev.meshhub.testing;
 
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
@@ -8,12 +8,12 @@ import java.util.Map;
  * Component property types for tests, as SCR builds them: a value from the map, else the element's
  * default. Values are converted the simple ways a {@code .cfg} file needs (a String for a String[]).
  */
-final class TypedConfigs {
+public final class TypedConfigs {
 
     private TypedConfigs() {
     }
 
-    static <A> A of(Class<A> type, Map<String, ?> values) {
+    public static <A> A of(Class<A> type, Map<String, ?> values) {
         Object proxy = Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, (self, method, args) -> {
             switch (method.getName()) {
                 case "annotationType":
