@@ -56,6 +56,15 @@ final class WorkingDirectory {
             return base;
         }
         String prefix = "node " + nodeLabel + ": working directory '" + TaskSupervisor.shorten(requested, 60) + "' ";
+        Path real = existingInside(lexical(base, requested, prefix), base, prefix, "is the node agent's private directory ");
+        if (!Files.isDirectory(real)) {
+            throw refused(prefix + "is not a directory");
+        }
+        return real;
+    }
+
+    /** The request as a path under the workspace, lexically: relative, and still inside once normalised. */
+    private static Path lexical(Path base, String requested, String prefix) throws Refused {
         Path relative;
         try {
             relative = Path.of(requested);
@@ -66,6 +75,11 @@ final class WorkingDirectory {
         if (relative.isAbsolute() || !lexical.startsWith(base)) {
             throw refused(prefix + "is not a relative path inside the node's workspace");
         }
+        return lexical;
+    }
+
+    /** The real path of an existing entry: inside the workspace (links resolved), outside the private directory. */
+    private static Path existingInside(Path lexical, Path base, String prefix, String privateWording) throws Refused {
         Path real;
         try {
             real = lexical.toRealPath();
@@ -78,10 +92,7 @@ final class WorkingDirectory {
             throw refused(prefix + "leads outside the node's workspace through a symbolic link (to " + real + ")");
         }
         if (real.startsWith(base.resolve(CredentialStore.DIRECTORY))) {
-            throw refused(prefix + "is the node agent's private directory " + CredentialStore.DIRECTORY);
-        }
-        if (!Files.isDirectory(real)) {
-            throw refused(prefix + "is not a directory");
+            throw refused(prefix + privateWording + CredentialStore.DIRECTORY);
         }
         return real;
     }
@@ -96,30 +107,11 @@ final class WorkingDirectory {
     static Path resolveFile(Path workspace, String requested, String nodeLabel) throws Refused, IOException {
         Path base = workspace.toRealPath();
         String prefix = "node " + nodeLabel + ": file '" + TaskSupervisor.shorten(requested, 60) + "' ";
-        Path relative;
-        try {
-            relative = Path.of(requested);
-        } catch (InvalidPathException e) {
-            throw refused(prefix + "is not a valid path");
-        }
-        Path lexical = base.resolve(relative).normalize();
-        if (requested.isEmpty() || relative.isAbsolute() || !lexical.startsWith(base) || lexical.equals(base)) {
+        Path lexical = lexical(base, requested, prefix);
+        if (requested.isEmpty() || lexical.equals(base)) {
             throw refused(prefix + "is not a relative path inside the node's workspace");
         }
-        Path real;
-        try {
-            real = lexical.toRealPath();
-        } catch (NoSuchFileException e) {
-            throw refused(prefix + "does not exist in the node's workspace");
-        } catch (IOException e) {
-            throw refused(prefix + "cannot be resolved (" + e.getMessage() + ")");
-        }
-        if (!real.startsWith(base)) {
-            throw refused(prefix + "leads outside the node's workspace through a symbolic link (to " + real + ")");
-        }
-        if (real.startsWith(base.resolve(CredentialStore.DIRECTORY))) {
-            throw refused(prefix + "is in the node agent's private directory " + CredentialStore.DIRECTORY);
-        }
+        Path real = existingInside(lexical, base, prefix, "is in the node agent's private directory ");
         if (!Files.isRegularFile(real)) {
             throw refused(prefix + "is not a regular file");
         }
@@ -144,16 +136,11 @@ final class WorkingDirectory {
         Path base = workspace.toRealPath();
         Path privateDirectory = base.resolve(CredentialStore.DIRECTORY);
         String prefix = "node " + nodeLabel + ": destination '" + TaskSupervisor.shorten(requested, 60) + "' ";
-        Path relative;
-        try {
-            relative = Path.of(requested);
-        } catch (InvalidPathException e) {
-            throw refused(prefix + "is not a valid path");
-        }
-        Path lexical = base.resolve(relative).normalize();
-        if (requested.isEmpty() || relative.isAbsolute() || !lexical.startsWith(base) || lexical.equals(base)) {
+        Path lexical = lexical(base, requested, prefix);
+        if (requested.isEmpty() || lexical.equals(base)) {
             throw refused(prefix + "is not a relative path inside the node's workspace");
         }
+        Path relative = base.relativize(lexical);
         if (requested.getBytes(StandardCharsets.UTF_8).length > MAX_PATH_BYTES) {
             throw refused(prefix + "is longer than " + MAX_PATH_BYTES + " bytes");
         }
