@@ -64,10 +64,20 @@ final class FileDownloader {
     }
 
     private final Channel channel;
+    private final Path workspace;
 
     /** @param channel to the hub, with the node's credential header */
     FileDownloader(Channel channel) {
+        this(channel, null);
+    }
+
+    /**
+     * @param channel   to the hub, with the node's credential header
+     * @param workspace where to note temporaries (so a killed agent's are swept at its next start); null: not noted
+     */
+    FileDownloader(Channel channel, Path workspace) {
         this.channel = channel;
+        this.workspace = workspace;
     }
 
     /** What is wrong with an assignment before anything is fetched, if anything. */
@@ -106,9 +116,13 @@ final class FileDownloader {
         checkSpace(directory, size, shown);
         Path temp = directory.resolve(TEMP_PREFIX + HexFormat.of().toHexDigits(RANDOM.nextLong()) + TEMP_SUFFIX);
         boolean moved = false;
+        Path marker = null;
         Context.CancellableContext call = Context.current().withCancellation();
         Context previous = call.attach();
         try {
+            if (workspace != null) {
+                marker = DownloadTemps.register(workspace, temp);
+            }
             long written = 0;
             String actual;
             // CREATE_NEW never follows a link and never reuses a file; permissions as any new file (umask).
@@ -169,6 +183,9 @@ final class FileDownloader {
             call.cancel(null);
             if (!moved) {
                 deleteTemp(temp);
+            }
+            if (marker != null) {
+                DownloadTemps.done(marker);
             }
         }
     }

@@ -268,6 +268,10 @@ public final class NodeAgent implements AutoCloseable {
     // ---- lifecycle, all on the executor thread ----
 
     private void begin() {
+        int swept = DownloadTemps.sweep(config.workspace());
+        if (swept > 0) {
+            LOG.info("removed " + swept + " temporary file(s) of pushes a previous run did not finish");
+        }
         if (stopping) {
             return;
         }

@@ -200,7 +200,7 @@ final class RunningDownload implements SupervisedTask {
                 + timeoutMs + " ms)");
         Context previous = call.attach();
         try {
-            FileDownloader.Result written = new FileDownloader(hub).download(download, destination, shown,
+            FileDownloader.Result written = new FileDownloader(hub, workspace).download(download, destination, shown,
                     timeoutMs + DEADLINE_MARGIN_MS, this::beginCommit);
             return finished(TaskFinished.Outcome.SUCCEEDED, "wrote " + written.size() + " bytes to " + shown
                     + " (sha256 " + written.sha256() + ")");
