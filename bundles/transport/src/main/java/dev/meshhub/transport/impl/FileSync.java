@@ -355,7 +355,11 @@ final class FileSync implements dev.meshhub.api.sync.FileTransfers {
                     buffer.clear().limit((int) Math.min(MAX_CHUNK, push.size - position));
                     int read = channel.read(buffer, position);
                     if (read < 0) {
-                        break;
+                        close();
+                        out.onError(Status.DATA_LOSS.withDescription(push.source + " shrank to " + position
+                                + " bytes while being pushed (" + push.size + " were announced); push it again")
+                                .asRuntimeException());
+                        return;
                     }
                     buffer.flip();
                     out.onNext(DownloadChunk.newBuilder().setOffset(position)
@@ -453,6 +457,9 @@ final class FileSync implements dev.meshhub.api.sync.FileTransfers {
             } catch (java.io.IOException | java.security.NoSuchAlgorithmException e) {
                 fail(new TransferException(TransferException.Reason.NOT_FOUND, "cannot read " + source + ": " + e.getMessage(), e));
                 return;
+            }
+            if (result.isDone()) {
+                return; // cancelled while the source was being hashed: nothing is sent
             }
             Dispatcher tasks = dispatcher;
             if (tasks == null || stopped) {
