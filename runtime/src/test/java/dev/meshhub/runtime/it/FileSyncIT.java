@@ -341,6 +341,40 @@ public class FileSyncIT extends HubTestBase {
         }
     }
 
+    @Test
+    public void replacingTheLocksOrMirrorBundleMidUploadEndsUploadsCleanlyAndLeaksNothing() throws Exception {
+        SyncConfigurationResponse node = hub.enroll("swapping");
+        byte[] data = random(2 * MIB, 8);
+        for (String symbolicName : List.of("dev.meshhub.locks", "dev.meshhub.mirror")) {
+            try (TestUpload upload = TestUpload.open(hub.nodeChannel, node.getNodeCredential())) {
+                long offset = upload.start("swap-" + symbolicName + ".bin", data.length);
+                upload.chunk(offset, slice(data, (int) offset, MIB));
+                org.osgi.framework.Bundle bundle = java.util.Arrays.stream(context.getBundles())
+                        .filter(b -> symbolicName.equals(b.getSymbolicName())).findFirst().orElseThrow();
+                bundle.update();
+                Poll.until(symbolicName + " back", PATIENCE, () -> context.getServiceReference(LockRegistry.class) != null
+                        && context.getServiceReference(dev.meshhub.api.mirror.MirrorStore.class) != null);
+                upload.chunk(offset + MIB, slice(data, (int) offset + MIB, MIB)).end(data.length, TestUpload.sha256(data));
+                Status ended = upload.awaitEnd(10);
+                // The upload either completes or ends with a status saying to resume; it never hangs.
+                assertTrue(symbolicName + ": " + ended, ended.isOk() || ended.getCode() == Status.Code.UNAVAILABLE
+                        || ended.getCode() == Status.Code.INTERNAL || ended.getCode() == Status.Code.OUT_OF_RANGE);
+            }
+            LockRegistry current = context.getService(context.getServiceReference(LockRegistry.class));
+            Poll.until("no live lock after replacing " + symbolicName, PATIENCE, () -> current.stats().live() == 0);
+            // A fresh upload of the same file works (resuming whatever was kept).
+            try (TestUpload upload = TestUpload.open(hub.nodeChannel, node.getNodeCredential())) {
+                long offset = upload.start("swap-" + symbolicName + ".bin", data.length);
+                for (long at = offset; at < data.length; at += MIB) {
+                    upload.chunk(at, slice(data, (int) at, (int) Math.min(MIB, data.length - at)));
+                }
+                upload.end(data.length, TestUpload.sha256(data));
+                assertEquals(Status.Code.OK, upload.awaitEnd(10).getCode());
+            }
+            assertArrayEquals(data, Files.readAllBytes(mirror(node).resolve("swap-" + symbolicName + ".bin")));
+        }
+    }
+
     private dev.meshhub.proto.v1.TaskAssignment nextTask(TestStream stream) throws Exception {
         long deadline = System.nanoTime() + PATIENCE.toNanos();
         while (System.nanoTime() < deadline) {

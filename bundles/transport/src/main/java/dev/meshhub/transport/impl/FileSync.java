@@ -702,12 +702,28 @@ final class FileSync implements dev.meshhub.api.sync.FileTransfers {
         @Override
         public void onNext(UploadRequest request) {
             switch (request.getPayloadCase()) {
-                case START -> work.execute(() -> start(request.getStart()));
-                case CHUNK -> work.execute(() -> chunk(request.getChunk().getOffset(), request.getChunk().getData()));
-                case END -> work.execute(() -> end(request.getEnd().getTotalSize(), request.getEnd().getSha256().toByteArray()));
-                default -> work.execute(() -> fail(Status.INVALID_ARGUMENT.withDescription("an Upload message must carry"
+                case START -> guarded(() -> start(request.getStart()));
+                case CHUNK -> guarded(() -> chunk(request.getChunk().getOffset(), request.getChunk().getData()));
+                case END -> guarded(() -> end(request.getEnd().getTotalSize(), request.getEnd().getSha256().toByteArray()));
+                default -> guarded(() -> fail(Status.INVALID_ARGUMENT.withDescription("an Upload message must carry"
                         + " start, chunk or end; this hub does not know the one sent")));
             }
+        }
+
+        /**
+         * Runs a step on this upload's executor; a step that throws (say, a lock registry or mirror
+         * being replaced under it) ends the upload with a status instead of leaving the node waiting.
+         */
+        private void guarded(Runnable step) {
+            work.execute(() -> {
+                try {
+                    step.run();
+                } catch (RuntimeException e) {
+                    LOG.warn("upload {} from node {} failed unexpectedly", uploadId, node.nodeId(), e);
+                    fail(Status.UNAVAILABLE.withDescription("the hub failed while handling the upload (" + e.getClass().getSimpleName()
+                            + "); retry: what arrived is kept for a resume"));
+                }
+            });
         }
 
         @Override
