@@ -58,7 +58,8 @@ public class FileDownloadLoopbackTest {
     private FakeHub.DownloadScript stalling(byte[] data, int sent) {
         return (request, chunks) -> {
             chunks.onNext(DownloadChunk.newBuilder().setOffset(0).setData(ByteString.copyFrom(data, 0, sent)).build());
-            harness.hub.downloadCancelled.await(Await.DEADLINE_MS, TimeUnit.MILLISECONDS);
+            // Returns without ending the call: it stays open, stalled. Blocking here instead would hold the
+            // call's serialized executor, and the hub could only see the node's cancel once it returned.
         };
     }
 
