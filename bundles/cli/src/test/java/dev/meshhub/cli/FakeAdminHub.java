@@ -341,4 +341,11 @@ final class FakeAdminHub implements AutoCloseable {
             return Status.NOT_FOUND.withDescription("no node with id or name '" + node + "'").asRuntimeException();
         }
     }
+
+    /** The next request the hub received, which must be a {@code type}. */
+    <T> T awaitRequest(Class<T> type) throws InterruptedException {
+        Object r = requests.poll(5, TimeUnit.SECONDS);
+        org.junit.Assert.assertTrue("expected a " + type.getSimpleName() + ", got " + r, type.isInstance(r));
+        return type.cast(r);
+    }
 }

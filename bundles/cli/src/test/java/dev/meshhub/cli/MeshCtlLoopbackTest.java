@@ -53,6 +53,15 @@ public class MeshCtlLoopbackTest {
         public String toString() {
             return "exit " + code + "\n--- stdout\n" + out + "--- stderr\n" + err;
         }
+
+        /** Runs meshctl with no system properties and captures what it prints. */
+        static Result of(Map<String, String> env, Interrupts interrupts, java.time.Clock clock, String... args) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            int code = MeshCtl.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                    new PrintStream(err, true, StandardCharsets.UTF_8), env, k -> null, interrupts, clock);
+            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        }
     }
 
     @Before

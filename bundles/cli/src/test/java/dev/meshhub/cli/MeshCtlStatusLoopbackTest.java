@@ -9,10 +9,7 @@ import dev.meshhub.proto.v1.ManagementTaskInfo;
 import dev.meshhub.proto.v1.MeshStatusInfo;
 import dev.meshhub.proto.v1.NodeStatus;
 import io.grpc.Status;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -20,7 +17,6 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Rule;
@@ -85,20 +81,9 @@ public class MeshCtlStatusLoopbackTest {
     }
 
     private MeshCtlLoopbackTest.Result meshctl(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = MeshCtl.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), env, k -> null, Interrupts.NONE,
-                Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC));
-        return new MeshCtlLoopbackTest.Result(code, out.toString(StandardCharsets.UTF_8),
-                err.toString(StandardCharsets.UTF_8));
+        return MeshCtlLoopbackTest.Result.of(env, Interrupts.NONE, Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC), args);
     }
 
-    private <T> T request(Class<T> type) throws InterruptedException {
-        Object r = hub.requests.poll(5, TimeUnit.SECONDS);
-        assertTrue("expected a " + type.getSimpleName() + ", got " + r, type.isInstance(r));
-        return type.cast(r);
-    }
 
     @Test
     public void adminTasksTableShowsAgesAndThenProblemsAndLastErrors() throws Exception {
@@ -112,7 +97,7 @@ public class MeshCtlStatusLoopbackTest {
                 + "mesh-monitor: last error: IOException: cannot write data/status/mesh.json?(disk full)\n"
                 + "broken: ignored: meshhub.management.period is missing\n", r.out);
         assertEquals("", r.err);
-        request(ListManagementTasksRequest.class);
+        hub.awaitRequest(ListManagementTasksRequest.class);
 
         hub.managementTasks.clear();
         r = meshctl("admin", "tasks");
@@ -177,7 +162,7 @@ public class MeshCtlStatusLoopbackTest {
                 + "journal backlog: 5\n"
                 + "locks: 2 live (oldest 4.2s), 1 expired by the sweep\n", r.out);
         assertEquals("", r.err);
-        request(GetMeshStatusRequest.class);
+        hub.awaitRequest(GetMeshStatusRequest.class);
     }
 
     @Test

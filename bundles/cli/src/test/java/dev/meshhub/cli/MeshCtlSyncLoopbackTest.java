@@ -17,6 +17,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -59,23 +60,13 @@ public class MeshCtlSyncLoopbackTest {
     }
 
     private MeshCtlLoopbackTest.Result meshctl(Interrupts interrupts, String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = MeshCtl.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), env, k -> null, interrupts);
-        return new MeshCtlLoopbackTest.Result(code, out.toString(StandardCharsets.UTF_8),
-                err.toString(StandardCharsets.UTF_8));
+        return MeshCtlLoopbackTest.Result.of(env, interrupts, Clock.systemUTC(), args);
     }
 
     private MeshCtlLoopbackTest.Result meshctl(String... args) {
         return meshctl(Interrupts.NONE, args);
     }
 
-    private <T> T request(Class<T> type) throws InterruptedException {
-        Object r = hub.requests.poll(5, TimeUnit.SECONDS);
-        assertTrue("expected a " + type.getSimpleName() + ", got " + r, type.isInstance(r));
-        return type.cast(r);
-    }
 
     static SyncEvent started(String id, long resumedFrom, long total) {
         return SyncEvent.newBuilder().setStarted(SyncStarted.newBuilder().setSyncId(id).setNodeId("n-0000000000a1")
@@ -114,7 +105,7 @@ public class MeshCtlSyncLoopbackTest {
         assertEquals("pulled logs/app.log from web-1: 3.0 MiB (512 B resumed), sha256 " + SHA + "\n"
                 + "/hub/data/mirror/n-0000000000a1/logs/app.log\n", r.out);
         assertEquals("pull web-1:logs/app.log: resuming at 512 B of 3.0 MiB\n", r.err);
-        SyncPullRequest request = request(SyncPullRequest.class);
+        SyncPullRequest request = hub.awaitRequest(SyncPullRequest.class);
         assertEquals("web-1", request.getNode());
         assertEquals("logs/app.log", request.getPath());
     }
@@ -145,7 +136,7 @@ public class MeshCtlSyncLoopbackTest {
         assertEquals(r.toString(), 0, r.code);
         assertEquals("pushed " + local + " to web-1:conf/app.cfg: 10 B, sha256 " + SHA + " (task t-42)\n", r.out);
         assertEquals("push " + local + " to web-1:./conf/app.cfg: starting, 10 B\n", r.err);
-        SyncPushRequest request = request(SyncPushRequest.class);
+        SyncPushRequest request = hub.awaitRequest(SyncPushRequest.class);
         assertEquals("web-1", request.getNode());
         assertEquals("the hub gets the normalised absolute path", file.toString(), request.getSource());
         assertEquals("./conf/app.cfg", request.getPath());
@@ -163,7 +154,7 @@ public class MeshCtlSyncLoopbackTest {
         assertEquals(r.toString(), 0, r.code);
         assertEquals("pushed pom.xml to web-1:pom.xml: 1 B, sha256 " + SHA + " (task t-7)\n", r.out);
         assertEquals(Path.of("pom.xml").toAbsolutePath().normalize().toString(),
-                request(SyncPushRequest.class).getSource());
+                hub.awaitRequest(SyncPushRequest.class).getSource());
     }
 
     @Test
@@ -177,7 +168,7 @@ public class MeshCtlSyncLoopbackTest {
         assertEquals(r.toString(), 0, r.code);
         assertEquals("pushed mirror:web-1/conf/app.cfg to web-2:conf/app.cfg: 2.0 KiB, sha256 " + SHA + " (task t-8)\n",
                 r.out);
-        assertEquals("mirror:web-1/conf/app.cfg", request(SyncPushRequest.class).getSource());
+        assertEquals("mirror:web-1/conf/app.cfg", hub.awaitRequest(SyncPushRequest.class).getSource());
     }
 
     @Test

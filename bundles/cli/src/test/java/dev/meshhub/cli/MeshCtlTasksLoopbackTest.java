@@ -14,15 +14,12 @@ import dev.meshhub.proto.v1.SandboxPolicy;
 import dev.meshhub.proto.v1.SetPolicyRequest;
 import dev.meshhub.proto.v1.TaskInfo;
 import dev.meshhub.proto.v1.TaskState;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Rule;
@@ -73,19 +70,9 @@ public class MeshCtlTasksLoopbackTest {
     }
 
     private MeshCtlLoopbackTest.Result meshctl(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = MeshCtl.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), env, k -> null);
-        return new MeshCtlLoopbackTest.Result(code, out.toString(StandardCharsets.UTF_8),
-                err.toString(StandardCharsets.UTF_8));
+        return MeshCtlLoopbackTest.Result.of(env, Interrupts.NONE, Clock.systemUTC(), args);
     }
 
-    private <T> T request(Class<T> type) throws InterruptedException {
-        Object r = hub.requests.poll(5, TimeUnit.SECONDS);
-        assertTrue("expected a " + type.getSimpleName() + ", got " + r, type.isInstance(r));
-        return type.cast(r);
-    }
 
     @Test
     public void tasksTableShowsNewestFirstWithTheSummaryCut() throws Exception {
@@ -97,7 +84,7 @@ public class MeshCtlTasksLoopbackTest {
                 + "t-000001  n-0000000000b2  failed   3     2025-12-31T00:00:00Z  "
                 + "echo 'a?b' && 0123456789012345678901234567890123456789012...\n", r.out);
         assertEquals("", r.err);
-        ListTasksRequest request = request(ListTasksRequest.class);
+        ListTasksRequest request = hub.awaitRequest(ListTasksRequest.class);
         assertEquals("", request.getNode());
         assertEquals(TaskState.TASK_STATE_UNSPECIFIED, request.getState());
         assertEquals(0, request.getLimit());
@@ -108,14 +95,14 @@ public class MeshCtlTasksLoopbackTest {
         MeshCtlLoopbackTest.Result r = meshctl("tasks", "--node", "web-1", "--state", "RUNNING", "--limit", "5");
         assertEquals(r.toString(), 0, r.code);
         assertTrue(r.out, r.out.contains("t-000002") && !r.out.contains("t-000001"));
-        ListTasksRequest request = request(ListTasksRequest.class);
+        ListTasksRequest request = hub.awaitRequest(ListTasksRequest.class);
         assertEquals("web-1", request.getNode());
         assertEquals(TaskState.RUNNING, request.getState());
         assertEquals(5, request.getLimit());
 
         r = meshctl("tasks", "--state", "Timed-Out");
         assertEquals(r.toString(), 0, r.code);
-        assertEquals(TaskState.TIMED_OUT, request(ListTasksRequest.class).getState());
+        assertEquals(TaskState.TIMED_OUT, hub.awaitRequest(ListTasksRequest.class).getState());
         assertEquals("TASK  NODE  STATE  EXIT  CREATED  SUMMARY\n", r.out);
         assertEquals("no tasks match\n", r.err);
     }
@@ -174,7 +161,7 @@ public class MeshCtlTasksLoopbackTest {
                 + "diagnostic  exited with 3\n"
                 + "output tail (last 8 bytes):\n"
                 + "ok\n\ufffdboom\n", r.out);
-        assertEquals("t-000001", request(GetTaskRequest.class).getTaskId());
+        assertEquals("t-000001", hub.awaitRequest(GetTaskRequest.class).getTaskId());
 
         r = meshctl("task", "t-000002");
         assertTrue(r.out, r.out.startsWith("task        t-000002\nnode        web-1 (n-0000000000a1)\n"));
@@ -206,12 +193,12 @@ public class MeshCtlTasksLoopbackTest {
         MeshCtlLoopbackTest.Result r = meshctl("cancel", "t-000002", "--reason", "stuck on input");
         assertEquals(r.toString(), 0, r.code);
         assertEquals("cancel sent to t-000002 (state now running)\n", r.out);
-        CancelTaskRequest request = request(CancelTaskRequest.class);
+        CancelTaskRequest request = hub.awaitRequest(CancelTaskRequest.class);
         assertEquals("t-000002", request.getTaskId());
         assertEquals("stuck on input", request.getReason());
 
         assertEquals(0, meshctl("cancel", "t-000002").code);
-        assertEquals("", request(CancelTaskRequest.class).getReason());
+        assertEquals("", hub.awaitRequest(CancelTaskRequest.class).getReason());
     }
 
     @Test
@@ -226,7 +213,7 @@ public class MeshCtlTasksLoopbackTest {
                 + "allowed executables:\n"
                 + "  uname\n"
                 + "  /usr/bin/make\n", r.out);
-        assertEquals("web-1", request(GetPolicyRequest.class).getNode());
+        assertEquals("web-1", hub.awaitRequest(GetPolicyRequest.class).getNode());
 
         r = meshctl("policy", "get", "n-0000000000a1", "--json");
         assertEquals(r.toString(), 0, r.code);
@@ -244,7 +231,7 @@ public class MeshCtlTasksLoopbackTest {
         MeshCtlLoopbackTest.Result r = meshctl("policy", "set", "web-1", "STRICT");
         assertEquals(r.toString(), 0, r.code);
         assertEquals("policy of web-1 (n-0000000000a1) is now strict (revision 4)\n", r.out);
-        SetPolicyRequest request = request(SetPolicyRequest.class);
+        SetPolicyRequest request = hub.awaitRequest(SetPolicyRequest.class);
         assertEquals("web-1", request.getNode());
         assertEquals(SandboxPolicy.Mode.STRICT, request.getMode());
         assertFalse(request.getConfirm());
@@ -252,7 +239,7 @@ public class MeshCtlTasksLoopbackTest {
         r = meshctl("policy", "set", "web-1", "permissive", "--yes");
         assertEquals(r.toString(), 0, r.code);
         assertEquals("policy of web-1 (n-0000000000a1) is now permissive (revision 5)\n", r.out);
-        request = request(SetPolicyRequest.class);
+        request = hub.awaitRequest(SetPolicyRequest.class);
         assertEquals(SandboxPolicy.Mode.PERMISSIVE, request.getMode());
         assertTrue(request.getConfirm());
     }
