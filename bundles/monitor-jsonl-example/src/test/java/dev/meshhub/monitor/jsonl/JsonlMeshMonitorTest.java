@@ -1,5 +1,6 @@
 package dev.meshhub.monitor.jsonl;
 
+import dev.meshhub.testing.ReadOnly;
 import dev.meshhub.testing.TypedConfigs;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
@@ -244,8 +245,8 @@ public class JsonlMeshMonitorTest {
         runAdvancing();
 
         // The file too: appending to an existing file needs no write permission on its directory.
-        makeReadOnly(statusDirectory);
-        makeReadOnly(jsonl);
+        ReadOnly.make(statusDirectory);
+        ReadOnly.make(jsonl);
         try {
             monitor.run();
             fail("appended to a read-only file");
@@ -257,8 +258,8 @@ public class JsonlMeshMonitorTest {
         assertEquals(T0.plusSeconds(30), monitor.latest().orElseThrow().takenAt());
         assertEquals(1, lines(jsonl).size());
 
-        makeWritable(statusDirectory);
-        makeWritable(jsonl);
+        ReadOnly.undo(statusDirectory);
+        ReadOnly.undo(jsonl);
         clock.advance();
         monitor.run();
         assertEquals(2, lines(jsonl).size());
@@ -301,26 +302,4 @@ public class JsonlMeshMonitorTest {
         assertFalse(Files.exists(statusDirectory));
     }
 
-    /**
-     * Makes a path read-only for this test. Permission bits do not stop root (CI runs as root), so
-     * then the path is made immutable with chattr +i; {@link #makeWritable} undoes either.
-     */
-    static void makeReadOnly(java.nio.file.Path path) throws Exception {
-        path.toFile().setWritable(false, false);
-        if (java.nio.file.Files.isWritable(path)) {
-            chattr("+i", path);
-        }
-        org.junit.Assert.assertFalse("cannot make " + path + " read-only on this machine", java.nio.file.Files.isWritable(path));
-    }
-
-    static void makeWritable(java.nio.file.Path path) throws Exception {
-        chattr("-i", path);
-        path.toFile().setWritable(true, true);
-    }
-
-    private static void chattr(String flag, java.nio.file.Path path) throws Exception {
-        Process process = new ProcessBuilder("chattr", flag, path.toString()).redirectErrorStream(true).start();
-        process.getInputStream().readAllBytes();
-        process.waitFor();
-    }
 }

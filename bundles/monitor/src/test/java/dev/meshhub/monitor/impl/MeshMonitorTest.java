@@ -1,5 +1,6 @@
 package dev.meshhub.monitor.impl;
 
+import dev.meshhub.testing.ReadOnly;
 import static dev.meshhub.monitor.impl.MonitorFixture.SCHEDULE;
 import static dev.meshhub.monitor.impl.MonitorFixture.config;
 import static dev.meshhub.monitor.impl.MonitorFixture.files;
@@ -173,7 +174,7 @@ public class MeshMonitorTest {
         monitor.run();
         String first = Files.readString(meshJson);
 
-        makeReadOnly(statusDirectory);
+        ReadOnly.make(statusDirectory);
         clock.advance(Duration.ofSeconds(30));
         try {
             monitor.run();
@@ -188,7 +189,7 @@ public class MeshMonitorTest {
         assertEquals(List.of("mesh.json"), files(statusDirectory));
         assertEquals("the previous document is intact", first, Files.readString(meshJson));
 
-        makeWritable(statusDirectory);
+        ReadOnly.undo(statusDirectory);
         clock.advance(Duration.ofSeconds(30));
         monitor.run();
         assertEquals(T0.plusSeconds(60).toString(), readMeshJson().get("takenAt").getAsString());
@@ -286,26 +287,4 @@ public class MeshMonitorTest {
         }
     }
 
-    /**
-     * Makes a path read-only for this test. Permission bits do not stop root (CI runs as root), so
-     * then the path is made immutable with chattr +i; {@link #makeWritable} undoes either.
-     */
-    static void makeReadOnly(java.nio.file.Path path) throws Exception {
-        path.toFile().setWritable(false, false);
-        if (java.nio.file.Files.isWritable(path)) {
-            chattr("+i", path);
-        }
-        org.junit.Assert.assertFalse("cannot make " + path + " read-only on this machine", java.nio.file.Files.isWritable(path));
-    }
-
-    static void makeWritable(java.nio.file.Path path) throws Exception {
-        chattr("-i", path);
-        path.toFile().setWritable(true, true);
-    }
-
-    private static void chattr(String flag, java.nio.file.Path path) throws Exception {
-        Process process = new ProcessBuilder("chattr", flag, path.toString()).redirectErrorStream(true).start();
-        process.getInputStream().readAllBytes();
-        process.waitFor();
-    }
 }
