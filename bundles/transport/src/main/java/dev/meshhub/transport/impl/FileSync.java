@@ -104,10 +104,6 @@ final class FileSync implements dev.meshhub.api.sync.FileTransfers {
         this.maxUploads = maxUploads;
     }
 
-    /** Uploads in progress (for tests and status). */
-    int activeUploads() {
-        return uploads.size();
-    }
 
     // ---- node side: the Upload stream ----
 
