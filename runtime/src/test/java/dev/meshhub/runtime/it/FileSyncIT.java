@@ -246,6 +246,15 @@ public class FileSyncIT extends HubTestBase {
                     throw new AssertionError(e);
                 }
             });
+            for (String missing : List.of(hub.home.resolve("no-such-file").toString(), "mirror:nobody/x", "mirror:receiver/none.bin")) {
+                java.util.concurrent.ExecutionException failed = org.junit.Assert.assertThrows(java.util.concurrent.ExecutionException.class,
+                        () -> transfers.push("receiver", missing, "in/x", null).result().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS));
+                assertEquals(missing, dev.meshhub.api.sync.TransferException.Reason.NOT_FOUND,
+                        ((dev.meshhub.api.sync.TransferException) failed.getCause()).reason());
+            }
+            dev.meshhub.api.sync.TransferException malformed = org.junit.Assert.assertThrows(dev.meshhub.api.sync.TransferException.class,
+                    () -> transfers.push("receiver", source.toString(), "../escape", null));
+            assertEquals(dev.meshhub.api.sync.TransferException.Reason.INVALID, malformed.reason());
             // Once ended, its bytes are gone from the hub's offer.
             assertEquals(Status.Code.NOT_FOUND, org.junit.Assert.assertThrows(io.grpc.StatusRuntimeException.class,
                     () -> fetch(node.getNodeCredential(), download.getTransferId(), 0)).getStatus().getCode());
