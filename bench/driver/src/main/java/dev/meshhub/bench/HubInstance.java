@@ -96,9 +96,9 @@ final class HubInstance implements AutoCloseable {
         // The same options as the driver, plus a GC log so that the report can show the hub's pauses.
         env.put("JAVA_OPTS", (javaOpts + " -Xlog:gc:file=" + gcLog()).trim());
         env.put("MESHHUB_TRANSPORT_BIND_ADDRESS", "127.0.0.1");
-        env.put("MESHHUB_TRANSPORT_ADMIN_BIND_ADDRESS", "127.0.0.1");
+        env.put("MESHHUB_ADMIN_BIND_ADDRESS", "127.0.0.1");
         env.put("MESHHUB_TRANSPORT_PORT", Integer.toString(nodePort));
-        env.put("MESHHUB_TRANSPORT_ADMIN_PORT", Integer.toString(adminPort));
+        env.put("MESHHUB_ADMIN_PORT", Integer.toString(adminPort));
         env.putAll(environment);
         builder.redirectErrorStream(true).redirectOutput(log().toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         process = builder.start();

@@ -1,8 +1,12 @@
 package dev.meshhub.runtime.it;
 
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import org.osgi.framework.BundleContext;
@@ -35,8 +39,28 @@ final class HubClient implements AutoCloseable {
         this.adminChannel = NettyChannelBuilder.forAddress("127.0.0.1", adminPort).usePlaintext().build();
     }
 
+    /**
+     * Clients of the hub under test, once both its ports listen: the admin API is its own component
+     * and may come up a moment after the transport.
+     */
     static HubClient connect(BundleContext context) {
+        HubClient client = new HubClient(context);
+        Poll.until("the admin API to listen on " + client.adminPort, Duration.ofSeconds(30), () -> listens(client.adminPort));
+        return client;
+    }
+
+    /** Clients of a hub booted without the admin API (its node port is up once the transport is). */
+    static HubClient connectWithoutAdmin(BundleContext context) {
         return new HubClient(context);
+    }
+
+    static boolean listens(int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+            return true;
+        } catch (IOException notYet) {
+            return false;
+        }
     }
 
     String adminToken() throws Exception {

@@ -19,6 +19,11 @@ import java.util.TreeMap;
 import java.util.jar.JarFile;
 
 import org.ops4j.pax.exam.Option;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceReference;
+import org.osgi.service.component.runtime.ServiceComponentRuntime;
+import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
+import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
 
 import dev.meshhub.runtime.BundleSpec;
 import dev.meshhub.runtime.FeaturesRepository;
@@ -86,7 +91,6 @@ final class HubTestSupport {
             Map<String, String> transport = new TreeMap<>(Map.of(
                     "port", String.valueOf(nodePort),
                     "bindAddress", "127.0.0.1",
-                    "adminPort", String.valueOf(adminPort),
                     "heartbeatIntervalMs", String.valueOf(HEARTBEAT_INTERVAL_MS),
                     "heartbeatTimeoutMs", String.valueOf(HEARTBEAT_TIMEOUT_MS),
                     "handshakeTimeoutMs", String.valueOf(HANDSHAKE_TIMEOUT_MS),
@@ -94,6 +98,7 @@ final class HubTestSupport {
                     "enrollmentFailuresPerMinute", "1000"));
             transport.putAll(transportOverrides);
             writeCfg(home.resolve("etc/dev.meshhub.transport.cfg"), transport);
+            writeCfg(home.resolve("etc/dev.meshhub.admin.cfg"), Map.of("port", String.valueOf(adminPort)));
             writeCfg(home.resolve("etc/dev.meshhub.journal.cfg"), Map.of("databaseDirectory", "data/journal"));
 
             List<Option> options = new ArrayList<>(List.of(
@@ -138,6 +143,31 @@ final class HubTestSupport {
     }
 
     static final int DEFAULT_START_LEVEL = 80;
+
+    /**
+     * A configuration property of a component as SCR holds it now (null if the component or the key
+     * is not there): SCR updates it once the component has been handed the configuration, whether the
+     * component applied it or refused it.
+     */
+    static Object componentProperty(BundleContext context, String componentName, String key) {
+        ServiceReference<ServiceComponentRuntime> reference = context.getServiceReference(ServiceComponentRuntime.class);
+        if (reference == null) {
+            return null;
+        }
+        ServiceComponentRuntime scr = context.getService(reference);
+        try {
+            for (ComponentDescriptionDTO description : scr.getComponentDescriptionDTOs()) {
+                if (description.name.equals(componentName)) {
+                    for (ComponentConfigurationDTO configuration : scr.getComponentConfigurationDTOs(description)) {
+                        return configuration.properties.get(key);
+                    }
+                }
+            }
+            return null;
+        } finally {
+            context.ungetService(reference);
+        }
+    }
 
     private static boolean isFragment(Path jar) throws IOException {
         try (JarFile file = new JarFile(jar.toFile())) {

@@ -85,7 +85,7 @@ final class RuntimeUnderTest extends ExternalResource {
         environment.putAll(Map.of(
                 "MESHHUB_TRANSPORT_PORT", String.valueOf(nodePort),
                 "MESHHUB_TRANSPORT_BIND_ADDRESS", "127.0.0.1",
-                "MESHHUB_TRANSPORT_ADMIN_PORT", String.valueOf(adminPort)));
+                "MESHHUB_ADMIN_PORT", String.valueOf(adminPort)));
         return environment;
     }
 

@@ -26,6 +26,8 @@ public class MirrorException extends Exception {
         SIZE_MISMATCH,
         /** The final SHA-256 is not what was received (DATA_LOSS). */
         CHECKSUM_MISMATCH,
+        /** No such complete file in the mirror (NOT_FOUND). @since 1.1 */
+        NOT_FOUND,
         /** The disk failed (INTERNAL). */
         IO
     }

@@ -1,7 +1,7 @@
 /**
  * The hub's mirror of node files: confined paths, resumable verified uploads, quota and disk reserve.
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export
 package dev.meshhub.api.mirror;
 

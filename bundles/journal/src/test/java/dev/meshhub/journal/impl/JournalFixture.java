@@ -31,6 +31,7 @@ import dev.meshhub.api.enrollment.EnrollmentException;
 import dev.meshhub.api.enrollment.EnrollmentException.Reason;
 import dev.meshhub.api.enrollment.IssuedInvite;
 import dev.meshhub.api.task.NewTask;
+import dev.meshhub.testing.MutableClock;
 
 /**
  * Shared setup for journal tests: a temporary database directory, a hand-moved clock, databases and

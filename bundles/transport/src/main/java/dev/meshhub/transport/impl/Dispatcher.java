@@ -41,6 +41,7 @@ import dev.meshhub.proto.v1.TaskAssignment;
 import dev.meshhub.proto.v1.TaskCancel;
 import dev.meshhub.proto.v1.TaskFinished;
 import dev.meshhub.proto.v1.TaskStarted;
+import dev.meshhub.server.wire.TaskMessages;
 
 /**
  * The hub's {@link TaskDispatcher}: checks a command against the node's policy, journals it, sends

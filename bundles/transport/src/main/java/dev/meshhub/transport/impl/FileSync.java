@@ -45,6 +45,8 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import dev.meshhub.server.support.Answers;
+import dev.meshhub.server.support.ApiStatuses;
 
 /**
  * File sync on the hub: node uploads into the mirror ({@code Upload} streams) and admin pulls that
@@ -530,51 +532,6 @@ final class FileSync implements dev.meshhub.api.sync.FileTransfers {
         }
     }
 
-    // ---- mapping ----
-
-    static Status status(MirrorException e) {
-        Status status = switch (e.reason()) {
-            case BAD_PATH -> Status.INVALID_ARGUMENT;
-            case SYMLINK -> Status.FAILED_PRECONDITION;
-            case BUSY -> Status.ABORTED;
-            case QUOTA_EXCEEDED, DISK_RESERVE -> Status.RESOURCE_EXHAUSTED;
-            case BAD_OFFSET -> Status.OUT_OF_RANGE;
-            case SIZE_MISMATCH, CHECKSUM_MISMATCH -> Status.DATA_LOSS;
-            case IO -> Status.INTERNAL;
-        };
-        return status.withDescription(e.getMessage());
-    }
-
-    static TransferException.Reason reason(Status status) {
-        return switch (status.getCode()) {
-            case INVALID_ARGUMENT, OUT_OF_RANGE -> TransferException.Reason.INVALID;
-            case NOT_FOUND -> TransferException.Reason.NOT_FOUND;
-            case UNAVAILABLE, ABORTED -> TransferException.Reason.UNAVAILABLE;
-            case FAILED_PRECONDITION, PERMISSION_DENIED -> TransferException.Reason.REFUSED;
-            case RESOURCE_EXHAUSTED -> TransferException.Reason.EXHAUSTED;
-            case DATA_LOSS -> TransferException.Reason.CORRUPT;
-            case DEADLINE_EXCEEDED -> TransferException.Reason.TIMED_OUT;
-            case CANCELLED -> TransferException.Reason.CANCELLED;
-            default -> TransferException.Reason.FAILED;
-        };
-    }
-
-    /** For admin callers: the status a transfer failure answers with. */
-    static Status status(TransferException e) {
-        Status status = switch (e.reason()) {
-            case INVALID -> Status.INVALID_ARGUMENT;
-            case NOT_FOUND -> Status.NOT_FOUND;
-            case UNAVAILABLE -> Status.UNAVAILABLE;
-            case REFUSED -> Status.FAILED_PRECONDITION;
-            case EXHAUSTED -> Status.RESOURCE_EXHAUSTED;
-            case CORRUPT -> Status.DATA_LOSS;
-            case TIMED_OUT -> Status.DEADLINE_EXCEEDED;
-            case CANCELLED -> Status.CANCELLED;
-            case FAILED -> Status.INTERNAL;
-        };
-        return status.withDescription(e.getMessage());
-    }
-
     private static void tell(Runnable call) {
         try {
             call.run();
@@ -645,7 +602,7 @@ final class FileSync implements dev.meshhub.api.sync.FileTransfers {
         }
 
         void fail(Status status) {
-            fail(new TransferException(reason(status), status.getDescription() == null ? status.getCode().toString()
+            fail(new TransferException(ApiStatuses.transferReason(status), status.getDescription() == null ? status.getCode().toString()
                     : status.getDescription()));
         }
 
@@ -768,7 +725,7 @@ final class FileSync implements dev.meshhub.api.sync.FileTransfers {
             try {
                 path = store.checkPath(request.getPath());
             } catch (MirrorException e) {
-                fail(status(e));
+                fail(ApiStatuses.of(e));
                 return;
             }
             if (!request.getSyncId().isEmpty()) {
@@ -797,7 +754,7 @@ final class FileSync implements dev.meshhub.api.sync.FileTransfers {
             try {
                 upload = store.openUpload(node.nodeId(), path, request.getSize());
             } catch (MirrorException e) {
-                fail(status(e));
+                fail(ApiStatuses.of(e));
                 return;
             } catch (RuntimeException e) {
                 LOG.warn("opening upload of {} from node {} failed", path, node.nodeId(), e);
@@ -834,7 +791,7 @@ final class FileSync implements dev.meshhub.api.sync.FileTransfers {
             try {
                 upload.write(offset, data.asReadOnlyByteBuffer());
             } catch (MirrorException e) {
-                fail(status(e));
+                fail(ApiStatuses.of(e));
                 return;
             } catch (RuntimeException e) {
                 LOG.warn("writing upload {} failed", uploadId, e);
@@ -867,7 +824,7 @@ final class FileSync implements dev.meshhub.api.sync.FileTransfers {
             try {
                 file = upload.finish(totalSize, sha256);
             } catch (MirrorException e) {
-                fail(status(e));
+                fail(ApiStatuses.of(e));
                 return;
             } catch (RuntimeException e) {
                 LOG.warn("finishing upload {} failed", uploadId, e);

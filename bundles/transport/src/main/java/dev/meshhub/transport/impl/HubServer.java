@@ -34,12 +34,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.meshhub.api.enrollment.EnrollmentStore;
-import dev.meshhub.api.management.ManagementScheduler;
-import dev.meshhub.api.monitor.MeshStatus;
 import dev.meshhub.api.node.DisconnectCause;
 import dev.meshhub.api.node.NodeDirectory;
 import dev.meshhub.api.node.NodeSession;
-import dev.meshhub.api.policy.PolicyAdministration;
 import dev.meshhub.api.policy.SandboxPolicy;
 import dev.meshhub.api.task.CommandSpec;
 import dev.meshhub.api.task.DispatchException;
@@ -53,10 +50,10 @@ import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
+import dev.meshhub.server.support.StrictRequestParsing;
 
 /**
- * The hub's gRPC servers: the node port (handshake, node streams, health) and the admin API on its
- * own port. Offers the live {@link NodeDirectory}.
+ * The hub's node-facing gRPC server: the node port (handshake, node streams, health). Offers the live {@link NodeDirectory}.
  *
  * <p>The enrollment store is an optional, dynamic, greedy reference: replacing or restarting the
  * journal never restarts these servers or drops node streams; while no store is bound, calls that
@@ -80,21 +77,6 @@ public class HubServer implements NodeDirectory, TaskDispatcher, EventHandler, d
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     private volatile TaskJournal taskJournal;
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
-    private volatile PolicyAdministration policyAdministration;
-
-    /**
-     * The scheduler's and the monitor's in-memory views, for the admin API's ListManagementTasks and
-     * GetMeshStatus. Optional, dynamic and greedy like the others: those bundles come and go (a
-     * monitor may be replaced live) without touching the servers; for the monitor the highest-ranked
-     * service wins.
-     */
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
-    private volatile ManagementScheduler managementScheduler;
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
-    private volatile MeshStatus meshStatus;
 
     /**
      * The sandbox policy: optional (with none, nothing is executed), dynamic and greedy, so a newly
@@ -134,18 +116,15 @@ public class HubServer implements NodeDirectory, TaskDispatcher, EventHandler, d
 
     private NodeSessions sessions;
     private ExecutorService nodeCalls;
-    private ExecutorService adminCalls;
     private ScheduledExecutorService heartbeats;
     private HealthStatusManager health;
     private Server nodeServer;
-    private Server adminServer;
 
     @Activate
     void activate(TransportConfig config, BundleContext context) throws IOException {
         validate(config);
         Clock clock = Clock.systemUTC();
         Path home = Path.of(Optional.ofNullable(context.getProperty("meshhub.home")).orElse(System.getProperty("user.dir")));
-        AdminToken adminToken = AdminToken.loadOrCreate(home.resolve(config.adminTokenFile()));
 
         Duration interval = Duration.ofMillis(config.heartbeatIntervalMs());
         sessions = new NodeSessions(clock, interval, Duration.ofMillis(config.heartbeatTimeoutMs()), this::post);
@@ -169,11 +148,8 @@ public class HubServer implements NodeDirectory, TaskDispatcher, EventHandler, d
         sessions.onSessionRegistered(tasks::pushPolicy);
         NodeServiceImpl nodeService = new NodeServiceImpl(() -> enrollmentStore, sessions, rateLimiter, clock,
                 Duration.ofMillis(config.handshakeTimeoutMs()), settings, tasks).withFileSync(sync);
-        AdminServiceImpl adminService = new AdminServiceImpl(() -> enrollmentStore, sessions, this::post, tasks,
-                () -> taskJournal, () -> sandboxPolicy, () -> policyAdministration, () -> managementScheduler, () -> meshStatus).withFileSync(sync);
 
         nodeCalls = Executors.newFixedThreadPool(config.grpcThreads(), named("meshhub-grpc-node"));
-        adminCalls = Executors.newFixedThreadPool(2, named("meshhub-grpc-admin"));
         health = new HealthStatusManager();
         try {
             nodeServer = start("node", NettyServerBuilder.forAddress(new InetSocketAddress(config.bindAddress(), config.port()))
@@ -190,15 +166,6 @@ public class HubServer implements NodeDirectory, TaskDispatcher, EventHandler, d
                     .addService(ServerInterceptors.intercept(StrictRequestParsing.apply(nodeService.bindService()),
                             new NodeAuthInterceptor(() -> enrollmentStore)))
                     .addService(health.getHealthService()), config.bindAddress(), config.port());
-            adminServer = start("admin", NettyServerBuilder.forAddress(new InetSocketAddress(config.adminBindAddress(), config.adminPort()))
-                    .executor(adminCalls)
-                    .maxInboundMessageSize(64 * 1024)
-                    .maxInboundMetadataSize(config.maxInboundMetadataBytes())
-                    .maxConcurrentCallsPerConnection(config.maxConcurrentCallsPerConnection())
-                    .handshakeTimeout(config.connectionHandshakeTimeoutSeconds(), TimeUnit.SECONDS)
-                    .addService(ServerInterceptors.intercept(StrictRequestParsing.apply(adminService.bindService()),
-                            new AdminAuthInterceptor(adminToken))),
-                    config.adminBindAddress(), config.adminPort());
         } catch (IOException | RuntimeException e) {
             deactivate();
             throw e;
@@ -208,7 +175,7 @@ public class HubServer implements NodeDirectory, TaskDispatcher, EventHandler, d
         health.setStatus("", ServingStatus.SERVING);
         dispatcher = tasks;
         fileSync = sync;
-        LOG.info("nodes connect on {}:{}; admin API on {}:{}", config.bindAddress(), nodePort(), config.adminBindAddress(), adminPort());
+        LOG.info("nodes connect on {}:{}", config.bindAddress(), nodePort());
     }
 
     private static Server start(String what, NettyServerBuilder builder, String address, int port) throws IOException {
@@ -272,7 +239,6 @@ public class HubServer implements NodeDirectory, TaskDispatcher, EventHandler, d
             sessions.closeAll("hub is stopping; reconnect with backoff");
         }
         shutdown(nodeServer);
-        shutdown(adminServer);
         if (fileIo != null) {
             // Let the uploads' cleanup (closing mirror files, releasing locks) queued by sync.stop() run.
             fileIo.shutdown();
@@ -282,7 +248,7 @@ public class HubServer implements NodeDirectory, TaskDispatcher, EventHandler, d
                 Thread.currentThread().interrupt();
             }
         }
-        for (ExecutorService executor : new ExecutorService[] {heartbeats, nodeCalls, adminCalls, fileIo}) {
+        for (ExecutorService executor : new ExecutorService[] {heartbeats, nodeCalls, fileIo}) {
             if (executor != null) {
                 executor.shutdownNow();
                 try {
@@ -312,7 +278,6 @@ public class HubServer implements NodeDirectory, TaskDispatcher, EventHandler, d
 
     private static void validate(TransportConfig config) {
         requirePort("port", config.port());
-        requirePort("adminPort", config.adminPort());
         if (config.heartbeatIntervalMs() < 50) {
             throw new IllegalArgumentException("heartbeatIntervalMs must be at least 50, got " + config.heartbeatIntervalMs());
         }
@@ -364,9 +329,6 @@ public class HubServer implements NodeDirectory, TaskDispatcher, EventHandler, d
         return ((InetSocketAddress) nodeServer.getListenSockets().get(0)).getPort();
     }
 
-    int adminPort() {
-        return ((InetSocketAddress) adminServer.getListenSockets().get(0)).getPort();
-    }
 
     private void pushPoliciesSoon() {
         Dispatcher tasks = dispatcher;

@@ -20,6 +20,8 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
+import dev.meshhub.server.support.ApiStatuses;
+import dev.meshhub.server.support.Peers;
 
 /**
  * Authenticates every NodeService call except the handshake from the node credential header, from
@@ -52,9 +54,8 @@ final class NodeAuthInterceptor implements ServerInterceptor {
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
         SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
-        String peer = describe(remote);
-        String host = remote instanceof InetSocketAddress inet && inet.getAddress() != null
-                ? inet.getAddress().getHostAddress() : peer;
+        String peer = Peers.describe(remote);
+        String host = Peers.host(remote);
         Context context = Context.current().withValue(PEER, peer).withValue(PEER_HOST, host);
 
         String credential = headers.get(WireHeaders.NODE_CREDENTIAL);
@@ -74,7 +75,7 @@ final class NodeAuthInterceptor implements ServerInterceptor {
         try {
             node = enrollment.authenticate(credential);
         } catch (RuntimeException storeStopping) {
-            Status status = EnrollmentStatuses.of(storeStopping);
+            Status status = ApiStatuses.of(storeStopping);
             return refuse(call, status != null ? status : Status.UNAVAILABLE.withDescription(
                     "the hub could not check the node credential; retry shortly"));
         }
@@ -92,11 +93,4 @@ final class NodeAuthInterceptor implements ServerInterceptor {
         };
     }
 
-    static String describe(SocketAddress address) {
-        if (address instanceof InetSocketAddress inet) {
-            String host = inet.getAddress() != null ? inet.getAddress().getHostAddress() : inet.getHostString();
-            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + inet.getPort();
-        }
-        return String.valueOf(address);
-    }
 }

@@ -24,6 +24,8 @@ import dev.meshhub.proto.v1.SyncConfigurationResponse;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import dev.meshhub.server.support.ApiStatuses;
+import dev.meshhub.server.support.Answers;
 
 /**
  * The node-facing service. Handlers never block: enrollment's database work runs on the enrollment
@@ -108,12 +110,12 @@ final class NodeServiceImpl extends NodeServiceGrpc.NodeServiceImplBase {
                         Answers.complete(responseObserver, response(enrolled.node()).setNodeCredential(enrolled.credential()).build());
                         return;
                     }
-                    if (EnrollmentStatuses.countsAsFailedAttempt(failure)) {
+                    if (ApiStatuses.countsAsFailedAttempt(failure)) {
                         rateLimiter.failed(host);
                     }
-                    Status status = EnrollmentStatuses.of(failure);
+                    Status status = ApiStatuses.of(failure);
                     if (status == null) {
-                        LOG.warn("enrollment from {} failed unexpectedly", peer, EnrollmentStatuses.unwrap(failure));
+                        LOG.warn("enrollment from {} failed unexpectedly", peer, ApiStatuses.unwrap(failure));
                         status = Status.INTERNAL.withDescription("enrollment failed inside the hub; see the hub log and retry");
                     } else if (status.getDescription() == null) {
                         status = status.withDescription("enrollment did not finish within " + handshakeTimeout.toMillis()
@@ -130,7 +132,7 @@ final class NodeServiceImpl extends NodeServiceGrpc.NodeServiceImplBase {
         try {
             node = enrollment.authenticate(credential);
         } catch (RuntimeException storeStopping) {
-            Status status = EnrollmentStatuses.of(storeStopping);
+            Status status = ApiStatuses.of(storeStopping);
             Answers.fail(responseObserver, status != null ? status : Status.UNAVAILABLE.withDescription(
                     "the hub could not check the node credential; retry shortly"));
             return;

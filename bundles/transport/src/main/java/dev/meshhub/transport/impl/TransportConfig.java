@@ -8,13 +8,12 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * each key can be overridden by {@code MESHHUB_TRANSPORT_<KEY_IN_UPPER_SNAKE_CASE>}).
  */
 @ObjectClassDefinition(id = TransportConfig.PID, name = "meshhub transport",
-        description = "The node port, the admin API and the limits nodes are held to.")
+        description = "The node port and the limits nodes are held to.")
 public @interface TransportConfig {
 
     String PID = "dev.meshhub.transport";
 
     int DEFAULT_PORT = 7700;
-    int DEFAULT_ADMIN_PORT = 7701;
     int DEFAULT_HEARTBEAT_INTERVAL_MS = 5000;
     int DEFAULT_HEARTBEAT_TIMEOUT_MS = 15000;
     int DEFAULT_HANDSHAKE_TIMEOUT_MS = 5000;
@@ -24,15 +23,6 @@ public @interface TransportConfig {
 
     @AttributeDefinition(name = "Node bind address", description = "Address the node port listens on.")
     String bindAddress() default "0.0.0.0";
-
-    @AttributeDefinition(name = "Admin port", description = "TCP port of the admin API used by meshctl (0 picks a free port).")
-    int adminPort() default DEFAULT_ADMIN_PORT;
-
-    @AttributeDefinition(name = "Admin bind address", description = "Address the admin API listens on; keep it on loopback unless you front it with TLS.")
-    String adminBindAddress() default "127.0.0.1";
-
-    @AttributeDefinition(name = "Admin token file", description = "File holding the admin API token, relative to the hub's home; created (owner-only) at first start.")
-    String adminTokenFile() default "etc/admin.token";
 
     @AttributeDefinition(name = "Heartbeat interval (ms)", description = "How often nodes and the hub send heartbeats.")
     int heartbeatIntervalMs() default DEFAULT_HEARTBEAT_INTERVAL_MS;

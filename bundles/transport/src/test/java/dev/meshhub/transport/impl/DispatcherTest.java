@@ -44,6 +44,8 @@ import dev.meshhub.api.task.TaskState;
 import dev.meshhub.proto.v1.HubMessage;
 import dev.meshhub.proto.v1.TaskFinished;
 import dev.meshhub.proto.v1.TaskStarted;
+import dev.meshhub.testing.RecordingStreamObserver;
+import dev.meshhub.testing.MutableClock;
 
 public class DispatcherTest {
 

@@ -6,6 +6,7 @@ import static org.junit.Assert.assertTrue;
 import java.time.Duration;
 
 import org.junit.Test;
+import dev.meshhub.testing.MutableClock;
 
 public class EnrollmentRateLimiterTest {
 

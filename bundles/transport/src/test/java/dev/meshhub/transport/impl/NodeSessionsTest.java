@@ -17,6 +17,8 @@ import dev.meshhub.api.node.NodeEvents;
 import dev.meshhub.proto.v1.HubMessage;
 import dev.meshhub.proto.v1.SessionClosing;
 import io.grpc.Status;
+import dev.meshhub.testing.RecordingStreamObserver;
+import dev.meshhub.testing.MutableClock;
 
 public class NodeSessionsTest {
 

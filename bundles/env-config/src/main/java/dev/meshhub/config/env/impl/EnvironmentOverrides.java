@@ -3,6 +3,7 @@ package dev.meshhub.config.env.impl;
 import java.util.Collections;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -13,12 +14,20 @@ import java.util.TreeMap;
  * {@code dev.meshhub.} in upper case (dots and dashes become underscores); the rest of the name, in
  * upper snake case, is the camel-case key. A double underscore stands for a dot, for dotted keys such
  * as the schedule of a management task: {@code MESHHUB_MONITOR_MESHHUB__MANAGEMENT__PERIOD} sets
- * {@code meshhub.management.period} of PID {@code dev.meshhub.monitor}.
+ * {@code meshhub.management.period} of PID {@code dev.meshhub.monitor}. meshctl's own variables
+ * ({@link #NOT_CONFIGURATION}) are skipped.
  */
 final class EnvironmentOverrides {
 
     static final String PID_PREFIX = "dev.meshhub.";
     static final String ENV_PREFIX = "MESHHUB_";
+
+    /**
+     * Variables meshctl reads (where the admin API is, and the admin token itself), which would
+     * otherwise look like keys of {@code dev.meshhub.admin}: never configuration, so a token exported
+     * for meshctl never lands in the hub's configuration.
+     */
+    static final Set<String> NOT_CONFIGURATION = Set.of("MESHHUB_ADMIN_ADDRESS", "MESHHUB_ADMIN_TOKEN");
 
     private final Map<String, String> environment;
 
@@ -70,7 +79,7 @@ final class EnvironmentOverrides {
         }
         Map<String, Override> overrides = new TreeMap<>();
         environment.forEach((name, value) -> {
-            if (name.startsWith(prefix) && name.length() > prefix.length()) {
+            if (name.startsWith(prefix) && name.length() > prefix.length() && !NOT_CONFIGURATION.contains(name)) {
                 String key = keyFor(name.substring(prefix.length()));
                 if (!key.isEmpty()) {
                     overrides.put(key, new Override(name, value));

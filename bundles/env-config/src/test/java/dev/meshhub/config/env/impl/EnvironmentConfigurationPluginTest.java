@@ -54,6 +54,18 @@ public class EnvironmentConfigurationPluginTest {
     }
 
     @Test
+    public void meshctlsVariablesNeverBecomeAdminConfiguration() {
+        // MESHHUB_ADMIN_TOKEN holds the admin token itself: it must not end up in ConfigAdmin (config:list shows it).
+        EnvironmentOverrides overrides = new EnvironmentOverrides(Map.of(
+                "MESHHUB_ADMIN_TOKEN", "mha.secret", "MESHHUB_ADMIN_ADDRESS", "10.0.0.1:7701",
+                "MESHHUB_ADMIN_TOKEN_FILE", "etc/other.token", "MESHHUB_ADMIN_PORT", "7801"));
+        assertEquals(Map.of(
+                        "port", new EnvironmentOverrides.Override("MESHHUB_ADMIN_PORT", "7801"),
+                        "tokenFile", new EnvironmentOverrides.Override("MESHHUB_ADMIN_TOKEN_FILE", "etc/other.token")),
+                overrides.forPid("dev.meshhub.admin"));
+    }
+
+    @Test
     public void keyConversion() {
         assertEquals("heartbeatIntervalMs", EnvironmentOverrides.keyFor("HEARTBEAT_INTERVAL_MS"));
         assertEquals("port", EnvironmentOverrides.keyFor("PORT"));

@@ -1,0 +1,76 @@
+package dev.meshhub.testing;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+
+/** A server stream that records what the hub sends, standing in for a gRPC call in unit tests. */
+public final class RecordingStreamObserver<T> extends ServerCallStreamObserver<T> {
+
+    public final List<T> sent = new ArrayList<>();
+    public volatile boolean ready = true;
+    public volatile Status closedWith;
+    public volatile boolean completed;
+    public Runnable onCancel;
+
+    @Override
+    public boolean isReady() {
+        return ready;
+    }
+
+    @Override
+    public void setOnReadyHandler(Runnable onReadyHandler) {
+    }
+
+    @Override
+    public void disableAutoInboundFlowControl() {
+    }
+
+    @Override
+    public void request(int count) {
+    }
+
+    @Override
+    public void setMessageCompression(boolean enable) {
+    }
+
+    @Override
+    public boolean isCancelled() {
+        return false;
+    }
+
+    @Override
+    public void setOnCancelHandler(Runnable onCancelHandler) {
+        this.onCancel = onCancelHandler;
+    }
+
+    @Override
+    public void setCompression(String compression) {
+    }
+
+    @Override
+    public synchronized void onNext(T value) {
+        if (closedWith != null || completed) {
+            throw new IllegalStateException("call already closed");
+        }
+        sent.add(value);
+    }
+
+    @Override
+    public synchronized void onError(Throwable t) {
+        if (closedWith != null || completed) {
+            throw new IllegalStateException("call already closed");
+        }
+        closedWith = Status.fromThrowable(t);
+    }
+
+    @Override
+    public synchronized void onCompleted() {
+        if (closedWith != null || completed) {
+            throw new IllegalStateException("call already closed");
+        }
+        completed = true;
+    }
+}
