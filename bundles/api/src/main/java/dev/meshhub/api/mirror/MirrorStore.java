@@ -39,6 +39,20 @@ public interface MirrorStore {
      */
     MirrorUpload openUpload(String nodeId, String path, long expectedSize) throws MirrorException;
 
+    /**
+     * The complete file at {@code path} in a node's mirror, for reading (a push from one node's mirror
+     * to another node). Confined as uploads are: the path is checked as by {@link #checkPath}, no
+     * directory on the way and not the file itself may be a symlink, and partials are never returned.
+     * Disk work. Open the file without following links: it may be replaced (atomically) at any time.
+     *
+     * @param nodeId the node whose mirror holds the file
+     * @param path   the file, relative to the node's workspace
+     * @return the file's location in the mirror
+     * @throws MirrorException BAD_PATH, SYMLINK, NOT_FOUND (no such complete file) or IO
+     * @since 1.1
+     */
+    Path existingFile(String nodeId, String path) throws MirrorException;
+
     /** How much of its quota a node uses. Answers from memory. */
     MirrorUsage usage(String nodeId);
 }

@@ -114,7 +114,7 @@ final class DiskMirrorUpload implements MirrorUpload {
                 e.addSuppressed(truncateFailed);
             }
             end(State.CLOSED);
-            throw DiskMirror.io("write " + MirrorPaths.quote(path) + " of node " + node.nodeId + " at offset " + offset
+            throw MirrorFiles.io("write " + MirrorPaths.quote(path) + " of node " + node.nodeId + " at offset " + offset
                     + " (the upload is closed; open it again to resume from the bytes held)", e);
         }
         digest.update(forDigest);
@@ -165,7 +165,7 @@ final class DiskMirrorUpload implements MirrorUpload {
             channel.close();
         } catch (IOException e) {
             end(State.CLOSED);
-            throw DiskMirror.io("force " + MirrorPaths.quote(path) + " of node " + node.nodeId + " to disk", e);
+            throw MirrorFiles.io("force " + MirrorPaths.quote(path) + " of node " + node.nodeId + " to disk", e);
         }
         MirrorFile file;
         try {
@@ -215,7 +215,7 @@ final class DiskMirrorUpload implements MirrorUpload {
             return;
         }
         // The TTL counts from when the upload ended, not from its last chunk.
-        DiskMirror.touch(partial, store.now());
+        MirrorFiles.touch(partial, store.now());
         end(State.CLOSED);
         LOG.debug("node {}: upload of {} closed at offset {}, kept for resume", node.nodeId, MirrorPaths.quote(path),
                 offset);
@@ -239,13 +239,13 @@ final class DiskMirrorUpload implements MirrorUpload {
 
     /** Closes the channel and deletes the partial while still holding the slot. */
     private void drop() {
-        DiskMirror.closeQuietly(channel);
+        MirrorFiles.closeQuietly(channel);
         store.deletePartial(node, partial, sidecar, offset);
         end(State.DISCARDED);
     }
 
     private void end(State next) {
-        DiskMirror.closeQuietly(channel);
+        MirrorFiles.closeQuietly(channel);
         state = next;
         store.ended(this);
     }

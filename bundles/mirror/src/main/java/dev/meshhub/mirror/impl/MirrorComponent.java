@@ -149,6 +149,11 @@ public final class MirrorComponent implements MirrorStore, ManagementTask {
     }
 
     @Override
+    public Path existingFile(String nodeId, String path) throws MirrorException {
+        return mirror().existingFile(nodeId, path);
+    }
+
+    @Override
     public MirrorUpload openUpload(String nodeId, String path, long expectedSize) throws MirrorException {
         return mirror().openUpload(nodeId, path, expectedSize);
     }
@@ -171,7 +176,7 @@ public final class MirrorComponent implements MirrorStore, ManagementTask {
         } else {
             enrolled = enrollment.nodes();
         }
-        DiskMirror.CleanupReport report = current.cleanup(enrolled);
+        MirrorCleanup.Report report = current.cleanup(enrolled);
         LOG.debug("mirror cleanup done: {} stale partial(s), {}; {} revoked node mirror(s), {}; {} failure(s)",
                 report.stalePartials(), ByteSizes.format(report.stalePartialBytes()), report.revokedNodes().size(),
                 ByteSizes.format(report.revokedBytes()), report.failures());

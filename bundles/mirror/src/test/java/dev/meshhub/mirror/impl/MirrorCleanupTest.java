@@ -58,7 +58,7 @@ public class MirrorCleanupTest {
         age(fixture.partialOf(NODE, "open.bin"), OLD);
         assertEquals(new MirrorUsage(6000, 6000, 10 * MirrorFixture.GIB), fixture.mirror().usage(NODE));
 
-        DiskMirror.CleanupReport report = fixture.mirror().cleanup(null);
+        MirrorCleanup.Report report = fixture.mirror().cleanup(null);
 
         assertEquals(1, report.stalePartials());
         assertEquals(3000, report.stalePartialBytes());
@@ -129,7 +129,7 @@ public class MirrorCleanupTest {
         Files.createSymbolicLink(fixture.root.resolve(REVOKED).resolve("x/dir-link"), precious);
         Files.createSymbolicLink(fixture.root.resolve(REVOKED).resolve("file-link"), precious.resolve("data.txt"));
 
-        DiskMirror.CleanupReport report = fixture.mirror().cleanup(
+        MirrorCleanup.Report report = fixture.mirror().cleanup(
                 List.of(active(NODE), revoked(REVOKED), revoked("n-never-uploaded")));
 
         assertEquals(List.of(REVOKED), report.revokedNodes());

@@ -95,7 +95,7 @@ final class MirrorFixture extends ExternalResource {
     }
 
     static byte[] sha256(byte[] bytes) {
-        return DiskMirror.sha256().digest(bytes);
+        return MirrorFiles.sha256().digest(bytes);
     }
 
     /** Writes {@code bytes[from, to)} at offset {@code from} in chunks of {@code chunk} bytes. */
