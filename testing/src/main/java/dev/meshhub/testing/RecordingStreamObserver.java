@@ -2,6 +2,8 @@ package dev.meshhub.testing;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -13,7 +15,12 @@ public final class RecordingStreamObserver<T> extends ServerCallStreamObserver<T
     public volatile boolean ready = true;
     public volatile Status closedWith;
     public volatile boolean completed;
+    /** Completes when the call ends: OK after onCompleted, the status after onError. */
+    public final CompletableFuture<Status> ended = new CompletableFuture<>();
     public Runnable onCancel;
+    public Runnable onClose;
+    /** Messages the handler asked for (manual inbound flow control). */
+    public final AtomicInteger requested = new AtomicInteger();
 
     @Override
     public boolean isReady() {
@@ -29,7 +36,12 @@ public final class RecordingStreamObserver<T> extends ServerCallStreamObserver<T
     }
 
     @Override
+    public void disableAutoRequest() {
+    }
+
+    @Override
     public void request(int count) {
+        requested.addAndGet(count);
     }
 
     @Override
@@ -44,6 +56,11 @@ public final class RecordingStreamObserver<T> extends ServerCallStreamObserver<T
     @Override
     public void setOnCancelHandler(Runnable onCancelHandler) {
         this.onCancel = onCancelHandler;
+    }
+
+    @Override
+    public void setOnCloseHandler(Runnable onCloseHandler) {
+        this.onClose = onCloseHandler;
     }
 
     @Override
@@ -64,6 +81,7 @@ public final class RecordingStreamObserver<T> extends ServerCallStreamObserver<T
             throw new IllegalStateException("call already closed");
         }
         closedWith = Status.fromThrowable(t);
+        ended.complete(closedWith);
     }
 
     @Override
@@ -72,5 +90,6 @@ public final class RecordingStreamObserver<T> extends ServerCallStreamObserver<T
             throw new IllegalStateException("call already closed");
         }
         completed = true;
+        ended.complete(Status.OK);
     }
 }

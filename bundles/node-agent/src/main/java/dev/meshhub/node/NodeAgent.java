@@ -450,10 +450,8 @@ public final class NodeAgent implements AutoCloseable {
             return;
         }
         NodeSettings settings = response.getSettings();
-        long interval = settings.getHeartbeatIntervalMs() > 0
-                ? Math.max(MIN_HEARTBEAT_INTERVAL_MS, settings.getHeartbeatIntervalMs())
-                : DEFAULT_HEARTBEAT_INTERVAL_MS;
-        long timeout = settings.getHeartbeatTimeoutMs() > 0 ? settings.getHeartbeatTimeoutMs() : 3 * interval;
+        long interval = heartbeatInterval(settings);
+        long timeout = heartbeatTimeout(settings, interval);
         if (!response.getNodeName().isEmpty() && !response.getNodeName().equals(identity.name())) {
             identity = new NodeIdentity(identity.nodeId(), response.getNodeName(), identity.credential());
         }
@@ -463,6 +461,17 @@ public final class NodeAgent implements AutoCloseable {
         everConnected = true;
         LOG.info("connected to " + config.hub() + " as " + identity.describe() + "; heartbeat every "
                 + seconds(interval));
+    }
+
+    /** The heartbeat interval the hub asks for, with a floor so a bad setting cannot make a busy loop. */
+    private static long heartbeatInterval(NodeSettings settings) {
+        return settings.getHeartbeatIntervalMs() > 0
+                ? Math.max(MIN_HEARTBEAT_INTERVAL_MS, settings.getHeartbeatIntervalMs())
+                : DEFAULT_HEARTBEAT_INTERVAL_MS;
+    }
+
+    private static long heartbeatTimeout(NodeSettings settings, long interval) {
+        return settings.getHeartbeatTimeoutMs() > 0 ? settings.getHeartbeatTimeoutMs() : 3 * interval;
     }
 
     private void sessionEnded(Session ended, String cause, Level level) {
@@ -533,8 +542,8 @@ public final class NodeAgent implements AutoCloseable {
      * they are small and few, and a heartbeat must not wait behind megabytes of output.
      */
     private final class Session implements ClientResponseObserver<NodeMessage, HubMessage> {
-        private final long intervalMs;
-        private final long timeoutMs;
+        private long intervalMs;
+        private long timeoutMs;
         private final OutboundQueue queue;
         private ClientCallStreamObserver<NodeMessage> toHub;
         private ScheduledFuture<?> heartbeats;
@@ -637,11 +646,35 @@ public final class NodeAgent implements AutoCloseable {
                 case POLICY_UPDATE:
                     tasks.policyUpdate(message.getPolicyUpdate());
                     break;
+                case SETTINGS_UPDATE:
+                    settingsUpdate(message.getSettingsUpdate());
+                    break;
                 case SYNC_REQUEST:
                     sync(message.getSyncRequest(), queue);
                     break;
                 default:
                     LOG.fine("ignoring a hub message this agent does not know (" + message.getPayloadCase() + ")");
+            }
+        }
+
+        /** The hub's settings changed while connected: heartbeats and the watchdog follow them from now on. */
+        private void settingsUpdate(NodeSettings settings) {
+            long interval = heartbeatInterval(settings);
+            long timeout = heartbeatTimeout(settings, interval);
+            if (interval == intervalMs && timeout == timeoutMs) {
+                return;
+            }
+            LOG.info("the hub changed its settings: heartbeat every " + seconds(interval) + " (was " + seconds(intervalMs)
+                    + "), silence limit " + seconds(timeout) + " (was " + seconds(timeoutMs) + ")");
+            timeoutMs = timeout;
+            // The watchdog was armed for the old limit; arm it for the new one now.
+            watchdog.cancel(false);
+            long silentMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastHeardNanos);
+            watchdog = executor.schedule(this::checkSilence, Math.max(0, timeout - silentMs), TimeUnit.MILLISECONDS);
+            if (interval != intervalMs) {
+                intervalMs = interval;
+                heartbeats.cancel(false);
+                heartbeats = executor.scheduleAtFixedRate(this::sendHeartbeat, interval, interval, TimeUnit.MILLISECONDS);
             }
         }
 

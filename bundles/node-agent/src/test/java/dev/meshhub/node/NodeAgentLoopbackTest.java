@@ -5,6 +5,7 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 
+import dev.meshhub.proto.v1.HubMessage;
 import dev.meshhub.proto.v1.NodeMessage;
 import dev.meshhub.proto.v1.SessionClosing;
 import io.grpc.Status;
@@ -311,6 +312,50 @@ public class NodeAgentLoopbackTest {
         FakeHub.NodeStream second = nextStream();
         assertTrue(second.next().hasHello());
         assertTrue(backoffs.get(0).drawCount() >= 1);
+    }
+
+    @Test
+    public void settingsChangedByTheHubApplyToTheRunningSession() throws Exception {
+        // A minute of hub silence would be tolerated under the handshake's settings.
+        hub.settings = hub.settings.toBuilder().setHeartbeatIntervalMs(50).setHeartbeatTimeoutMs(60_000).build();
+        List<String> infos = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler captureInfo = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                infos.add(record.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Logger.getLogger(NodeAgent.class.getName()).addHandler(captureInfo);
+        try {
+            NodeAgent agent = agent(FakeHub.TOKEN);
+            agent.start();
+            FakeHub.NodeStream stream = nextStream();
+            assertHelloThenHeartbeats(stream);
+
+            hub.answerHeartbeats = false;
+            stream.send(HubMessage.newBuilder().setSettingsUpdate(hub.settings.toBuilder()
+                    .setHeartbeatIntervalMs(100).setHeartbeatTimeoutMs(300)).build());
+
+            try {
+                Await.until("the agent reports the change", () -> infos.stream().anyMatch(m -> m != null
+                        && m.contains("the hub changed its settings: heartbeat every 100 ms (was 50 ms), silence limit 300 ms (was 60.0 s)")));
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + "; logged: " + infos, e);
+            }
+            // Under the new limit the silent hub is noticed at once, not after a minute.
+            assertTrue("the agent applies the new silence limit to the open session", stream.ended.await(10, TimeUnit.SECONDS));
+            assertTrue(nextStream().next().hasHello());
+        } finally {
+            Logger.getLogger(NodeAgent.class.getName()).removeHandler(captureInfo);
+        }
     }
 
     private void startAgainOn(int port) throws Exception {

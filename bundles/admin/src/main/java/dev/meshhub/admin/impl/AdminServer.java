@@ -137,7 +137,7 @@ public class AdminServer implements HubServices {
             boolean reshaped = config.maxConcurrentCallsPerConnection() != previous.maxConcurrentCallsPerConnection()
                     || config.maxInboundMetadataBytes() != previous.maxInboundMetadataBytes()
                     || config.connectionHandshakeTimeoutSeconds() != previous.connectionHandshakeTimeoutSeconds();
-            resize(config.threads());
+            GrpcServers.resize(calls, config.threads());
             settings = config;
             if (moved || reshaped) {
                 relisten(previous, config, moved);
@@ -219,16 +219,6 @@ public class AdminServer implements HubServices {
                         .addService(ServerInterceptors.intercept(StrictRequestParsing.apply(service.bindService()),
                                 new AdminAuthInterceptor(() -> token))),
                 config.bindAddress(), config.port(), "etc/" + AdminConfig.PID + ".cfg (port, bindAddress) or MESHHUB_ADMIN_PORT");
-    }
-
-    private void resize(int threads) {
-        if (threads > calls.getMaximumPoolSize()) {
-            calls.setMaximumPoolSize(threads);
-            calls.setCorePoolSize(threads);
-        } else {
-            calls.setCorePoolSize(threads);
-            calls.setMaximumPoolSize(threads);
-        }
     }
 
     /** The port the admin API listens on now; -1 when it does not. */

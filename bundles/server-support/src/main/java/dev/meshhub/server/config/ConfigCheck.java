@@ -124,7 +124,8 @@ public final class ConfigCheck {
         return new Result(pid, List.copyOf(problems), List.copyOf(unknown));
     }
 
-    private static boolean isFrameworkKey(String key) {
+    /** Whether a key belongs to the framework or the component, not to the configuration's definition. */
+    public static boolean isFrameworkKey(String key) {
         return FRAMEWORK_PREFIXES.stream().anyMatch(key::startsWith);
     }
 

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -59,6 +60,26 @@ public final class GrpcServers {
             server.shutdownNow();
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * Gives a fixed-size pool {@code threads} threads, while it runs (calls queued meanwhile are kept).
+     *
+     * @return whether the size changed
+     */
+    public static boolean resize(ThreadPoolExecutor pool, int threads) {
+        if (threads == pool.getMaximumPoolSize() && threads == pool.getCorePoolSize()) {
+            return false;
+        }
+        // The core size may never exceed the maximum: grow the maximum first, shrink it last.
+        if (threads > pool.getMaximumPoolSize()) {
+            pool.setMaximumPoolSize(threads);
+            pool.setCorePoolSize(threads);
+        } else {
+            pool.setCorePoolSize(threads);
+            pool.setMaximumPoolSize(threads);
+        }
+        return true;
     }
 
     /** Daemon threads named {@code prefix-1}, {@code prefix-2}, ... */

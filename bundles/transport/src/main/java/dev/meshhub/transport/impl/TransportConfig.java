@@ -4,8 +4,16 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
- * Configuration of the hub's gRPC servers (PID {@value #PID}, file {@code etc/dev.meshhub.transport.cfg};
- * each key can be overridden by {@code MESHHUB_TRANSPORT_<KEY_IN_UPPER_SNAKE_CASE>}).
+ * Configuration of the node transport (PID {@value #PID}, file {@code etc/dev.meshhub.transport.cfg};
+ * each key can be overridden by {@code MESHHUB_TRANSPORT_<KEY_IN_UPPER_SNAKE_CASE>}). The bounds below
+ * are enforced: a configuration with a value outside them is refused whole, naming the key, and the
+ * transport keeps running with what it had.
+ *
+ * <p>How a change applies (README, "Configuration"): heartbeats, timeouts, limits, rate limits and
+ * thread counts apply at once with every node connected; the connection keys (message and header
+ * sizes, calls per connection, rapid-reset limit, keepalive, connection handshake) take effect for
+ * new connections without dropping the ones open; {@code port} and {@code bindAddress} move the
+ * listener, and nodes reconnect.
  */
 @ObjectClassDefinition(id = TransportConfig.PID, name = "meshhub transport",
         description = "The node port and the limits nodes are held to.")
@@ -18,72 +26,93 @@ public @interface TransportConfig {
     int DEFAULT_HEARTBEAT_TIMEOUT_MS = 15000;
     int DEFAULT_HANDSHAKE_TIMEOUT_MS = 5000;
 
-    @AttributeDefinition(name = "Node port", description = "TCP port nodes connect to (0 picks a free port).")
+    @AttributeDefinition(name = "Node port", description = "TCP port nodes connect to (0 picks a free port). Changing it moves the listener; nodes reconnect.",
+            min = "0", max = "65535")
     int port() default DEFAULT_PORT;
 
-    @AttributeDefinition(name = "Node bind address", description = "Address the node port listens on.")
+    @AttributeDefinition(name = "Node bind address", description = "Address the node port listens on. Changing it moves the listener; nodes reconnect.",
+            min = "1")
     String bindAddress() default "0.0.0.0";
 
-    @AttributeDefinition(name = "Heartbeat interval (ms)", description = "How often nodes and the hub send heartbeats.")
+    @AttributeDefinition(name = "Heartbeat interval (ms)", description = "How often nodes and the hub send heartbeats; connected nodes are told at once.",
+            min = "50", max = "3600000")
     int heartbeatIntervalMs() default DEFAULT_HEARTBEAT_INTERVAL_MS;
 
-    @AttributeDefinition(name = "Heartbeat timeout (ms)", description = "A session silent for this long is closed; must exceed the interval.")
+    @AttributeDefinition(name = "Heartbeat timeout (ms)", description = "A session silent for this long is closed; must exceed the interval.",
+            min = "100", max = "86400000")
     int heartbeatTimeoutMs() default DEFAULT_HEARTBEAT_TIMEOUT_MS;
 
-    @AttributeDefinition(name = "Handshake timeout (ms)", description = "Deadline for an enrollment's database work; the node gets DEADLINE_EXCEEDED after it.")
+    @AttributeDefinition(name = "Handshake timeout (ms)", description = "Deadline for an enrollment's database work; the node gets DEADLINE_EXCEEDED after it.",
+            min = "100", max = "600000")
     int handshakeTimeoutMs() default DEFAULT_HANDSHAKE_TIMEOUT_MS;
 
-    @AttributeDefinition(name = "Connection handshake timeout (s)", description = "A TCP connection that has not completed its HTTP/2 handshake by then is closed.")
+    @AttributeDefinition(name = "Connection handshake timeout (s)", description = "A TCP connection that has not completed its HTTP/2 handshake by then is closed.",
+            min = "1", max = "600")
     int connectionHandshakeTimeoutSeconds() default 10;
 
-    @AttributeDefinition(name = "Max inbound message (bytes)", description = "Largest message accepted from a node.")
+    @AttributeDefinition(name = "Max inbound message (bytes)", description = "Largest message accepted from a node.",
+            min = "1024", max = "268435456")
     int maxInboundMessageBytes() default 4 * 1024 * 1024;
 
-    @AttributeDefinition(name = "Max inbound metadata (bytes)", description = "Largest request header block accepted.")
+    @AttributeDefinition(name = "Max inbound metadata (bytes)", description = "Largest request header block accepted.",
+            min = "1024", max = "1048576")
     int maxInboundMetadataBytes() default 8 * 1024;
 
-    @AttributeDefinition(name = "Max concurrent calls per connection")
+    @AttributeDefinition(name = "Max concurrent calls per connection", min = "1", max = "100000")
     int maxConcurrentCallsPerConnection() default 16;
 
-    @AttributeDefinition(name = "Max RST frames per window", description = "HTTP/2 rapid-reset limit: stream resets allowed per window before the connection is closed.")
+    @AttributeDefinition(name = "Max RST frames per window", description = "HTTP/2 rapid-reset limit: stream resets allowed per window before the connection is closed.",
+            min = "1", max = "1000000")
     int maxRstFramesPerWindow() default 200;
 
-    @AttributeDefinition(name = "RST window (s)")
+    @AttributeDefinition(name = "RST window (s)", min = "1", max = "3600")
     int rstWindowSeconds() default 10;
 
-    @AttributeDefinition(name = "Keepalive time (s)", description = "The hub pings an idle connection this often to detect half-open links.")
+    @AttributeDefinition(name = "Keepalive time (s)", description = "The hub pings an idle connection this often to detect half-open links.",
+            min = "1", max = "86400")
     int keepAliveTimeSeconds() default 30;
 
-    @AttributeDefinition(name = "Keepalive timeout (s)", description = "A ping unanswered for this long closes the connection.")
+    @AttributeDefinition(name = "Keepalive timeout (s)", description = "A ping unanswered for this long closes the connection.",
+            min = "1", max = "3600")
     int keepAliveTimeoutSeconds() default 10;
 
-    @AttributeDefinition(name = "Permitted client keepalive (s)", description = "Clients pinging more often than this are disconnected.")
+    @AttributeDefinition(name = "Permitted client keepalive (s)", description = "Clients pinging more often than this are disconnected.",
+            min = "0", max = "86400")
     int permitKeepAliveTimeSeconds() default 20;
 
-    @AttributeDefinition(name = "gRPC threads", description = "Threads running gRPC handlers (they never block).")
+    @AttributeDefinition(name = "gRPC threads", description = "Threads running gRPC handlers (they never block).",
+            min = "1", max = "256")
     int grpcThreads() default 4;
 
-    @AttributeDefinition(name = "Default task timeout (ms)", description = "Timeout of a task that names none; the node ends its process tree then.")
+    @AttributeDefinition(name = "Default task timeout (ms)", description = "Timeout of a task that names none; the node ends its process tree then.",
+            min = "1000", max = "2147483647")
     int defaultTaskTimeoutMs() default 600_000;
 
-    @AttributeDefinition(name = "Kill grace (ms)", description = "Between the polite stop (SIGTERM) and the kill (SIGKILL) of a task's process tree.")
+    @AttributeDefinition(name = "Kill grace (ms)", description = "Between the polite stop (SIGTERM) and the kill (SIGKILL) of a task's process tree.",
+            min = "0", max = "600000")
     int killGraceMs() default 5000;
 
-    @AttributeDefinition(name = "Max pending tasks per node", description = "Tasks a node may have unfinished; more are refused (RESOURCE_EXHAUSTED) so a slow node never makes the hub buffer without bound.")
+    @AttributeDefinition(name = "Max pending tasks per node", description = "Tasks a node may have unfinished; more are refused (RESOURCE_EXHAUSTED) so a slow node never makes the hub buffer without bound.",
+            min = "1", max = "100000")
     int maxPendingTasksPerNode() default 64;
 
-    @AttributeDefinition(name = "Enrollment failures per minute", description = "Failed enrollments allowed per peer address per minute before it is refused for the rest of the minute.")
+    @AttributeDefinition(name = "Enrollment failures per minute", description = "Failed enrollments allowed per peer address per minute before it is refused for the rest of the minute.",
+            min = "1", max = "1000000")
     int enrollmentFailuresPerMinute() default 10;
 
-    @AttributeDefinition(name = "File IO threads", description = "Threads writing uploaded chunks into the mirror (never gRPC threads).")
+    @AttributeDefinition(name = "File IO threads", description = "Threads writing uploaded chunks into the mirror and reading pushed files (never gRPC threads).",
+            min = "1", max = "64")
     int fileIoThreads() default 4;
 
-    @AttributeDefinition(name = "Max uploads", description = "Uploads the hub runs at once; more are refused (RESOURCE_EXHAUSTED).")
+    @AttributeDefinition(name = "Max uploads", description = "Uploads the hub runs at once; more are refused (RESOURCE_EXHAUSTED).",
+            min = "1", max = "100000")
     int maxUploads() default 64;
 
-    @AttributeDefinition(name = "Upload lock TTL (s)", description = "An upload's file lock expires this long after its last chunk unless the upload ends first (a backstop: uploads release their locks when they end).")
+    @AttributeDefinition(name = "Upload lock TTL (s)", description = "An upload's file lock expires this long after its last chunk unless the upload ends first (a backstop: uploads release their locks when they end).",
+            min = "1", max = "86400")
     int uploadLockTtlSeconds() default 300;
 
-    @AttributeDefinition(name = "Sync start timeout (s)", description = "How long a pull waits for the node to start uploading.")
+    @AttributeDefinition(name = "Sync start timeout (s)", description = "How long a pull waits for the node to start uploading.",
+            min = "1", max = "3600")
     int syncStartTimeoutSeconds() default 30;
 }

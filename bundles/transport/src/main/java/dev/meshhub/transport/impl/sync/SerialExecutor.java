@@ -1,4 +1,4 @@
-package dev.meshhub.transport.impl;
+package dev.meshhub.transport.impl.sync;
 
 import java.util.ArrayDeque;
 import java.util.concurrent.Executor;

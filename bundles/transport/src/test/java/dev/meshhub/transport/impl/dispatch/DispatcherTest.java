@@ -1,4 +1,4 @@
-package dev.meshhub.transport.impl;
+package dev.meshhub.transport.impl.dispatch;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
@@ -46,6 +46,10 @@ import dev.meshhub.proto.v1.TaskFinished;
 import dev.meshhub.proto.v1.TaskStarted;
 import dev.meshhub.testing.RecordingStreamObserver;
 import dev.meshhub.testing.MutableClock;
+import dev.meshhub.transport.impl.FakeEnrollmentStore;
+import dev.meshhub.transport.impl.FakeTaskJournal;
+import dev.meshhub.transport.impl.session.NodeSessionHandle;
+import dev.meshhub.transport.impl.session.NodeSessions;
 
 public class DispatcherTest {
 
@@ -53,15 +57,18 @@ public class DispatcherTest {
     private final NodeSessions sessions = new NodeSessions(clock, Duration.ofSeconds(5), Duration.ofSeconds(15), (t, p) -> {
     });
     private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor();
-    private final FakeJournal journal = new FakeJournal();
-    private final FakeStore store = new FakeStore();
+    private final FakeTaskJournal journal = new FakeTaskJournal();
+    private final FakeEnrollmentStore store = new FakeEnrollmentStore();
+    /** What the bound policy service answers; null makes it unbound (no policy service at all). */
     private volatile SandboxPolicy policy = (id, name) -> new NodePolicy(id, SandboxMode.STRICT, List.of("echo"), 1, "test");
-    private final Dispatcher dispatcher = new Dispatcher(() -> store, () -> journal, () -> policy, sessions, timers,
-            Duration.ofMinutes(1), Duration.ofSeconds(1), 2);
+    private final SandboxPolicy boundPolicy = (id, name) -> policy.policyFor(id, name);
+    private final Dispatcher dispatcher = new Dispatcher(sessions, timers,
+            new Dispatcher.TaskLimits(Duration.ofMinutes(1), Duration.ofSeconds(1), 2));
 
     {
-        sessions.onSessionEnded(dispatcher::sessionEnded);
-        sessions.onSessionRegistered(dispatcher::pushPolicy);
+        dispatcher.bindEnrollmentStore(store);
+        dispatcher.bindTaskJournal(journal);
+        dispatcher.bindSandboxPolicy(boundPolicy);
     }
 
     @After
@@ -136,7 +143,7 @@ public class DispatcherTest {
     @Test
     public void withNoPolicyServiceNothingRuns() {
         connect("n-1", new RecordingStreamObserver<>());
-        policy = null;
+        dispatcher.unbindSandboxPolicy(boundPolicy);
         DispatchException e = assertThrows(DispatchException.class, () -> dispatcher.dispatch("n-1", CommandSpec.argv("echo"), null));
         assertEquals(DispatchException.Reason.NO_POLICY, e.reason());
         assertTrue(e.getMessage(), e.getMessage().contains("fail closed"));
@@ -244,112 +251,4 @@ public class DispatcherTest {
     }
 
     /** A journal in memory; creates can be held back to show nothing is sent before they complete. */
-    private static final class FakeJournal implements TaskJournal {
-        final Map<String, TaskState> states = new ConcurrentHashMap<>();
-        final Map<String, StringBuilder> output = new ConcurrentHashMap<>();
-        final List<Runnable> held = new ArrayList<>();
-        volatile boolean holdCreates;
-        volatile boolean failCreates;
-
-        synchronized void releaseCreates() {
-            holdCreates = false;
-            held.forEach(Runnable::run);
-            held.clear();
-        }
-
-        @Override
-        public synchronized CompletionStage<TaskRecord> create(NewTask task) {
-            if (failCreates) {
-                return CompletableFuture.failedFuture(new IllegalStateException("journal is stopped"));
-            }
-            states.put(task.taskId(), TaskState.QUEUED);
-            CompletableFuture<TaskRecord> done = new CompletableFuture<>();
-            TaskRecord record = new TaskRecord(task.taskId(), task.nodeId(), task.nodeName(), task.kind(), task.summary(), task.spec(),
-                    TaskState.QUEUED, Instant.now(), null, null, null, null, "", new byte[0]);
-            if (holdCreates) {
-                held.add(() -> done.complete(record));
-            } else {
-                done.complete(record);
-            }
-            return done;
-        }
-
-        @Override
-        public CompletionStage<Boolean> transition(String taskId, TaskState state, Integer exitCode, String diagnostic) {
-            TaskState before = states.get(taskId);
-            if (before == null || before.isTerminal()) {
-                return CompletableFuture.completedFuture(false);
-            }
-            states.put(taskId, state);
-            return CompletableFuture.completedFuture(true);
-        }
-
-        @Override
-        public CompletionStage<Void> appendOutput(String taskId, byte[] data) {
-            output.computeIfAbsent(taskId, id -> new StringBuilder()).append(new String(data));
-            return CompletableFuture.completedFuture(null);
-        }
-
-        @Override
-        public CompletionStage<List<String>> failNodeTasks(String nodeId, String diagnostic) {
-            return CompletableFuture.completedFuture(List.of());
-        }
-
-        @Override
-        public CompletionStage<Optional<TaskRecord>> get(String taskId) {
-            return CompletableFuture.completedFuture(Optional.empty());
-        }
-
-        @Override
-        public CompletionStage<List<TaskRecord>> list(TaskQuery query) {
-            return CompletableFuture.completedFuture(List.of());
-        }
-
-        @Override
-        public CompletionStage<Map<TaskState, Long>> countByState() {
-            return CompletableFuture.completedFuture(Map.of());
-        }
-
-        @Override
-        public long writeBacklog() {
-            return 0;
-        }
-    }
-
-    /** Nodes n-1 and n-2, found by id or by name. */
-    private static final class FakeStore implements EnrollmentStore {
-        private final List<EnrolledNode> nodes = List.of(
-                new EnrolledNode("n-1", "name-n-1", Instant.EPOCH, false),
-                new EnrolledNode("n-2", "name-n-2", Instant.EPOCH, false));
-
-        @Override
-        public CompletionStage<IssuedInvite> createInvite(Duration ttl, String note) {
-            throw new AssertionError("not used");
-        }
-
-        @Override
-        public CompletionStage<Enrollment> enroll(String inviteToken, String requestedName, String address, Instant deadline) {
-            throw new AssertionError("not used");
-        }
-
-        @Override
-        public Optional<EnrolledNode> authenticate(String credential) {
-            return Optional.empty();
-        }
-
-        @Override
-        public List<EnrolledNode> nodes() {
-            return nodes;
-        }
-
-        @Override
-        public Optional<EnrolledNode> find(String idOrName) {
-            return nodes.stream().filter(n -> n.nodeId().equals(idOrName) || n.name().equals(idOrName)).findFirst();
-        }
-
-        @Override
-        public CompletionStage<EnrolledNode> revokeNode(String idOrName) {
-            throw new AssertionError("not used");
-        }
-    }
 }

@@ -1,4 +1,4 @@
-package dev.meshhub.transport.impl;
+package dev.meshhub.transport.impl.rpc;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -13,7 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * tracked; past that, expired windows are dropped first, then the map is cleared (an attacker with
  * that many addresses is not stopped by a per-address limit anyway).
  */
-final class EnrollmentRateLimiter {
+public final class EnrollmentRateLimiter {
 
     static final int MAX_TRACKED_HOSTS = 10_000;
     static final Duration WINDOW = Duration.ofMinutes(1);
@@ -23,15 +23,20 @@ final class EnrollmentRateLimiter {
 
     private final Map<String, Window> windows = new ConcurrentHashMap<>();
     private final Clock clock;
-    private final int failuresPerWindow;
+    private volatile int failuresPerWindow;
 
-    EnrollmentRateLimiter(Clock clock, int failuresPerWindow) {
+    public EnrollmentRateLimiter(Clock clock, int failuresPerWindow) {
         this.clock = clock;
         this.failuresPerWindow = failuresPerWindow;
     }
 
+    /** A new limit, for the next attempt of every host (windows already counting keep their counts). */
+    public void limit(int failures) {
+        failuresPerWindow = failures;
+    }
+
     /** How long the host must wait, or {@link Duration#ZERO} when it may try. */
-    Duration retryAfter(String host) {
+    public Duration retryAfter(String host) {
         Window window = windows.get(host);
         if (window == null || window.failures() < failuresPerWindow) {
             return Duration.ZERO;
@@ -41,7 +46,7 @@ final class EnrollmentRateLimiter {
     }
 
     /** Records one failed attempt from the host. */
-    void failed(String host) {
+    public void failed(String host) {
         Instant now = clock.instant();
         if (windows.size() >= MAX_TRACKED_HOSTS && !windows.containsKey(host)) {
             prune(now);

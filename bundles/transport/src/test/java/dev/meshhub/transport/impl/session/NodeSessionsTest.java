@@ -1,8 +1,9 @@
-package dev.meshhub.transport.impl;
+package dev.meshhub.transport.impl.session;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 
 import java.time.Duration;
@@ -91,6 +92,44 @@ public class NodeSessionsTest {
         assertEquals(Status.Code.UNAVAILABLE, stream.closedWith.getCode());
         assertTrue(stream.closedWith.getDescription(), stream.closedWith.getDescription().contains("no heartbeat from node n-1"));
         assertTrue(stream.closedWith.getDescription(), stream.closedWith.getDescription().contains("last heard"));
+    }
+
+    @Test
+    public void aHeartbeatChangeReachesEveryNodeAtOnceAndTheOldTimeoutHoldsMeanwhile() {
+        RecordingStreamObserver<HubMessage> stream = new RecordingStreamObserver<>();
+        NodeSessionHandle session = open("n-1", stream);
+        sessions.register(session);
+
+        sessions.changeTiming(1000, 3000, 4 * 1024 * 1024);
+
+        HubMessage update = stream.sent.get(stream.sent.size() - 1);
+        assertTrue("the node is told: " + update, update.hasSettingsUpdate());
+        assertEquals(1000, update.getSettingsUpdate().getHeartbeatIntervalMs());
+        assertEquals(3000, update.getSettingsUpdate().getHeartbeatTimeoutMs());
+        assertEquals("new handshakes get the new settings", 1000, sessions.nodeSettings().getHeartbeatIntervalMs());
+        assertNull("the session is not touched", stream.closedWith);
+
+        // Silent for 10 s: past the new timeout, but the node may not have read the change yet, and the
+        // old timeout (15 s) is honoured for one old timeout after the change.
+        clock.advance(Duration.ofSeconds(10));
+        sessions.sweep();
+        assertEquals(1, sessions.connected().size());
+        assertTrue("the hub's own heartbeats follow the new interval",
+                stream.sent.stream().filter(HubMessage::hasHeartbeat).count() >= 1);
+
+        clock.advance(Duration.ofSeconds(6));
+        sessions.sweep();
+        assertTrue("past the grace the new timeout applies", sessions.connected().isEmpty());
+        assertTrue(stream.closedWith.getDescription(), stream.closedWith.getDescription().contains("for 3000 ms"));
+    }
+
+    @Test
+    public void settingsThatChangeNothingAreNotSent() {
+        RecordingStreamObserver<HubMessage> stream = new RecordingStreamObserver<>();
+        sessions.register(open("n-1", stream));
+        int before = stream.sent.size();
+        sessions.changeTiming(5000, 15000, 4 * 1024 * 1024);
+        assertEquals(before, stream.sent.size());
     }
 
     @Test

@@ -1,4 +1,4 @@
-package dev.meshhub.transport.impl;
+package dev.meshhub.transport.impl.rpc;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;

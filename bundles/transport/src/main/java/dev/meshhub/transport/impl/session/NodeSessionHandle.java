@@ -1,4 +1,4 @@
-package dev.meshhub.transport.impl;
+package dev.meshhub.transport.impl.session;
 
 import java.time.Clock;
 import java.time.Instant;
@@ -18,7 +18,7 @@ import io.grpc.stub.ServerCallStreamObserver;
  * gRPC stream observer is not thread-safe and the heartbeat thread, admin calls and the stream's own
  * handlers all write to it.
  */
-final class NodeSessionHandle {
+public final class NodeSessionHandle {
 
     private final String nodeId;
     private final String name;
@@ -32,7 +32,7 @@ final class NodeSessionHandle {
     private volatile Instant lastHeard;
     private volatile Instant lastSent;
 
-    NodeSessionHandle(String nodeId, String name, String address, ServerCallStreamObserver<HubMessage> outbound, Clock clock) {
+    public NodeSessionHandle(String nodeId, String name, String address, ServerCallStreamObserver<HubMessage> outbound, Clock clock) {
         this.nodeId = nodeId;
         this.name = name;
         this.address = address;
@@ -43,32 +43,32 @@ final class NodeSessionHandle {
         this.lastSent = connectedSince;
     }
 
-    String nodeId() {
+    public String nodeId() {
         return nodeId;
     }
 
-    String name() {
+    public String name() {
         return name;
     }
 
-    String address() {
+    public String address() {
         return address;
     }
 
-    Instant lastHeard() {
+    public Instant lastHeard() {
         return lastHeard;
     }
 
-    Instant lastSent() {
+    public Instant lastSent() {
         return lastSent;
     }
 
-    Instant connectedSince() {
+    public Instant connectedSince() {
         return connectedSince;
     }
 
     /** Whether the session said Hello and entered the directory. */
-    boolean isRegistered() {
+    public boolean isRegistered() {
         return registered;
     }
 
@@ -77,11 +77,11 @@ final class NodeSessionHandle {
     }
 
     /** Records that the node was heard from. */
-    void heard() {
+    public void heard() {
         lastHeard = clock.instant();
     }
 
-    NodeSession snapshot() {
+    public NodeSession snapshot() {
         return new NodeSession(nodeId, name, address, connectedSince, lastHeard);
     }
 
@@ -91,7 +91,7 @@ final class NodeSessionHandle {
      *
      * @return whether one was sent
      */
-    synchronized boolean sendHeartbeat() {
+    public synchronized boolean sendHeartbeat() {
         if (ended.get() || !outbound.isReady()) {
             return false;
         }
@@ -115,7 +115,7 @@ final class NodeSessionHandle {
      *
      * @return false when the stream is already over
      */
-    synchronized boolean send(HubMessage message) {
+    public synchronized boolean send(HubMessage message) {
         if (ended.get()) {
             return false;
         }
@@ -128,10 +128,18 @@ final class NodeSessionHandle {
     }
 
     /** The policy last sent to this node (at handshake time: none; the handshake carried one). */
-    volatile dev.meshhub.proto.v1.SandboxPolicy policySent;
+    private volatile dev.meshhub.proto.v1.SandboxPolicy policySent;
+
+    public dev.meshhub.proto.v1.SandboxPolicy policySent() {
+        return policySent;
+    }
+
+    public void policySent(dev.meshhub.proto.v1.SandboxPolicy policy) {
+        policySent = policy;
+    }
 
     /** Whether the session has ended (closed by either side). */
-    boolean isEnded() {
+    public boolean isEnded() {
         return ended.get();
     }
 
@@ -140,7 +148,7 @@ final class NodeSessionHandle {
      *
      * @return true for the first caller only
      */
-    boolean markEnded() {
+    public boolean markEnded() {
         return ended.compareAndSet(false, true);
     }
 
@@ -148,7 +156,7 @@ final class NodeSessionHandle {
      * Ends the stream from the hub's side: tells the node why (when it is reading), then closes the
      * call with {@code status}. Safe to call from any thread, any number of times.
      */
-    synchronized void closeStream(SessionClosing.Reason reason, Status status) {
+    public synchronized void closeStream(SessionClosing.Reason reason, Status status) {
         try {
             if (outbound.isReady()) {
                 outbound.onNext(HubMessage.newBuilder()
@@ -162,7 +170,7 @@ final class NodeSessionHandle {
     }
 
     /** Completes the stream normally (the node half-closed first). */
-    synchronized void completeStream() {
+    public synchronized void completeStream() {
         try {
             outbound.onCompleted();
         } catch (StatusRuntimeException | IllegalStateException alreadyClosed) {

@@ -1,4 +1,4 @@
-package dev.meshhub.transport.impl;
+package dev.meshhub.transport.impl.dispatch;
 
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -7,22 +7,28 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Supplier;
 
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.event.Event;
+import org.osgi.service.event.EventConstants;
+import org.osgi.service.event.EventHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.meshhub.api.enrollment.EnrolledNode;
 import dev.meshhub.api.enrollment.EnrollmentStore;
-import dev.meshhub.api.policy.NodePolicy;
 import dev.meshhub.api.policy.SandboxPolicy;
 import dev.meshhub.api.task.CommandSpec;
 import dev.meshhub.api.task.DispatchException;
@@ -41,89 +47,168 @@ import dev.meshhub.proto.v1.TaskAssignment;
 import dev.meshhub.proto.v1.TaskCancel;
 import dev.meshhub.proto.v1.TaskFinished;
 import dev.meshhub.proto.v1.TaskStarted;
+import dev.meshhub.server.support.GrpcServers;
 import dev.meshhub.server.wire.TaskMessages;
+import dev.meshhub.transport.impl.TransportConfig;
+import dev.meshhub.transport.impl.TransportConfigCheck;
+import dev.meshhub.transport.impl.session.NodeSessionHandle;
+import dev.meshhub.transport.impl.session.NodeSessions;
+import dev.meshhub.transport.impl.session.SessionListener;
 
 /**
  * The hub's {@link TaskDispatcher}: checks a command against the node's policy, journals it, sends
  * it down the node's stream, and follows it to its end. Never blocks: journal writes complete on the
- * journal's writer thread, node messages arrive on gRPC threads, timers run on the hub's scheduler.
+ * journal's writer thread, node messages arrive on gRPC threads, timers run on its own timer thread.
+ *
+ * <p>The journal, the enrollment store and the policy are optional, dynamic, greedy references: they
+ * are replaced under it without a restart. While no journal is bound new tasks are refused, and the
+ * state changes of tasks already running are kept and written once a journal is back
+ * ({@link JournalWrites}). A policy change (posted on {@link SandboxPolicy#TOPIC_CHANGED}) or a new
+ * policy service is pushed to every connected node. Its limits apply live.
  */
-final class Dispatcher implements TaskDispatcher {
+@Component(service = {TaskDispatcher.class, Dispatcher.class, EventHandler.class},
+        configurationPid = TransportConfig.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
+        property = EventConstants.EVENT_TOPIC + "=" + SandboxPolicy.TOPIC_CHANGED)
+public final class Dispatcher implements TaskDispatcher, SessionListener, EventHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
     /** Slack the hub gives a node past a task's own timeout and grace before it gives up on it. */
     static final Duration RESULT_SLACK = Duration.ofSeconds(10);
 
-    private final Supplier<EnrollmentStore> enrollment;
-    private final Supplier<TaskJournal> journal;
-    private final Supplier<SandboxPolicy> policy;
+    /** The limits tasks are held to; replaced whole on a configuration change. */
+    public record TaskLimits(Duration defaultTimeout, Duration killGrace, int maxPendingPerNode) {
+        static TaskLimits of(TransportConfig config) {
+            return new TaskLimits(Duration.ofMillis(config.defaultTaskTimeoutMs()), Duration.ofMillis(config.killGraceMs()),
+                    config.maxPendingTasksPerNode());
+        }
+    }
+
     private final NodeSessions sessions;
     private final ScheduledExecutorService timers;
-    private final Duration defaultTimeout;
-    private final Duration killGrace;
-    private final int maxPendingPerNode;
-    private final AtomicLong policyRevision = new AtomicLong(System.currentTimeMillis());
+    private final JournalWrites writes;
+    private final PolicyDistribution policies = new PolicyDistribution();
     private final SecureRandom random = new SecureRandom();
+    private final Map<String, DispatchedTask> tasks = new ConcurrentHashMap<>();
+    private final Map<String, Set<DispatchedTask>> byNode = new ConcurrentHashMap<>();
+    private volatile TaskLimits limits;
+    private volatile EnrollmentStore enrollmentStore;
 
-    private final Map<String, Task> tasks = new ConcurrentHashMap<>();
-    private final Map<String, Set<Task>> byNode = new ConcurrentHashMap<>();
+    /** The component: its own timer thread. */
+    @Activate
+    public Dispatcher(@Reference NodeSessions sessions, TransportConfig config, Map<String, Object> properties) {
+        this(sessions, Executors.newSingleThreadScheduledExecutor(GrpcServers.threads("meshhub-task-timer")), check(config, properties));
+    }
 
-    Dispatcher(Supplier<EnrollmentStore> enrollment, Supplier<TaskJournal> journal, Supplier<SandboxPolicy> policy,
-            NodeSessions sessions, ScheduledExecutorService timers, Duration defaultTimeout, Duration killGrace,
-            int maxPendingPerNode) {
-        this.enrollment = enrollment;
-        this.journal = journal;
-        this.policy = policy;
+    /** Without OSGi (tests): timers supplied, services bound by hand. */
+    public Dispatcher(NodeSessions sessions, ScheduledExecutorService timers, TaskLimits limits) {
         this.sessions = sessions;
         this.timers = timers;
-        this.defaultTimeout = defaultTimeout;
-        this.killGrace = killGrace;
-        this.maxPendingPerNode = maxPendingPerNode;
+        this.limits = limits;
+        this.writes = new JournalWrites(timers);
+        sessions.addListener(this);
+    }
+
+    private static TaskLimits check(TransportConfig config, Map<String, Object> properties) {
+        TransportConfigCheck.requireUsable(properties);
+        return TaskLimits.of(config);
+    }
+
+    @Modified
+    void modified(TransportConfig config, Map<String, Object> properties) {
+        if (!TransportConfigCheck.usable(properties)) {
+            return;
+        }
+        TaskLimits next = TaskLimits.of(config);
+        if (!next.equals(limits)) {
+            limits = next;
+            LOG.info("task limits now: default timeout {} ms, kill grace {} ms, at most {} pending per node",
+                    next.defaultTimeout().toMillis(), next.killGrace().toMillis(), next.maxPendingPerNode());
+        }
+    }
+
+    @Deactivate
+    void deactivate() {
+        sessions.removeListener(this);
+        stop("the hub's transport stopped while the task was in flight");
+        timers.shutdownNow();
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY,
+            unbind = "unbindEnrollmentStore")
+    public void bindEnrollmentStore(EnrollmentStore store) {
+        enrollmentStore = store;
+    }
+
+    public void unbindEnrollmentStore(EnrollmentStore store) {
+        if (enrollmentStore == store) {
+            enrollmentStore = null;
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY,
+            unbind = "unbindTaskJournal")
+    public void bindTaskJournal(TaskJournal journal) {
+        writes.bind(journal);
+    }
+
+    public void unbindTaskJournal(TaskJournal journal) {
+        writes.unbind(journal);
     }
 
     /**
-     * The wire policy a node runs under now, with a fresh revision (revisions only grow within a hub
-     * process; a node takes the handshake's policy as is and ignores older updates). STRICT with
-     * nothing allowed when no policy service is active or it fails.
+     * The sandbox policy: optional (with none, nothing is executed), dynamic and greedy, so a newly
+     * deployed policy takes over without restarting this component or dropping a stream (STACK.md
+     * trap 8). A newly bound policy is pushed to the connected nodes.
      */
-    dev.meshhub.proto.v1.SandboxPolicy currentPolicy(String nodeId, String nodeName) {
-        return TaskMessages.toWire(nodePolicy(nodeId, nodeName), policyRevision.incrementAndGet());
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY,
+            unbind = "unbindSandboxPolicy", updated = "updatedSandboxPolicy")
+    public void bindSandboxPolicy(SandboxPolicy policy) {
+        policies.bind(policy);
+        pushPoliciesSoon();
     }
 
-    private NodePolicy nodePolicy(String nodeId, String nodeName) {
-        SandboxPolicy service = policy.get();
-        if (service == null) {
-            return null;
-        }
+    void updatedSandboxPolicy(SandboxPolicy policy) {
+        pushPoliciesSoon();
+    }
+
+    public void unbindSandboxPolicy(SandboxPolicy policy) {
+        policies.unbind(policy);
+    }
+
+    @Override
+    public void handleEvent(Event event) {
+        // A policy changed (SandboxPolicy.TOPIC_CHANGED): push what changed to the connected nodes.
+        pushPoliciesSoon();
+    }
+
+    private void pushPoliciesSoon() {
         try {
-            return service.policyFor(nodeId, nodeName);
-        } catch (RuntimeException e) {
-            // A policy that cannot be read means STRICT with nothing allowed.
-            LOG.warn("policy service failed for node {}; treating it as STRICT with nothing allowed", nodeId, e);
-            return null;
+            timers.execute(this::pushPolicies);
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+            // the dispatcher is stopping
         }
     }
 
     /** Pushes the current policy to every connected node whose policy changed. */
     void pushPolicies() {
         for (NodeSessionHandle session : sessions.liveSessions()) {
-            pushPolicy(session);
+            policies.push(session);
         }
     }
 
-    /** Pushes the node's current policy unless the node already has the same one. */
-    void pushPolicy(NodeSessionHandle session) {
-        NodePolicy now = nodePolicy(session.nodeId(), session.name());
-        dev.meshhub.proto.v1.SandboxPolicy sent = session.policySent;
-        dev.meshhub.proto.v1.SandboxPolicy next = TaskMessages.toWire(now, 0);
-        if (sent != null && sent.getMode() == next.getMode() && sent.getAllowedExecutablesList().equals(next.getAllowedExecutablesList())) {
-            return;
-        }
-        next = next.toBuilder().setRevision(policyRevision.incrementAndGet()).build();
-        session.policySent = next;
-        if (session.send(HubMessage.newBuilder().setPolicyUpdate(next).build())) {
-            LOG.info("policy of node {} ({}) is now {} (revision {})", session.nodeId(), session.name(), next.getMode(), next.getRevision());
-        }
+    @Override
+    public void sessionRegistered(NodeSessionHandle session) {
+        policies.push(session);
+    }
+
+    /** The wire policy a node runs under now, with a fresh revision (for its handshake). */
+    public dev.meshhub.proto.v1.SandboxPolicy currentPolicy(String nodeId, String nodeName) {
+        return policies.current(nodeId, nodeName);
+    }
+
+    /** State changes waiting for a journal to come back. */
+    int journalWritesWaiting() {
+        return writes.waiting();
     }
 
     @Override
@@ -132,14 +217,15 @@ final class Dispatcher implements TaskDispatcher {
             throw new DispatchException(DispatchException.Reason.INVALID, "name a node (id or name) and a command");
         }
         Target target = target(node);
-        SandboxPolicy service = policy.get();
+        SandboxPolicy service = policies.service();
         if (service == null) {
             throw new DispatchException(DispatchException.Reason.NO_POLICY,
                     "no sandbox policy service is active, so nothing is executed (fail closed); start or deploy a policy bundle");
         }
-        CommandTask wire = TaskMessages.toWire(command, defaultTimeout, killGrace);
+        TaskLimits current = limits;
+        CommandTask wire = TaskMessages.toWire(command, current.defaultTimeout(), current.killGrace());
         Optional<PolicyRules.Refusal> refusal = PolicyRules.check(target.label(),
-                TaskMessages.toWire(nodePolicy(target.node().nodeId(), target.node().name()), 0), wire);
+                TaskMessages.toWire(policies.nodePolicy(target.node().nodeId(), target.node().name()), 0), wire);
         if (refusal.isPresent()) {
             LOG.warn("refused task for node {}: {}", target.label(), refusal.get().message());
             throw new DispatchException(DispatchException.Reason.POLICY_DENIED, refusal.get().message());
@@ -153,7 +239,7 @@ final class Dispatcher implements TaskDispatcher {
      * Journaled as kind {@code push}. Not a command, so the policy's command rules do not apply; the
      * node confines the destination to its workspace.
      */
-    TaskHandle dispatchDownload(String node, dev.meshhub.proto.v1.FileDownload download, String summary) {
+    public TaskHandle dispatchDownload(String node, dev.meshhub.proto.v1.FileDownload download, String summary) {
         Target target = target(node);
         long limit = download.getTimeoutMs() + RESULT_SLACK.toMillis();
         return submit(target, "push", summary, TaskAssignment.newBuilder().setDownload(download), limit, TaskOutputListener.NONE);
@@ -164,7 +250,7 @@ final class Dispatcher implements TaskDispatcher {
     }
 
     private Target target(String node) {
-        EnrollmentStore store = enrollment.get();
+        EnrollmentStore store = enrollmentStore;
         if (store == null) {
             throw new DispatchException(DispatchException.Reason.UNAVAILABLE, "the enrollment store is not available (journal stopped?); retry shortly");
         }
@@ -186,19 +272,20 @@ final class Dispatcher implements TaskDispatcher {
     /** Journals the task, and only then sends it down the node's stream. */
     private TaskHandle submit(Target target, String kind, String summary, TaskAssignment.Builder wire, long resultLimitMs,
                               TaskOutputListener output) {
-        TaskJournal taskJournal = journal.get();
+        TaskJournal taskJournal = writes.journal();
         if (taskJournal == null) {
             throw new DispatchException(DispatchException.Reason.UNAVAILABLE, "the task journal is not available (journal stopped?); retry shortly");
         }
         String nodeId = target.node().nodeId();
-        Set<Task> pending = byNode.computeIfAbsent(nodeId, id -> ConcurrentHashMap.newKeySet());
-        if (pending.size() >= maxPendingPerNode) {
+        Set<DispatchedTask> pending = byNode.computeIfAbsent(nodeId, id -> ConcurrentHashMap.newKeySet());
+        int maxPending = limits.maxPendingPerNode();
+        if (pending.size() >= maxPending) {
             throw new DispatchException(DispatchException.Reason.BUSY, "node " + target.label() + " already has " + pending.size()
-                    + " tasks pending (limit " + maxPendingPerNode + "); retry when some have finished");
+                    + " tasks pending (limit " + maxPending + ", maxPendingTasksPerNode); retry when some have finished");
         }
         String taskId = "t-" + HexFormat.of().formatHex(nextBytes());
         TaskAssignment assignment = wire.setTaskId(taskId).build();
-        Task task = new Task(taskId, nodeId, target.node().name(), target.session(), output == null ? TaskOutputListener.NONE : output);
+        DispatchedTask task = new DispatchedTask(taskId, nodeId, target.node().name(), target.session(), output == null ? TaskOutputListener.NONE : output, this::cancel);
         tasks.put(taskId, task);
         pending.add(task);
 
@@ -224,7 +311,7 @@ final class Dispatcher implements TaskDispatcher {
     }
 
     /** Runs on the journal's thread once the task is durable: only now does it go to the node. */
-    private void send(Task task, TaskAssignment assignment, long limit) {
+    private void send(DispatchedTask task, TaskAssignment assignment, long limit) {
         if (task.isFinished()) {
             // Ended (cancelled, node lost) while it was being journaled: record that, send nothing.
             journalTransition(task, task.finalState, null, task.finalDiagnostic);
@@ -244,15 +331,15 @@ final class Dispatcher implements TaskDispatcher {
     }
 
     /** A node reports that it started a task. A node may only speak for its own tasks. */
-    void started(NodeSessionHandle session, TaskStarted started) {
-        Task task = ownTask(session, started.getTaskId());
+    public void started(NodeSessionHandle session, TaskStarted started) {
+        DispatchedTask task = ownTask(session, started.getTaskId());
         if (task != null && !task.isFinished()) {
             journalTransition(task, TaskState.RUNNING, null, "");
         }
     }
 
-    void output(NodeSessionHandle session, dev.meshhub.proto.v1.TaskOutput chunk) {
-        Task task = ownTask(session, chunk.getTaskId());
+    public void output(NodeSessionHandle session, dev.meshhub.proto.v1.TaskOutput chunk) {
+        DispatchedTask task = ownTask(session, chunk.getTaskId());
         if (task == null || task.isFinished()) {
             return;
         }
@@ -265,7 +352,7 @@ final class Dispatcher implements TaskDispatcher {
         } catch (RuntimeException e) {
             LOG.warn("output listener of task {} failed; output continues to the journal", task.taskId, e);
         }
-        TaskJournal taskJournal = journal.get();
+        TaskJournal taskJournal = writes.journal();
         if (taskJournal != null) {
             taskJournal.appendOutput(task.taskId, data).whenComplete((ok, failure) -> {
                 if (failure != null) {
@@ -275,8 +362,8 @@ final class Dispatcher implements TaskDispatcher {
         }
     }
 
-    void finished(NodeSessionHandle session, TaskFinished finished) {
-        Task task = ownTask(session, finished.getTaskId());
+    public void finished(NodeSessionHandle session, TaskFinished finished) {
+        DispatchedTask task = ownTask(session, finished.getTaskId());
         if (task == null) {
             return;
         }
@@ -290,8 +377,8 @@ final class Dispatcher implements TaskDispatcher {
         }
     }
 
-    private Task ownTask(NodeSessionHandle session, String taskId) {
-        Task task = tasks.get(taskId);
+    private DispatchedTask ownTask(NodeSessionHandle session, String taskId) {
+        DispatchedTask task = tasks.get(taskId);
         if (task == null) {
             LOG.debug("node {} reported on task {}, which the hub is not following", session.nodeId(), taskId);
             return null;
@@ -307,14 +394,15 @@ final class Dispatcher implements TaskDispatcher {
      * A session ended: every task sent down it fails at once, durably, with a diagnostic naming the
      * node, when it was last heard from, and why the session ended.
      */
-    void sessionEnded(NodeSessionHandle session, String cause) {
-        Set<Task> pending = byNode.get(session.nodeId());
+    @Override
+    public void sessionEnded(NodeSessionHandle session, String cause) {
+        Set<DispatchedTask> pending = byNode.get(session.nodeId());
         if (pending == null) {
             return;
         }
         String diagnostic = "node " + session.name() + " (" + session.nodeId() + ") disconnected: " + cause
                 + "; last heartbeat " + session.lastHeard();
-        for (Task task : List.copyOf(pending)) {
+        for (DispatchedTask task : List.copyOf(pending)) {
             if (task.session == session) {
                 finish(task, TaskState.FAILED, null, diagnostic);
             }
@@ -323,7 +411,7 @@ final class Dispatcher implements TaskDispatcher {
 
     @Override
     public boolean cancel(String taskId, String reason) {
-        Task task = tasks.get(taskId);
+        DispatchedTask task = tasks.get(taskId);
         if (task == null || task.isFinished()) {
             return false;
         }
@@ -331,7 +419,7 @@ final class Dispatcher implements TaskDispatcher {
         return true;
     }
 
-    private void finish(Task task, TaskState state, Integer exitCode, String diagnostic) {
+    private void finish(DispatchedTask task, TaskState state, Integer exitCode, String diagnostic) {
         if (!task.finish(state, diagnostic)) {
             return;
         }
@@ -349,30 +437,21 @@ final class Dispatcher implements TaskDispatcher {
                 diagnostic == null || diagnostic.isEmpty() ? "" : ": " + diagnostic);
     }
 
-    private void forget(Task task) {
+    private void forget(DispatchedTask task) {
         tasks.remove(task.taskId, task);
-        Set<Task> pending = byNode.get(task.nodeId);
+        Set<DispatchedTask> pending = byNode.get(task.nodeId);
         if (pending != null) {
             pending.remove(task);
         }
     }
 
-    private void journalTransition(Task task, TaskState state, Integer exitCode, String diagnostic) {
-        TaskJournal taskJournal = journal.get();
-        if (taskJournal == null) {
-            LOG.warn("task {} became {} but the journal is not available to record it", task.taskId, state);
-            return;
-        }
-        taskJournal.transition(task.taskId, state, exitCode, diagnostic == null ? "" : diagnostic).whenComplete((changed, failure) -> {
-            if (failure != null) {
-                LOG.warn("task {} became {} but the journal could not record it: {}", task.taskId, state, rootMessage(failure));
-            }
-        });
+    private void journalTransition(DispatchedTask task, TaskState state, Integer exitCode, String diagnostic) {
+        writes.transition(task.taskId, state, exitCode, diagnostic);
     }
 
     /** Fails every task the hub follows (the transport is stopping). */
     void stop(String diagnostic) {
-        for (Task task : List.copyOf(tasks.values())) {
+        for (DispatchedTask task : List.copyOf(tasks.values())) {
             finish(task, TaskState.FAILED, null, diagnostic);
         }
     }
@@ -393,84 +472,21 @@ final class Dispatcher implements TaskDispatcher {
         return text.length() > 100 ? text.substring(0, 100) + "..." : text;
     }
 
-    /** One task the hub follows until it ends. */
-    private final class Task implements TaskHandle {
-        final String taskId;
-        final String nodeId;
-        final String nodeName;
-        final NodeSessionHandle session;
-        final TaskOutputListener listener;
-        final CompletableFuture<Void> dispatched = new CompletableFuture<>();
-        final CompletableFuture<TaskResult> result = new CompletableFuture<>();
-        final AtomicBoolean finished = new AtomicBoolean();
-        volatile TaskState finalState;
-        volatile String finalDiagnostic;
-        volatile ScheduledFuture<?> timer;
-
-        Task(String taskId, String nodeId, String nodeName, NodeSessionHandle session, TaskOutputListener listener) {
-            this.taskId = taskId;
-            this.nodeId = nodeId;
-            this.nodeName = nodeName;
-            this.session = session;
-            this.listener = listener;
-        }
-
-        boolean finish(TaskState state, String diagnostic) {
-            if (!finished.compareAndSet(false, true)) {
-                return false;
-            }
-            finalState = state;
-            finalDiagnostic = diagnostic;
-            return true;
-        }
-
-        boolean isFinished() {
-            return finished.get();
-        }
-
-        String label() {
-            return nodeName + " (" + nodeId + ")";
-        }
-
-        @Override
-        public String taskId() {
-            return taskId;
-        }
-
-        @Override
-        public String nodeId() {
-            return nodeId;
-        }
-
-        @Override
-        public CompletionStage<Void> dispatched() {
-            return dispatched.copy();
-        }
-
-        @Override
-        public CompletionStage<TaskResult> result() {
-            return result.copy();
-        }
-
-        @Override
-        public void cancel(String reason) {
-            if (isFinished()) {
+    /** Cancels a task: before it is sent it simply ends; after, the node is told and has a grace to confirm. */
+    private void cancel(DispatchedTask task, String why) {
+            if (!task.dispatched.isDone()) {
+                finish(task, TaskState.CANCELLED, null, "cancelled before it was sent: " + why);
                 return;
             }
-            String why = reason == null || reason.isBlank() ? "cancelled" : reason;
-            if (!dispatched.isDone()) {
-                Dispatcher.this.finish(this, TaskState.CANCELLED, null, "cancelled before it was sent: " + why);
-                return;
-            }
-            if (!session.send(HubMessage.newBuilder().setCancelTask(TaskCancel.newBuilder().setTaskId(taskId).setReason(why)).build())) {
-                Dispatcher.this.finish(this, TaskState.CANCELLED, null, "cancelled (" + why + "); the node was already gone");
+            if (!task.session.send(HubMessage.newBuilder().setCancelTask(TaskCancel.newBuilder().setTaskId(task.taskId).setReason(why)).build())) {
+                finish(task, TaskState.CANCELLED, null, "cancelled (" + why + "); the node was already gone");
                 return;
             }
             // The node ends the process tree and reports CANCELLED; if it never does, the hub records it.
-            long wait = killGrace.toMillis() + RESULT_SLACK.toMillis();
-            timers.schedule(() -> Dispatcher.this.finish(this, TaskState.CANCELLED, null,
-                    "cancel sent (" + why + "); node " + label() + " did not confirm within " + wait + " ms"), wait, TimeUnit.MILLISECONDS);
-            LOG.info("cancel of task {} sent to node {}: {}", taskId, label(), why);
-        }
+            long wait = limits.killGrace().toMillis() + RESULT_SLACK.toMillis();
+            timers.schedule(() -> finish(task, TaskState.CANCELLED, null,
+                    "cancel sent (" + why + "); node " + task.label() + " did not confirm within " + wait + " ms"), wait, TimeUnit.MILLISECONDS);
+        LOG.info("cancel of task {} sent to node {}: {}", task.taskId, task.label(), why);
     }
+
 }

@@ -1,4 +1,4 @@
-package dev.meshhub.transport.impl;
+package dev.meshhub.transport.impl.rpc;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -28,7 +28,7 @@ import dev.meshhub.server.support.Peers;
  * memory (no database on this path). Puts the caller's peer address, and for authenticated calls the
  * node, into the call's {@link Context}.
  */
-final class NodeAuthInterceptor implements ServerInterceptor {
+public final class NodeAuthInterceptor implements ServerInterceptor {
 
     private static final Logger LOG = LoggerFactory.getLogger(NodeAuthInterceptor.class);
 
@@ -47,7 +47,7 @@ final class NodeAuthInterceptor implements ServerInterceptor {
 
     private final Supplier<EnrollmentStore> store;
 
-    NodeAuthInterceptor(Supplier<EnrollmentStore> store) {
+    public NodeAuthInterceptor(Supplier<EnrollmentStore> store) {
         this.store = store;
     }
 
