@@ -113,6 +113,17 @@ public final class FeaturesRepository {
         return List.copyOf(bundles.values());
     }
 
+    /**
+     * The locations of the configuration files every feature of this repository ships
+     * ({@code <configfile>}), in document order. The launcher does not install them (the runtime's
+     * etc/ holds the same files); they are for Karaf, and checked to be in system/.
+     */
+    public List<String> configFiles() {
+        List<String> locations = new ArrayList<>();
+        features.values().forEach(versions -> versions.forEach(feature -> locations.addAll(feature.configFiles)));
+        return locations;
+    }
+
     private void collect(Feature feature, Set<Feature> visited, Map<String, BundleSpec> bundles) {
         if (!visited.add(feature)) {
             return;
@@ -163,6 +174,7 @@ public final class FeaturesRepository {
         String version = element.getAttribute("version").trim();
         List<FeatureRef> dependencies = new ArrayList<>();
         List<BundleSpec> bundles = new ArrayList<>();
+        List<String> configFiles = new ArrayList<>();
         for (Element child : children(element, null)) {
             switch (localName(child)) {
                 case "feature" -> {
@@ -175,12 +187,13 @@ public final class FeaturesRepository {
                     dependencies.add(new FeatureRef(ref, refVersion.isEmpty() ? null : refVersion));
                 }
                 case "bundle" -> bundles.add(readBundle(child, featureName, source));
+                case "configfile" -> configFiles.add(child.getTextContent().trim());
                 default -> {
-                    // config, configfile, conditional, capability, requirement, details, library: Karaf's
+                    // config, conditional, capability, requirement, details, library: Karaf's
                 }
             }
         }
-        return new Feature(featureName, version.isEmpty() ? "0.0.0" : version, dependencies, bundles);
+        return new Feature(featureName, version.isEmpty() ? "0.0.0" : version, dependencies, bundles, configFiles);
     }
 
     private static BundleSpec readBundle(Element element, String featureName, String source) {
@@ -288,12 +301,15 @@ public final class FeaturesRepository {
         final String version;
         final List<FeatureRef> dependencies;
         final List<BundleSpec> bundles;
+        /** Where the feature's {@code <configfile>}s come from (Karaf copies them to etc/; the launcher ships its own). */
+        final List<String> configFiles;
 
-        Feature(String name, String version, List<FeatureRef> dependencies, List<BundleSpec> bundles) {
+        Feature(String name, String version, List<FeatureRef> dependencies, List<BundleSpec> bundles, List<String> configFiles) {
             this.name = name;
             this.version = version;
             this.dependencies = List.copyOf(dependencies);
             this.bundles = List.copyOf(bundles);
+            this.configFiles = List.copyOf(configFiles);
         }
     }
 }

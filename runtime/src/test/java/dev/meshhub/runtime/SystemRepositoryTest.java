@@ -48,8 +48,26 @@ public class SystemRepositoryTest {
     }
 
     @Test
+    public void everyConfigurationFileAFeatureShipsIsInSystemAndMatchesTheRuntimesEtc() throws IOException {
+        List<String> locations = features.configFiles();
+        assertTrue("the features ship their default configuration (Karaf needs it)", locations.size() >= 8);
+        for (String location : locations) {
+            Path file = MavenLayout.resolve(settings.systemDirectory(), location);
+            assertTrue(location + " is not in system/ (" + file + "): add it to the 'system' execution of runtime/pom.xml",
+                    Files.isRegularFile(file));
+            String classifier = location.substring(location.lastIndexOf('/') + 1);
+            Path etc = assembly.resolve("etc/dev.meshhub." + classifier + ".cfg");
+            assertEquals("one source for " + etc.getFileName() + ": the runtime's etc/ and Karaf get the same file",
+                    Files.readString(file), Files.readString(etc));
+        }
+    }
+
+    @Test
     public void systemHoldsNothingTheFeaturesDoNotName() throws IOException {
         Set<Path> expected = new TreeSet<>();
+        for (String location : features.configFiles()) {
+            expected.add(MavenLayout.resolve(settings.systemDirectory(), location));
+        }
         for (BundleSpec bundle : features.resolve(features.featureNames())) {
             expected.add(MavenLayout.resolve(settings.systemDirectory(), bundle.location()));
         }

@@ -39,6 +39,16 @@ final class RuntimeUnderTest extends ExternalResource {
     private final List<Process> processes = new ArrayList<>();
     private final Map<String, String> extraHubEnvironment = new java.util.TreeMap<>();
     private ManagedChannel adminChannel;
+    private boolean startsHub = true;
+    /** The admin token meshctl uses, when the hub is not this runtime's own (Karaf's etc/admin.token). */
+    Path adminTokenFile;
+
+    /** The runtime's programs (meshctl, meshnode) without starting its hub: for a hub that runs elsewhere. */
+    static RuntimeUnderTest withoutHub() {
+        RuntimeUnderTest runtime = new RuntimeUnderTest();
+        runtime.startsHub = false;
+        return runtime;
+    }
 
     @Override
     protected void before() throws Throwable {
@@ -50,7 +60,9 @@ final class RuntimeUnderTest extends ExternalResource {
         nodePort = HubTestSupport.freePort();
         adminPort = HubTestSupport.freePort();
         adminChannel = NettyChannelBuilder.forAddress("127.0.0.1", adminPort).usePlaintext().build();
-        startHub();
+        if (startsHub) {
+            startHub();
+        }
     }
 
     @Override
@@ -100,7 +112,8 @@ final class RuntimeUnderTest extends ExternalResource {
 
     AdminServiceGrpc.AdminServiceBlockingStub admin() throws IOException {
         Metadata headers = new Metadata();
-        headers.put(WireHeaders.AUTHORIZATION, WireHeaders.BEARER + Files.readString(home.resolve("etc/admin.token")).strip());
+        Path token = adminTokenFile != null ? adminTokenFile : home.resolve("etc/admin.token");
+        headers.put(WireHeaders.AUTHORIZATION, WireHeaders.BEARER + Files.readString(token).strip());
         return AdminServiceGrpc.newBlockingStub(adminChannel)
                 .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
                 .withDeadlineAfter(5, TimeUnit.SECONDS);
@@ -125,7 +138,11 @@ final class RuntimeUnderTest extends ExternalResource {
     Result meshctl(String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(home.resolve("bin/meshctl").toString()));
         command.addAll(List.of(args));
-        return run(command, Map.of("MESHHUB_ADMIN_ADDRESS", "127.0.0.1:" + adminPort), 120, null);
+        Map<String, String> env = new java.util.TreeMap<>(Map.of("MESHHUB_ADMIN_ADDRESS", "127.0.0.1:" + adminPort));
+        if (adminTokenFile != null) {
+            env.put("MESHHUB_ADMIN_TOKEN_FILE", adminTokenFile.toString());
+        }
+        return run(command, env, 120, null);
     }
 
     /** meshctl's stdout, or "" when it fails (for polling). */
