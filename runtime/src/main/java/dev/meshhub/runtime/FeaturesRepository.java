@@ -124,6 +124,26 @@ public final class FeaturesRepository {
         return locations;
     }
 
+    /** The configuration files the named features ship, dependencies included, each once. */
+    public List<String> configFiles(Collection<String> featureNames) {
+        Set<Feature> visited = new HashSet<>();
+        Set<String> locations = new java.util.LinkedHashSet<>();
+        for (String featureName : featureNames) {
+            collectConfigFiles(lookup(featureName.trim(), null, null), visited, locations);
+        }
+        return List.copyOf(locations);
+    }
+
+    private void collectConfigFiles(Feature feature, Set<Feature> visited, Set<String> locations) {
+        if (!visited.add(feature)) {
+            return;
+        }
+        for (FeatureRef ref : feature.dependencies) {
+            collectConfigFiles(lookup(ref.name, ref.version, feature), visited, locations);
+        }
+        locations.addAll(feature.configFiles);
+    }
+
     private void collect(Feature feature, Set<Feature> visited, Map<String, BundleSpec> bundles) {
         if (!visited.add(feature)) {
             return;

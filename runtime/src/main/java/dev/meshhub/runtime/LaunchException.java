@@ -1,15 +1,15 @@
 package dev.meshhub.runtime;
 
 /** The hub cannot start; the message is the one line shown to the user after "meshhub: ". */
-final class LaunchException extends Exception {
+public final class LaunchException extends Exception {
 
     private static final long serialVersionUID = 1L;
 
-    LaunchException(String message) {
+    public LaunchException(String message) {
         super(message);
     }
 
-    LaunchException(String message, Throwable cause) {
+    public LaunchException(String message, Throwable cause) {
         super(message, cause);
     }
 }

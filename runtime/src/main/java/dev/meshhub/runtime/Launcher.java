@@ -1,7 +1,6 @@
 package dev.meshhub.runtime;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -12,19 +11,13 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.osgi.framework.Bundle;
-import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
 import org.osgi.framework.Constants;
 import org.osgi.framework.FrameworkEvent;
-import org.osgi.framework.FrameworkListener;
 import org.osgi.framework.launch.Framework;
 import org.osgi.framework.launch.FrameworkFactory;
-import org.osgi.framework.startlevel.BundleStartLevel;
-import org.osgi.framework.startlevel.FrameworkStartLevel;
 
 /**
  * Starts the hub: an embedded Apache Felix provisioned with the boot features from {@code system/}.
@@ -71,7 +64,7 @@ public final class Launcher {
             System.err.println("meshhub: " + e.getMessage());
             status = 1;
         } catch (Throwable t) {
-            System.err.println("meshhub: failed to start: " + describe(t));
+            System.err.println("meshhub: failed to start: " + Provisioning.describe(t));
             status = 1;
         } finally {
             if (launcher != null) {
@@ -136,7 +129,7 @@ public final class Launcher {
                         continue;
                     }
                     if (type == FrameworkEvent.ERROR) {
-                        System.err.println("meshhub: the framework stopped with an error: " + describe(stopped.getThrowable()));
+                        System.err.println("meshhub: the framework stopped with an error: " + Provisioning.describe(stopped.getThrowable()));
                         return 1;
                     }
                     return 0;
@@ -183,11 +176,11 @@ public final class Launcher {
         }
         try {
             fw.init();
-            StartFailures failures = new StartFailures();
+            Provisioning.StartFailures failures = new Provisioning.StartFailures();
             fw.getBundleContext().addFrameworkListener(failures);
             fw.start();
-            List<Bundle> installed = install(fw.getBundleContext(), bundles, settings.systemDirectory());
-            raiseStartLevel(fw, settings.frameworkStartLevel());
+            List<Bundle> installed = Provisioning.install(fw.getBundleContext(), bundles, settings.systemDirectory());
+            Provisioning.raiseStartLevel(fw, settings.frameworkStartLevel(), START_LEVEL_TIMEOUT_MS, () -> stopRequested);
             failures.check(installed, bundles);
             System.out.println("meshhub started in " + (System.currentTimeMillis() - startedAt) + " ms ("
                     + installed.size() + " bundles)");
@@ -200,7 +193,7 @@ public final class Launcher {
             if (e instanceof LaunchException) {
                 throw e;
             }
-            throw new LaunchException("failed to start: " + describe(e), e);
+            throw new LaunchException("failed to start: " + Provisioning.describe(e), e);
         }
         return fw.waitForStop(0);
     }
@@ -282,56 +275,6 @@ public final class Launcher {
         return properties;
     }
 
-    private static List<Bundle> install(BundleContext context, List<BundleSpec> specs, Path system)
-            throws LaunchException {
-        // Everything is installed before anything starts, so fragments are present when hosts resolve.
-        // After an update the bundles are still there: installBundle returns the installed one.
-        List<Bundle> installed = new ArrayList<>();
-        for (BundleSpec spec : specs) {
-            try (InputStream in = Files.newInputStream(MavenLayout.resolve(system, spec.location()))) {
-                Bundle bundle = context.installBundle(spec.location(), in);
-                if (spec.hasStartLevel()) {
-                    bundle.adapt(BundleStartLevel.class).setStartLevel(spec.startLevel());
-                }
-                installed.add(bundle);
-            } catch (BundleException | IOException e) {
-                throw new LaunchException("failed to start: cannot install " + spec.location() + ": " + describe(e), e);
-            }
-        }
-        for (int i = 0; i < installed.size(); i++) {
-            Bundle bundle = installed.get(i);
-            if (specs.get(i).start() && !isFragment(bundle)) {
-                try {
-                    // Marks it to start; it does when the framework reaches its start level.
-                    bundle.start();
-                } catch (BundleException e) {
-                    throw new LaunchException("failed to start: cannot start " + specs.get(i).location() + ": "
-                            + describe(e), e);
-                }
-            }
-        }
-        return installed;
-    }
-
-    private void raiseStartLevel(Framework fw, int level) throws LaunchException, InterruptedException {
-        CountDownLatch reached = new CountDownLatch(1);
-        fw.adapt(FrameworkStartLevel.class).setStartLevel(level, event -> {
-            if (event.getType() == FrameworkEvent.STARTLEVEL_CHANGED) {
-                reached.countDown();
-            }
-        });
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_LEVEL_TIMEOUT_MS);
-        while (!reached.await(200, TimeUnit.MILLISECONDS)) {
-            if (stopRequested || (fw.getState() & (Bundle.STARTING | Bundle.ACTIVE)) == 0) {
-                throw new LaunchException("failed to start: the framework stopped while starting");
-            }
-            if (System.nanoTime() > deadline) {
-                throw new LaunchException("failed to start: start level " + level + " not reached within "
-                        + TimeUnit.MILLISECONDS.toSeconds(START_LEVEL_TIMEOUT_MS) + " s");
-            }
-        }
-    }
-
     /**
      * SIGTERM and SIGINT stop the framework before the JVM begins to shut down, so bundles stop in an
      * orderly way and the exit status is 0. Where the JVM does not allow it, the shutdown hook stops
@@ -380,83 +323,11 @@ public final class Launcher {
             }
             return true;
         } catch (BundleException | RuntimeException e) {
-            System.err.println("meshhub: cannot stop the framework: " + describe(e));
+            System.err.println("meshhub: cannot stop the framework: " + Provisioning.describe(e));
             return false;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
-        }
-    }
-
-    private static boolean isFragment(Bundle bundle) {
-        return bundle.getHeaders("").get(Constants.FRAGMENT_HOST) != null;
-    }
-
-    /** One line: the message, and the root cause's if it differs. */
-    static String describe(Throwable t) {
-        if (t == null) {
-            return "unknown error";
-        }
-        Throwable root = t;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        String text = message(t);
-        if (root != t && !text.contains(message(root))) {
-            text += " (caused by " + message(root) + ")";
-        }
-        return text;
-    }
-
-    private static String message(Throwable t) {
-        String message = t.getMessage();
-        if (message == null || message.isBlank()) {
-            return t.getClass().getName();
-        }
-        int newline = message.indexOf('\n');
-        message = newline < 0 ? message : message.substring(0, newline);
-        return t instanceof BundleException || t instanceof LaunchException || t instanceof IllegalArgumentException
-                ? message.trim()
-                : t.getClass().getSimpleName() + ": " + message.trim();
-    }
-
-    /** Remembers the first error the framework reports per bundle, to say why a bundle did not start. */
-    private static final class StartFailures implements FrameworkListener {
-
-        private final Map<Long, String> errors = new ConcurrentHashMap<>();
-
-        @Override
-        public void frameworkEvent(FrameworkEvent event) {
-            if (event.getType() == FrameworkEvent.ERROR && event.getBundle() != null) {
-                errors.putIfAbsent(event.getBundle().getBundleId(), describe(event.getThrowable()));
-            }
-        }
-
-        void check(List<Bundle> installed, List<BundleSpec> specs) throws LaunchException {
-            List<String> notStarted = new ArrayList<>();
-            for (int i = 0; i < installed.size(); i++) {
-                Bundle bundle = installed.get(i);
-                if (specs.get(i).start() && !isFragment(bundle)
-                        && (bundle.getState() & (Bundle.ACTIVE | Bundle.STARTING)) == 0) {
-                    String why = errors.get(bundle.getBundleId());
-                    notStarted.add(bundle.getSymbolicName() + " (" + specs.get(i).location() + "): "
-                            + (why != null ? why : stateName(bundle.getState())));
-                }
-            }
-            if (!notStarted.isEmpty()) {
-                throw new LaunchException("failed to start: " + notStarted.size() + " bundle(s) did not start: "
-                        + String.join("; ", notStarted));
-            }
-        }
-
-        private static String stateName(int state) {
-            return switch (state) {
-                case Bundle.INSTALLED -> "not resolved";
-                case Bundle.RESOLVED -> "resolved but not started";
-                case Bundle.STOPPING -> "stopping";
-                case Bundle.UNINSTALLED -> "uninstalled";
-                default -> "state " + state;
-            };
         }
     }
 }

@@ -35,6 +35,7 @@ import dev.meshhub.api.sync.FileTransfers;
 import dev.meshhub.api.task.TaskDispatcher;
 import dev.meshhub.api.task.TaskJournal;
 import dev.meshhub.server.config.ConfigCheck;
+import dev.meshhub.server.support.EventLoops;
 import dev.meshhub.server.support.GrpcServers;
 import dev.meshhub.server.support.StrictRequestParsing;
 import io.grpc.Server;
@@ -86,6 +87,7 @@ public class AdminServer implements HubServices {
     private final Object lifecycle = new Object();
     private final ConfigCheck check = ConfigCheck.forPid(AdminConfig.PID, AdminServer.class);
     private final LongCalls longCalls = new LongCalls();
+    private EventLoops loops;
     private Path home;
     private ThreadPoolExecutor calls;
     private volatile AdminConfig settings;
@@ -101,6 +103,7 @@ public class AdminServer implements HubServices {
                 throw new IllegalArgumentException(result.refusal("the admin API does not start"));
             }
             token = AdminToken.loadOrCreate(home.resolve(config.tokenFile()));
+            loops = EventLoops.create("meshhub-admin");
             calls = new ThreadPoolExecutor(config.threads(), config.threads(), 30, TimeUnit.SECONDS,
                     new LinkedBlockingQueue<>(), GrpcServers.threads("meshhub-grpc-admin"));
             settings = config;
@@ -108,6 +111,7 @@ public class AdminServer implements HubServices {
                 server = listen(config);
             } catch (IOException | RuntimeException e) {
                 calls.shutdownNow();
+                loops.close();
                 throw e;
             }
             LOG.info("admin API on {}:{}", config.bindAddress(), GrpcServers.port(server));
@@ -188,6 +192,9 @@ public class AdminServer implements HubServices {
                     + " updated or reconfigured); reconnect shortly"));
             GrpcServers.stop(server, settings.stopGraceMs());
             server = null;
+            if (loops != null) {
+                loops.close();
+            }
             if (calls != null) {
                 calls.shutdownNow();
                 try {
@@ -210,7 +217,7 @@ public class AdminServer implements HubServices {
 
     private Server listen(AdminConfig config) throws IOException {
         AdminServiceImpl service = new AdminServiceImpl(this, longCalls, () -> settings.execBufferBytes());
-        return GrpcServers.start("admin", NettyServerBuilder.forAddress(new InetSocketAddress(config.bindAddress(), config.port()))
+        return GrpcServers.start("admin", loops.apply(NettyServerBuilder.forAddress(new InetSocketAddress(config.bindAddress(), config.port())))
                         .executor(calls)
                         .maxInboundMessageSize(64 * 1024)
                         .maxInboundMetadataSize(config.maxInboundMetadataBytes())

@@ -26,6 +26,7 @@ import org.slf4j.LoggerFactory;
 
 import dev.meshhub.api.enrollment.EnrollmentStore;
 import dev.meshhub.proto.v1.SessionClosing;
+import dev.meshhub.server.support.EventLoops;
 import dev.meshhub.server.support.GrpcServers;
 import dev.meshhub.server.support.StrictRequestParsing;
 import dev.meshhub.transport.impl.dispatch.Dispatcher;
@@ -95,6 +96,7 @@ public final class NodeServer {
     private final ThreadPoolExecutor calls;
     private final EnrollmentRateLimiter rateLimiter;
     private final HealthStatusManager health = new HealthStatusManager();
+    private final EventLoops loops;
     /** Listeners that stopped accepting but still carry connections, until those end. */
     private final List<Server> draining = new ArrayList<>();
     private volatile Duration handshakeTimeout;
@@ -112,10 +114,12 @@ public final class NodeServer {
         this.rateLimiter = new EnrollmentRateLimiter(clock, config.enrollmentFailuresPerMinute());
         this.calls = new ThreadPoolExecutor(config.grpcThreads(), config.grpcThreads(), 30, TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(), GrpcServers.threads("meshhub-grpc-node"));
+        this.loops = EventLoops.create("meshhub-node");
         try {
             listener = listen(Shape.of(config));
         } catch (IOException | RuntimeException e) {
             calls.shutdownNow();
+            loops.close();
             throw e;
         }
         health.setStatus("", ServingStatus.SERVING);
@@ -233,6 +237,7 @@ public final class NodeServer {
             GrpcServers.stop(old, DRAIN_STOP_MILLIS);
         }
         draining.clear();
+        loops.close();
         calls.shutdownNow();
         try {
             calls.awaitTermination(5, TimeUnit.SECONDS);
@@ -245,7 +250,7 @@ public final class NodeServer {
     private Listener listen(Shape shape) throws IOException {
         NodeServiceImpl service = new NodeServiceImpl(() -> enrollmentStore, sessions, dispatcher, sync, rateLimiter, clock,
                 () -> handshakeTimeout);
-        NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(shape.bindAddress(), shape.port()))
+        NettyServerBuilder builder = loops.apply(NettyServerBuilder.forAddress(new InetSocketAddress(shape.bindAddress(), shape.port())))
                 .executor(calls)
                 .maxInboundMessageSize(shape.maxInboundMessageBytes())
                 .maxInboundMetadataSize(shape.maxInboundMetadataBytes())
