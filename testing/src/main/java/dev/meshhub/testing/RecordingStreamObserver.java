@@ -19,6 +19,9 @@ public final class RecordingStreamObserver<T> extends ServerCallStreamObserver<T
     public final CompletableFuture<Status> ended = new CompletableFuture<>();
     public Runnable onCancel;
     public Runnable onClose;
+    /** Called with each message as it is sent, on the sending thread (a peer answering at once). */
+    public volatile java.util.function.Consumer<T> onSent = message -> {
+    };
     /** Messages the handler asked for (manual inbound flow control). */
     public final AtomicInteger requested = new AtomicInteger();
 
@@ -73,6 +76,7 @@ public final class RecordingStreamObserver<T> extends ServerCallStreamObserver<T
             throw new IllegalStateException("call already closed");
         }
         sent.add(value);
+        onSent.accept(value);
     }
 
     @Override

@@ -22,13 +22,14 @@ import java.util.stream.IntStream;
 import org.HdrHistogram.Histogram;
 
 /**
- * Runs benchmarks 1, 2, 4 and 6 of BENCHMARKS.md (those asked for) and prints one line per benchmark
+ * Runs benchmarks 1, 2, 4, 6 and 13 of BENCHMARKS.md (those asked for) and prints one line per benchmark
  * (name, measured, baseline, ratio, goal, PASS/MISS) with detail lines.
  *
  * <p>Rows 1 and 2: a hub as shipped (group commit) for row 1 (one node, rounds alternating with the
  * echo and Derby baselines) and row 2 (64 nodes); beside it a hub with {@code maxBatch = 1} for row
  * 2's baseline. Row 4 ({@link FileSyncRow}) and row 6 ({@link LockChurnRow}) then each start a hub of
- * their own. Each hub is a fresh copy of the assembled runtime. The run stops itself: a watchdog ends
+ * their own; row 13 ({@link SoakRow}) runs the pax-exam soak. Each hub is a fresh copy of the
+ * assembled runtime. The run stops itself: a watchdog ends
  * it a little after the time budget whatever happens.
  */
 public final class BenchMain {
@@ -99,6 +100,9 @@ public final class BenchMain {
         }
         if (options.rows().contains(6)) {
             rows.addAll(new LockChurnRow(this).run());
+        }
+        if (options.rows().contains(13)) {
+            rows.add(new SoakRow(this).run());
         }
         System.out.println();
         for (Report.Row row : rows) {

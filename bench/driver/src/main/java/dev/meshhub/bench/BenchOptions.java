@@ -10,23 +10,25 @@ import java.util.TreeSet;
 
 /**
  * Command-line options of the driver; bench/run passes the paths, the rest has defaults sized so
- * that rows 1 and 2 take about three minutes on two cores, row 4 about five, row 6 about three.
+ * that rows 1 and 2 take about three minutes on two cores, row 4 about five, row 6 about three, row 13
+ * about one and a half.
  */
 record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaOpts, int rounds, int sweeps,
         int roundTripWarmup, int roundTripCount, int echoWarmup, int echoCount, int commitWarmup, int commitCount,
         String rates, int stepMs, int stepWarmupMs, int minRecorded, double p99LimitMs, int nodes, Duration budget, boolean keep, Set<Integer> rows,
-        int syncRounds, long syncFileBytes, int churnSeconds, int churnCount) {
+        int syncRounds, long syncFileBytes, int churnSeconds, int churnCount, int soakSwaps) {
 
     /** The benchmarks the driver knows. */
-    static final Set<Integer> KNOWN_ROWS = Set.of(1, 2, 4, 6);
+    static final Set<Integer> KNOWN_ROWS = Set.of(1, 2, 4, 6, 13);
     /** Default time budget of each row, in seconds (rows 1 and 2 share theirs). */
     static final int BUDGET_ROWS_1_2 = 285;
     static final int BUDGET_ROW_4 = 330;
     static final int BUDGET_ROW_6 = 240;
+    static final int BUDGET_ROW_13 = 300;
 
     static final String USAGE = """
             usage: bench/run [options]
-              --rows 1,2,4,6      which benchmarks (default 1,2; 4 is file sync, 6 lock churn)
+              --rows 1,2,4,6,13   which benchmarks (default 1,2; 4 is file sync, 6 lock churn, 13 the hot-swap soak)
               --rounds N          rounds of row 1 and of its baselines (default 5)
               --sweeps N          rate sweeps of row 2, per hub (default 3)
               --count N           row 1 tasks recorded per round (default 1000, after 200 warm-up)
@@ -36,8 +38,9 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
               --sync-file-mib N   row 4's file size in MiB (default 1024; 8 parallel uploads send 1/8 each)
               --churn-seconds N   how long row 6 abandons uploads over gRPC (default 120)
               --churn-count N     row 6's in-process syncs against the LockRegistry (default 1000000)
+              --soak-swaps N      row 13's bundle updates and settings edits under load (default 100)
               --budget-seconds N  the run stops itself after this long (default 285 for rows 1,2, +330 for row 4,
-                                  +240 for row 6)
+                                  +240 for row 6, +300 for row 13)
               --quick             a smoke test: fewer rounds, shorter steps (figures not for the record)
               --keep              keep the hubs' directories (logs, journals) under --work
               --work DIR          where hubs are copied (default bench/driver/target/runs/TIMESTAMP)
@@ -63,6 +66,7 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
         int syncFileMiB = 1024;
         int churnSeconds = 120;
         int churnCount = 1_000_000;
+        int soakSwaps = 100;
         boolean keep = false;
         boolean quick = false;
         Set<Integer> rows = Set.of(1, 2);
@@ -85,6 +89,7 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
                 case "--sync-file-mib" -> syncFileMiB = positive(value(args, ++i, arg), arg);
                 case "--churn-seconds" -> churnSeconds = positive(value(args, ++i, arg), arg);
                 case "--churn-count" -> churnCount = positive(value(args, ++i, arg), arg);
+                case "--soak-swaps" -> soakSwaps = positive(value(args, ++i, arg), arg);
                 case "--keep" -> keep = true;
                 case "--quick" -> quick = true;
                 case "-h", "--help" -> throw new IllegalArgumentException("");
@@ -101,6 +106,7 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
             syncFileMiB = Math.min(syncFileMiB, 256);
             churnSeconds = Math.min(churnSeconds, 20);
             churnCount = Math.min(churnCount, 100_000);
+            soakSwaps = Math.min(soakSwaps, 16);
         }
         if (syncFileMiB % 8 != 0) {
             throw new IllegalArgumentException("--sync-file-mib must be a multiple of 8 (8 parallel uploads send 1/8 each), got "
@@ -108,7 +114,7 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
         }
         if (budget == 0) {
             budget = (rows.contains(1) || rows.contains(2) ? BUDGET_ROWS_1_2 : 0) + (rows.contains(4) ? BUDGET_ROW_4 : 0)
-                    + (rows.contains(6) ? BUDGET_ROW_6 : 0);
+                    + (rows.contains(6) ? BUDGET_ROW_6 : 0) + (rows.contains(13) ? BUDGET_ROW_13 : 0);
         }
         runtime = runtime != null ? runtime : root.resolve("runtime/target/meshhub");
         probe = probe != null ? probe : root.resolve("bench/probe/target/bench-probe.jar");
@@ -119,7 +125,7 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
         }
         return new BenchOptions(root, runtime, probe, work, javaOpts, rounds, sweeps, quick ? 100 : 200, count,
                 quick ? 500 : 2000, quick ? 2000 : 10000, 50, quick ? 100 : 300, rates, stepMs, stepWarmupMs, quick ? 100 : 500, 10.0, 64,
-                Duration.ofSeconds(budget), keep, rows, syncRounds, syncFileMiB * 1024L * 1024, churnSeconds, churnCount);
+                Duration.ofSeconds(budget), keep, rows, syncRounds, syncFileMiB * 1024L * 1024, churnSeconds, churnCount, soakSwaps);
     }
 
     private static Set<Integer> rows(String text) {

@@ -11,7 +11,7 @@ import java.util.Set;
 
 import org.junit.Test;
 
-/** Options of rows 4 and 6, and the churn's rate windows; no benchmark runs here. */
+/** Options of rows 4, 6 and 13, and the churn's rate windows; no benchmark runs here. */
 public class RowOptionsTest {
 
     private static BenchOptions parse(String... args) throws IOException {
@@ -37,6 +37,15 @@ public class RowOptionsTest {
         assertEquals(240, parse("--rows", "6").budget().toSeconds());
         assertEquals(285 + 330 + 240, parse("--rows", "1,2,4,6").budget().toSeconds());
         assertEquals(100, parse("--rows", "4", "--budget-seconds", "100").budget().toSeconds());
+        assertEquals(300, parse("--rows", "13").budget().toSeconds());
+    }
+
+    @Test
+    public void theSoakRunsTheBenchmarksHundredSwapsUnlessAskedOtherwise() throws IOException {
+        assertEquals(100, parse("--rows", "13").soakSwaps());
+        assertEquals(16, parse("--rows", "13", "--quick").soakSwaps());
+        assertEquals(40, parse("--rows", "13", "--soak-swaps", "40").soakSwaps());
+        assertThrows(IllegalArgumentException.class, () -> parse("--rows", "13", "--soak-swaps", "0"));
     }
 
     @Test

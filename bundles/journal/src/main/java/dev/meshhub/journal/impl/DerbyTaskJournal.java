@@ -134,7 +134,7 @@ public final class DerbyTaskJournal implements TaskJournal, AuditLog, AutoClosea
         // Copied now: the caller may reuse its array while the write waits.
         NewTask clean = new NewTask(task.taskId(), task.nodeId(), task.nodeName(), task.kind(), summary,
                 task.spec().clone());
-        return writer.submit(Write.of("task.create", (connection, now) -> TaskTable.insert(connection, clean, now)));
+        return writer.submit(Write.of("task.create", (connection, now) -> TaskTable.insert(connection, clean, now, database.hubInstance())));
     }
 
     @Override

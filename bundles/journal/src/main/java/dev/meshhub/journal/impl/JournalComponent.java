@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -51,9 +52,9 @@ public final class JournalComponent implements EnrollmentStore, TaskJournal, Aud
     /** What is open for one configuration; closing it gives everything back in order. */
     private record Opened(JournalDatabase database, DerbyEnrollmentStore enrollment, DerbyTaskJournal tasks) {
 
-        static Opened open(JournalSettings settings, TaskJournalSettings taskSettings, Clock clock) {
+        static Opened open(JournalSettings settings, TaskJournalSettings taskSettings, Clock clock, String hubInstance) {
             JournalDatabase database = JournalDatabase.open(settings.databaseDirectory(), clock,
-                    settings.dbThreads(), settings.queueCapacity());
+                    settings.dbThreads(), settings.queueCapacity(), hubInstance);
             DerbyEnrollmentStore enrollment = null;
             try {
                 enrollment = new DerbyEnrollmentStore(database, clock);
@@ -84,6 +85,7 @@ public final class JournalComponent implements EnrollmentStore, TaskJournal, Aud
     private final Object lifecycle = new Object();
     private final Clock clock = Clock.systemUTC();
     private String home;
+    private String hubInstance;
     private JournalSettings settings;
     private volatile Opened opened;
 
@@ -91,6 +93,8 @@ public final class JournalComponent implements EnrollmentStore, TaskJournal, Aud
     void activate(BundleContext context, JournalConfiguration config) {
         synchronized (lifecycle) {
             home = context.getProperty(HOME_PROPERTY);
+            // New at every start of the framework, the same while it runs: a bundle update is not a restart.
+            hubInstance = context.getProperty(Constants.FRAMEWORK_UUID);
             configure(config);
         }
     }
@@ -141,7 +145,7 @@ public final class JournalComponent implements EnrollmentStore, TaskJournal, Aud
             // One database, one owner: close before reopening with new pool sizes.
             previous.close();
         }
-        opened = Opened.open(next, nextTasks, clock);
+        opened = Opened.open(next, nextTasks, clock, hubInstance);
         settings = next;
         if (previous != null && !sameDirectory) {
             previous.close();

@@ -14,6 +14,7 @@ import java.util.Collections;
 import java.util.Deque;
 import java.util.IdentityHashMap;
 import java.util.Objects;
+import java.util.UUID;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -61,6 +62,8 @@ public final class JournalDatabase implements AutoCloseable {
 
     private final Path directory;
     private final Clock clock;
+    /** The hub process this database serves; see {@link #open(Path, Clock, int, int, String)}. */
+    private final String hubInstance;
     private final EmbeddedDataSource dataSource;
     private final AuditTrail audit = new AuditTrail();
     private final AtomicBoolean openerShareReturned = new AtomicBoolean();
@@ -69,9 +72,11 @@ public final class JournalDatabase implements AutoCloseable {
     /** Guarded by {@code this}; the database shuts down when it reaches 0. */
     private int shares = 1;
 
-    private JournalDatabase(Path directory, Clock clock) {
+    private JournalDatabase(Path directory, Clock clock, String hubInstance) {
         this.directory = directory;
         this.clock = clock;
+        this.hubInstance = hubInstance.length() > JournalSchema.MAX_HUB_INSTANCE_LENGTH
+                ? hubInstance.substring(0, JournalSchema.MAX_HUB_INSTANCE_LENGTH) : hubInstance;
         this.dataSource = dataSource(directory);
     }
 
@@ -89,7 +94,19 @@ public final class JournalDatabase implements AutoCloseable {
      *                                  process has booted it or it is already open in this JVM
      */
     public static JournalDatabase open(Path databaseDirectory, Clock clock, int dbThreads, int queueCapacity) {
+        return open(databaseDirectory, clock, dbThreads, queueCapacity, UUID.randomUUID().toString());
+    }
+
+    /**
+     * Opens the database for the hub process {@code hubInstance} (in OSGi, the framework's UUID, new at
+     * every start): tasks it creates carry it, and opening fails only the in-flight tasks of other
+     * instances, so the journal restarting under a running hub never fails tasks that hub still follows.
+     *
+     * @see #open(Path, Clock, int, int)
+     */
+    public static JournalDatabase open(Path databaseDirectory, Clock clock, int dbThreads, int queueCapacity, String hubInstance) {
         Objects.requireNonNull(databaseDirectory, "databaseDirectory");
+        Objects.requireNonNull(hubInstance, "hubInstance");
         Objects.requireNonNull(clock, "clock");
         if (dbThreads < 1) {
             throw new IllegalArgumentException("dbThreads must be at least 1, got " + dbThreads);
@@ -106,7 +123,7 @@ public final class JournalDatabase implements AutoCloseable {
             throw logged(new IllegalStateException("database directory " + directory
                     + " is already open in this JVM; close that journal first or point databaseDirectory elsewhere"));
         }
-        JournalDatabase database = new JournalDatabase(directory, clock);
+        JournalDatabase database = new JournalDatabase(directory, clock, hubInstance);
         boolean opened = false;
         try {
             database.boot();
@@ -127,6 +144,11 @@ public final class JournalDatabase implements AutoCloseable {
         }
         LOG.info("journal database opened in {} with {} thread(s), queue of {}", directory, dbThreads, queueCapacity);
         return database;
+    }
+
+    /** The hub process this database serves. */
+    String hubInstance() {
+        return hubInstance;
     }
 
     /** The absolute database directory. */
@@ -241,7 +263,7 @@ public final class JournalDatabase implements AutoCloseable {
                         directory, found, JournalSchema.VERSION);
             }
             Instant now = now();
-            int inFlight = inTransaction(connection, c -> TaskTable.failInFlight(c, now, TaskJournal.OUTCOME_UNKNOWN));
+            int inFlight = inTransaction(connection, c -> TaskTable.failInFlight(c, now, TaskJournal.OUTCOME_UNKNOWN, hubInstance));
             if (inFlight > 0) {
                 LOG.warn("{} task(s) were in flight when the hub last stopped; marked FAILED ({}), none re-run",
                         inFlight, TaskJournal.OUTCOME_UNKNOWN);

@@ -21,8 +21,11 @@ import java.time.Instant;
  */
 final class JournalSchema {
 
+    /** Longest hub instance id kept with a task (a framework UUID has 36 characters). */
+    static final int MAX_HUB_INSTANCE_LENGTH = 64;
+
     /** The version these statements create. */
-    static final int VERSION = 2;
+    static final int VERSION = 3;
 
     /** Column sizes of {@code TASKS}, checked (or truncated to) before any SQL runs. */
     static final int MAX_TASK_ID_LENGTH = 64;
@@ -87,8 +90,17 @@ final class JournalSchema {
         "CREATE INDEX TASKS_CREATED ON TASKS (created_at)",
     };
 
+    /**
+     * Version 3: which hub process created a task (the framework's UUID, new at every start). On open,
+     * only tasks of an earlier process are failed as "outcome unknown": the journal restarting under a
+     * running hub (a bundle update) must not fail tasks that hub still follows.
+     */
+    private static final String[] VERSION_3 = {
+        "ALTER TABLE TASKS ADD COLUMN hub_instance VARCHAR(" + MAX_HUB_INSTANCE_LENGTH + ")",
+    };
+
     /** {@code STEPS[v - 1]} turns a database of version {@code v - 1} into version {@code v}. */
-    private static final String[][] STEPS = {VERSION_1, VERSION_2};
+    private static final String[][] STEPS = {VERSION_1, VERSION_2, VERSION_3};
 
     private JournalSchema() {
     }

@@ -41,9 +41,9 @@ final class TaskTable {
     }
 
     /** Inserts a QUEUED task; the values are already checked and cut to the column sizes. */
-    static TaskRecord insert(Connection connection, NewTask task, Instant now) throws SQLException {
+    static TaskRecord insert(Connection connection, NewTask task, Instant now, String hubInstance) throws SQLException {
         try (PreparedStatement insert = connection.prepareStatement("INSERT INTO TASKS (task_id, node_id, node_name,"
-                + " kind, summary, spec, state, created_at, diagnostic) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '')")) {
+                + " kind, summary, spec, state, created_at, diagnostic, hub_instance) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?)")) {
             insert.setString(1, task.taskId());
             insert.setString(2, task.nodeId());
             insert.setString(3, task.nodeName());
@@ -52,6 +52,7 @@ final class TaskTable {
             insert.setBytes(6, task.spec());
             insert.setString(7, TaskState.QUEUED.name());
             JournalTime.set(insert, 8, now);
+            insert.setString(9, hubInstance);
             insert.executeUpdate();
         } catch (SQLException e) {
             if (DUPLICATE_KEY.equals(e.getSQLState())) {
@@ -194,16 +195,19 @@ final class TaskTable {
     }
 
     /**
-     * Fails every task left non-terminal (the hub stopped while they were in flight).
+     * Fails every task an earlier hub process left non-terminal (it stopped while they were in flight).
+     * Tasks of {@code currentInstance}, the process running now, are left alone: it still follows them.
      *
      * @return how many tasks it failed
      */
-    static int failInFlight(Connection connection, Instant now, String diagnostic) throws SQLException {
+    static int failInFlight(Connection connection, Instant now, String diagnostic, String currentInstance) throws SQLException {
         try (PreparedStatement update = connection.prepareStatement("UPDATE TASKS"
-                + " SET state = ?, finished_at = ?, diagnostic = ? WHERE state IN (" + IN_FLIGHT + ")")) {
+                + " SET state = ?, finished_at = ?, diagnostic = ? WHERE state IN (" + IN_FLIGHT + ")"
+                + " AND (hub_instance IS NULL OR hub_instance <> ?)")) {
             update.setString(1, TaskState.FAILED.name());
             JournalTime.set(update, 2, now);
             update.setString(3, diagnostic);
+            update.setString(4, currentInstance);
             return update.executeUpdate();
         }
     }

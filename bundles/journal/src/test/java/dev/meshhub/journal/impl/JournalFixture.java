@@ -86,6 +86,13 @@ final class JournalFixture extends ExternalResource {
         return database;
     }
 
+    /** Opens the shared journal database for the hub process {@code hubInstance}; closed after the test. */
+    JournalDatabase openDatabase(String hubInstance) {
+        JournalDatabase database = JournalDatabase.open(directory, clock, 2, 1024, hubInstance);
+        opened.add(database);
+        return database;
+    }
+
     /** Closes every task journal, store and database opened so far, stores first. */
     void closeAll() {
         for (int i = opened.size() - 1; i >= 0; i--) {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -80,6 +81,18 @@ public final class GrpcServers {
             pool.setMaximumPoolSize(threads);
         }
         return true;
+    }
+
+    /**
+     * A timer thread ({@code prefix-1}) whose cancelled tasks leave its queue at once. A plain
+     * {@code newSingleThreadScheduledExecutor} keeps a cancelled task, and all it refers to, queued until
+     * its delay would have run out: a per-task timeout of minutes, cancelled when the task ends, would
+     * then hold every task of those minutes in memory.
+     */
+    public static ScheduledThreadPoolExecutor timer(String prefix) {
+        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, threads(prefix));
+        timer.setRemoveOnCancelPolicy(true);
+        return timer;
     }
 
     /** Daemon threads named {@code prefix-1}, {@code prefix-2}, ... */

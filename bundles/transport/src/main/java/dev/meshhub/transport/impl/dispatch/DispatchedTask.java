@@ -3,7 +3,7 @@ package dev.meshhub.transport.impl.dispatch;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 import dev.meshhub.api.task.TaskHandle;
 import dev.meshhub.api.task.TaskOutputListener;
@@ -26,10 +26,11 @@ final class DispatchedTask implements TaskHandle {
     final TaskOutputListener listener;
     final CompletableFuture<Void> dispatched = new CompletableFuture<>();
     final CompletableFuture<TaskResult> result = new CompletableFuture<>();
-    private final AtomicBoolean finished = new AtomicBoolean();
+    /** How the task ended; set once. */
+    private final AtomicReference<Outcome> outcome = new AtomicReference<>();
     private final Canceller canceller;
-    volatile TaskState finalState;
-    volatile String finalDiagnostic;
+    /** The journal holds the task's creation (set before it is sent). */
+    volatile boolean created;
     volatile ScheduledFuture<?> timer;
 
     DispatchedTask(String taskId, String nodeId, String nodeName, NodeSessionHandle session, TaskOutputListener listener,
@@ -42,18 +43,22 @@ final class DispatchedTask implements TaskHandle {
         this.canceller = canceller;
     }
 
+    /** How a task ended. */
+    record Outcome(TaskState state, Integer exitCode, String diagnostic) {
+    }
+
     /** Marks the task ended with this outcome; true for the first caller only. */
-    boolean finish(TaskState state, String diagnostic) {
-        if (!finished.compareAndSet(false, true)) {
-            return false;
-        }
-        finalState = state;
-        finalDiagnostic = diagnostic;
-        return true;
+    boolean finish(TaskState state, Integer exitCode, String diagnostic) {
+        return outcome.compareAndSet(null, new Outcome(state, exitCode, diagnostic));
     }
 
     boolean isFinished() {
-        return finished.get();
+        return outcome.get() != null;
+    }
+
+    /** How it ended, or null while it runs. */
+    Outcome outcome() {
+        return outcome.get();
     }
 
     String label() {

@@ -8,7 +8,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -96,7 +95,7 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
     /** The component: its own timer thread. */
     @Activate
     public Dispatcher(@Reference NodeSessions sessions, TransportConfig config, Map<String, Object> properties) {
-        this(sessions, Executors.newSingleThreadScheduledExecutor(GrpcServers.threads("meshhub-task-timer")), check(config, properties));
+        this(sessions, GrpcServers.timer("meshhub-task-timer"), check(config, properties));
     }
 
     /** Without OSGi (tests): timers supplied, services bound by hand. */
@@ -299,6 +298,8 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
                         task.result.completeExceptionally(refused);
                         return;
                     }
+                    // From here on finish() journals the end itself; send() does if it ended before.
+                    task.created = true;
                     send(task, assignment, resultLimitMs);
                 });
         return task;
@@ -312,9 +313,10 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
 
     /** Runs on the journal's thread once the task is durable: only now does it go to the node. */
     private void send(DispatchedTask task, TaskAssignment assignment, long limit) {
-        if (task.isFinished()) {
+        DispatchedTask.Outcome ended = task.outcome();
+        if (ended != null) {
             // Ended (cancelled, node lost) while it was being journaled: record that, send nothing.
-            journalTransition(task, task.finalState, null, task.finalDiagnostic);
+            journalTransition(task, ended.state(), ended.exitCode(), ended.diagnostic());
             task.dispatched.complete(null);
             return;
         }
@@ -327,6 +329,11 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
         task.dispatched.complete(null);
         task.timer = timers.schedule(() -> finish(task, TaskState.TIMED_OUT, null,
                 "no result from node " + task.label() + " within " + limit + " ms; the hub gave up on it"), limit, TimeUnit.MILLISECONDS);
+        if (task.isFinished()) {
+            // The node answered while the task was being sent: finish() ran before there was a timer to cancel.
+            // (timer and the outcome are each written before the other is read, so one side cancels it.)
+            task.timer.cancel(false);
+        }
         LOG.debug("task {} sent to node {}", task.taskId, task.label());
     }
 
@@ -420,17 +427,19 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
     }
 
     private void finish(DispatchedTask task, TaskState state, Integer exitCode, String diagnostic) {
-        if (!task.finish(state, diagnostic)) {
+        if (!task.finish(state, exitCode, diagnostic)) {
             return;
         }
         if (task.timer != null) {
             task.timer.cancel(false);
         }
         forget(task);
-        if (task.dispatched.isDone()) {
+        // The end is journaled once the creation is: here if it is already, else by send() when it is.
+        // (Both flags are volatile and each side writes its own before reading the other's, so at least
+        // one side records the end; a second, identical terminal write changes nothing.)
+        if (task.created) {
             journalTransition(task, state, exitCode, diagnostic);
         }
-        // else: send() records the end once the task's creation is durable.
         task.result.complete(new TaskResult(task.taskId, task.nodeId, state, exitCode, diagnostic == null ? "" : diagnostic));
         // Per task: DEBUG (the journal is the record; an INFO line per task costs throughput).
         LOG.debug("task {} on node {} ended {}{}{}", task.taskId, task.label(), state, exitCode == null ? "" : " (exit " + exitCode + ")",

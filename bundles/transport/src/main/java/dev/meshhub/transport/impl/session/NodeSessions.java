@@ -11,7 +11,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArraySet;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -99,7 +98,7 @@ public final class NodeSessions implements NodeDirectory {
         this.clock = Clock.systemUTC();
         this.events = this::postEvent;
         this.timing = Timing.of(config.heartbeatIntervalMs(), config.heartbeatTimeoutMs(), config.maxInboundMessageBytes());
-        this.heartbeats = Executors.newSingleThreadScheduledExecutor(GrpcServers.threads("meshhub-heartbeat"));
+        this.heartbeats = GrpcServers.timer("meshhub-heartbeat");
         schedule();
     }
 

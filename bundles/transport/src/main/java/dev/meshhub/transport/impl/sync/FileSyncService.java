@@ -6,7 +6,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -100,7 +99,7 @@ public final class FileSyncService implements FileTransfers, SessionListener {
     @Activate
     public FileSyncService(@Reference NodeSessions sessions, @Reference Dispatcher dispatcher, TransportConfig config,
                            Map<String, Object> properties) {
-        this(sessions, dispatcher, pool(config.fileIoThreads()), Executors.newSingleThreadScheduledExecutor(GrpcServers.threads("meshhub-sync-timer")),
+        this(sessions, dispatcher, pool(config.fileIoThreads()), GrpcServers.timer("meshhub-sync-timer"),
                 check(config, properties));
     }
 

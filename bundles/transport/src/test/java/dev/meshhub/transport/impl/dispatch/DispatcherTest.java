@@ -15,8 +15,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.After;
@@ -47,6 +46,7 @@ import dev.meshhub.proto.v1.TaskStarted;
 import dev.meshhub.testing.RecordingStreamObserver;
 import dev.meshhub.testing.MutableClock;
 import dev.meshhub.transport.impl.FakeEnrollmentStore;
+import dev.meshhub.server.support.GrpcServers;
 import dev.meshhub.transport.impl.FakeTaskJournal;
 import dev.meshhub.transport.impl.session.NodeSessionHandle;
 import dev.meshhub.transport.impl.session.NodeSessions;
@@ -56,7 +56,7 @@ public class DispatcherTest {
     private final MutableClock clock = new MutableClock();
     private final NodeSessions sessions = new NodeSessions(clock, Duration.ofSeconds(5), Duration.ofSeconds(15), (t, p) -> {
     });
-    private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor();
+    private final ScheduledThreadPoolExecutor timers = GrpcServers.timer("test-task-timer");
     private final FakeTaskJournal journal = new FakeTaskJournal();
     private final FakeEnrollmentStore store = new FakeEnrollmentStore();
     /** What the bound policy service answers; null makes it unbound (no policy service at all). */
@@ -106,6 +106,28 @@ public class DispatcherTest {
     }
 
     @Test
+    public void aNodeThatAnswersWhileTheTaskIsStillBeingSentHasItsEndJournaled() throws Exception {
+        RecordingStreamObserver<HubMessage> stream = new RecordingStreamObserver<>();
+        NodeSessionHandle session = connect("n-1", stream);
+        // The node's report arrives on another thread the instant the task is on the wire, before the
+        // dispatcher has finished sending it: the end must still reach the journal (the soak found it lost).
+        stream.onSent = message -> {
+            if (message.hasTask()) {
+                String taskId = message.getTask().getTaskId();
+                dispatcher.started(session, TaskStarted.newBuilder().setTaskId(taskId).build());
+                dispatcher.finished(session, TaskFinished.newBuilder().setTaskId(taskId)
+                        .setOutcome(TaskFinished.Outcome.SUCCEEDED).setExitCode(0).build());
+            }
+        };
+        TaskHandle handle = dispatcher.dispatch("n-1", CommandSpec.argv("echo", "fast"), null);
+
+        assertEquals(TaskState.SUCCEEDED, handle.result().toCompletableFuture().get(5, TimeUnit.SECONDS).state());
+        assertEquals(TaskState.SUCCEEDED, journal.states.get(handle.taskId()));
+        // Its timeout was armed after it ended; it must not stay queued (holding the task) for the task's whole timeout.
+        assertEquals("timers still queued", 0, timers.getQueue().size());
+    }
+
+    @Test
     public void theNodesReportsDriveTheTaskToItsResult() throws Exception {
         RecordingStreamObserver<HubMessage> stream = new RecordingStreamObserver<>();
         NodeSessionHandle session = connect("n-1", stream);
@@ -126,6 +148,7 @@ public class DispatcherTest {
         assertEquals("hi\n", journal.output.get(handle.taskId()).toString());
         assertEquals(TaskState.SUCCEEDED, journal.states.get(handle.taskId()));
         assertEquals(0, dispatcher.pendingTasks());
+        assertEquals("an ended task's timeout is not left queued", 0, timers.getQueue().size());
     }
 
     @Test
