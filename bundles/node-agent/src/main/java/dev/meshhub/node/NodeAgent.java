@@ -3,30 +3,22 @@ package dev.meshhub.node;
 import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
-import dev.meshhub.proto.v1.Heartbeat;
-import dev.meshhub.proto.v1.Hello;
-import dev.meshhub.proto.v1.HubMessage;
+import dev.meshhub.proto.v1.FileSyncRequest;
 import dev.meshhub.proto.v1.NodeInfo;
-import dev.meshhub.proto.v1.NodeMessage;
 import dev.meshhub.proto.v1.NodeServiceGrpc;
 import dev.meshhub.proto.v1.NodeSettings;
-import dev.meshhub.proto.v1.SessionClosing;
 import dev.meshhub.proto.v1.SyncConfigurationRequest;
 import dev.meshhub.proto.v1.SyncConfigurationResponse;
 import dev.meshhub.proto.v1.WireHeaders;
 import io.grpc.ClientInterceptor;
-import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.Status;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -86,6 +78,7 @@ public final class NodeAgent implements AutoCloseable {
     private final Executor serial;
     private final CompletableFuture<AgentExit> exit = new CompletableFuture<>();
     private final TaskSupervisor tasks;
+    private final WorkspaceUploads uploads;
     /** The queue of the current (or last) session; read by tests. */
     private volatile OutboundQueue outbound;
     private final AtomicBoolean started = new AtomicBoolean();
@@ -96,9 +89,9 @@ public final class NodeAgent implements AutoCloseable {
     private boolean stopping;
     private boolean everConnected;
     private NodeInfo info;
-    private NodeIdentity identity;
-    private ClientInterceptor credentialHeader;
-    private Session session;
+    private volatile NodeIdentity identity;
+    private volatile ClientInterceptor credentialHeader;
+    private HubSession session;
     private ScheduledFuture<?> nextAttempt;
 
     public NodeAgent(NodeAgentConfig config) {
@@ -121,88 +114,15 @@ public final class NodeAgent implements AutoCloseable {
             }
         };
         this.tasks = new TaskSupervisor(config, executor, serial, n);
-        this.uploads = java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
-            Thread t = new Thread(r, "meshnode-upload-" + n);
-            t.setDaemon(true);
-            return t;
-        });
+        this.uploads = new WorkspaceUploads(config, executor, this::uploadLink, n);
     }
 
-    /** Runs uploads the hub asks for, off the agent's thread (they block on disk and flow control). */
-    private final java.util.concurrent.ExecutorService uploads;
-
-    private FolderSync folderSync;
-    private ScheduledFuture<?> folderPasses;
-    private final AtomicBoolean folderPassRunning = new AtomicBoolean();
-
-    /** On the agent's thread, once a session is healthy: passes over the sync folders begin (once per agent). */
-    private void startFolderSync() {
-        if (config.syncFolders().isEmpty() || folderPasses != null) {
-            return;
-        }
-        folderSync = new FolderSync(config.workspace(), config.syncFolders(), identity == null ? "?" : identity.describe());
-        long every = config.syncInterval().toMillis();
-        folderPasses = executor.scheduleWithFixedDelay(this::folderPass, 0, every, TimeUnit.MILLISECONDS);
-        LOG.info("mirroring " + config.syncFolders() + " to the hub every " + config.syncInterval().toSeconds() + " s");
-    }
-
-    /** Hands one pass to an upload thread, unless one is still going. */
-    private void folderPass() {
+    /** Where workspace uploads go now; null until the agent has a channel and a credential. */
+    private WorkspaceUploads.Link uploadLink() {
         ManagedChannel ch = channel;
         ClientInterceptor header = credentialHeader;
-        if (ch == null || header == null || !folderPassRunning.compareAndSet(false, true)) {
-            return;
-        }
-        try {
-            uploads.execute(() -> {
-                try {
-                    FolderSync.Pass pass = folderSync.pass(new FileUploader(ch, header));
-                    if (pass.uploaded() > 0 || pass.failed() > 0) {
-                        LOG.info("folder sync: " + pass.uploaded() + " file(s) uploaded, " + pass.unchanged() + " unchanged, "
-                                + pass.failed() + " failed");
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                } catch (RuntimeException e) {
-                    LOG.log(Level.WARNING, "folder sync pass failed", e);
-                } finally {
-                    folderPassRunning.set(false);
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            folderPassRunning.set(false);
-        }
-    }
-
-    /** Uploads a workspace file the hub asked for; a refusal is reported on the control stream. */
-    private void sync(dev.meshhub.proto.v1.FileSyncRequest request, OutboundQueue queue) {
-        ManagedChannel ch = channel;
-        ClientInterceptor header = credentialHeader;
-        String label = identity == null ? "?" : identity.describe();
-        try {
-            uploads.execute(() -> {
-                java.nio.file.Path file;
-                try {
-                    file = WorkingDirectory.resolveFile(config.workspace(), request.getPath(), label);
-                } catch (WorkingDirectory.Refused | java.io.IOException e) {
-                    LOG.warning("cannot upload " + request.getPath() + ": " + e.getMessage());
-                    queue.add(dev.meshhub.proto.v1.NodeMessage.newBuilder().setSyncFailed(dev.meshhub.proto.v1.FileSyncFailed
-                            .newBuilder().setSyncId(request.getSyncId()).setReason(e.getMessage())).build());
-                    return;
-                }
-                try {
-                    FileUploader.Result done = new FileUploader(ch, header).upload(file, request.getPath(), request.getSyncId());
-                    LOG.info("uploaded " + done.path() + " to the hub's mirror: " + done.size() + " bytes (" + done.sent()
-                            + " sent, " + done.resumedFrom() + " resumed), sha256 " + done.sha256());
-                } catch (FileUploader.UploadException e) {
-                    LOG.warning("upload of " + request.getPath() + " failed: " + e.getMessage());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            LOG.fine("agent closed; not uploading " + request.getPath());
-        }
+        NodeIdentity id = identity;
+        return ch == null || header == null || id == null ? null : new WorkspaceUploads.Link(ch, header, id.describe());
     }
 
     /** Where the credential lives ({@code <workspace>/.meshnode}). */
@@ -246,7 +166,7 @@ public final class NodeAgent implements AutoCloseable {
         }
         exit.complete(AgentExit.stopped());
         tasks.close();
-        uploads.shutdownNow();
+        uploads.close();
         ManagedChannel ch = channel;
         try {
             if (ch != null) {
@@ -395,13 +315,13 @@ public final class NodeAgent implements AutoCloseable {
             case INVALID_ARGUMENT:
             case PERMISSION_DENIED:
                 finish(new AgentExit(AgentExit.USAGE_OR_ENROLLMENT_REFUSED,
-                        "enrollment refused: " + hubMessage(status)));
+                        "enrollment refused: " + StatusText.hubMessage(status)));
                 break;
             case UNIMPLEMENTED:
                 finish(notTheNodeApi());
                 break;
             default:
-                retry("enrollment at " + config.hub() + " failed: " + describe(status), levelFor(status));
+                retry("enrollment at " + config.hub() + " failed: " + StatusText.describe(status), StatusText.levelFor(status));
         }
     }
 
@@ -434,14 +354,14 @@ public final class NodeAgent implements AutoCloseable {
         switch (status.getCode()) {
             case UNAUTHENTICATED:
             case PERMISSION_DENIED:
-                finish(credentialRejected(hubMessage(status)));
+                finish(credentialRejected(StatusText.hubMessage(status)));
                 break;
             case UNIMPLEMENTED:
                 finish(notTheNodeApi());
                 break;
             default:
                 retry((everConnected ? "reconnecting to " : "cannot connect to ") + config.hub() + ": "
-                        + describe(status), levelFor(status));
+                        + StatusText.describe(status), StatusText.levelFor(status));
         }
     }
 
@@ -456,29 +376,58 @@ public final class NodeAgent implements AutoCloseable {
             identity = new NodeIdentity(identity.nodeId(), response.getNodeName(), identity.credential());
         }
         tasks.policyFromHandshake(response.getPolicy());
-        session = new Session(interval, timeout);
-        session.open();
+        session = new HubSession(new SessionOwner(), executor, serial, tasks, channel, credentialHeader, identity.describe(),
+                config.outputBufferBytes(), interval, timeout);
+        outbound = session.queue();
+        session.open(info);
         everConnected = true;
         LOG.info("connected to " + config.hub() + " as " + identity.describe() + "; heartbeat every "
-                + seconds(interval));
+                + StatusText.seconds(interval));
     }
 
     /** The heartbeat interval the hub asks for, with a floor so a bad setting cannot make a busy loop. */
-    private static long heartbeatInterval(NodeSettings settings) {
+    static long heartbeatInterval(NodeSettings settings) {
         return settings.getHeartbeatIntervalMs() > 0
                 ? Math.max(MIN_HEARTBEAT_INTERVAL_MS, settings.getHeartbeatIntervalMs())
                 : DEFAULT_HEARTBEAT_INTERVAL_MS;
     }
 
-    private static long heartbeatTimeout(NodeSettings settings, long interval) {
+    static long heartbeatTimeout(NodeSettings settings, long interval) {
         return settings.getHeartbeatTimeoutMs() > 0 ? settings.getHeartbeatTimeoutMs() : 3 * interval;
     }
 
-    private void sessionEnded(Session ended, String cause, Level level) {
-        if (session == ended) {
-            session = null;
+    /** What the current session reports, on the agent's thread. */
+    private final class SessionOwner implements HubSession.Owner {
+        @Override
+        public void healthy() {
+            uploads.startFolderSync();
+            backoff.reset();
         }
-        retry("disconnected: " + cause, level);
+
+        @Override
+        public void syncRequested(FileSyncRequest request, OutboundQueue queue) {
+            uploads.requested(request, queue);
+        }
+
+        @Override
+        public void rejected(String hubSays) {
+            finish(credentialRejected(hubSays));
+        }
+
+        @Override
+        public void replaced(String detail) {
+            finish(new AgentExit(AgentExit.REPLACED, "another process is running with this node's credential (the hub"
+                    + " replaced this session" + detail + "); stop the other meshnode that uses " + store.directory()
+                    + ", or give this one its own workspace and invite token"));
+        }
+
+        @Override
+        public void ended(HubSession ended, String cause, Level level) {
+            if (session == ended) {
+                session = null;
+            }
+            retry("disconnected: " + cause, level);
+        }
     }
 
     private void retry(String what, Level level) {
@@ -486,7 +435,7 @@ public final class NodeAgent implements AutoCloseable {
             return;
         }
         Duration delay = backoff.nextDelay();
-        LOG.log(level, what + "; retrying in " + seconds(delay.toMillis()));
+        LOG.log(level, what + "; retrying in " + StatusText.seconds(delay.toMillis()));
         nextAttempt = executor.schedule(this::attempt, delay.toMillis(), TimeUnit.MILLISECONDS);
     }
 
@@ -534,261 +483,12 @@ public final class NodeAgent implements AutoCloseable {
         return q == null ? 0 : q.peakBytes();
     }
 
-    /**
-     * One TaskStream: Hello, heartbeats, a watchdog on hub silence, and the tasks' messages.
-     *
-     * <p>Task messages go through a bounded {@link OutboundQueue} and are sent only while the call
-     * {@code isReady()}, resumed by its on-ready handler. Hello and heartbeats are sent directly:
-     * they are small and few, and a heartbeat must not wait behind megabytes of output.
-     */
-    private final class Session implements ClientResponseObserver<NodeMessage, HubMessage> {
-        private long intervalMs;
-        private long timeoutMs;
-        private final OutboundQueue queue;
-        private ClientCallStreamObserver<NodeMessage> toHub;
-        private ScheduledFuture<?> heartbeats;
-        private ScheduledFuture<?> watchdog;
-        private long lastHeardNanos;
-        private long sequence;
-        private boolean healthy;
-        private boolean ended;
-        private SessionClosing closing;
-
-        Session(long intervalMs, long timeoutMs) {
-            this.intervalMs = intervalMs;
-            this.timeoutMs = timeoutMs;
-            this.queue = new OutboundQueue(config.outputBufferBytes(), () -> serial.execute(this::drain));
-            outbound = queue;
-        }
-
-        void open() {
-            NodeServiceGrpc.newStub(channel).withInterceptors(credentialHeader).taskStream(this);
-            lastHeardNanos = System.nanoTime();
-            toHub.onNext(NodeMessage.newBuilder().setHello(Hello.newBuilder().setInfo(info)).build());
-            heartbeats = executor.scheduleAtFixedRate(this::sendHeartbeat, intervalMs, intervalMs,
-                    TimeUnit.MILLISECONDS);
-            watchdog = executor.schedule(this::checkSilence, timeoutMs, TimeUnit.MILLISECONDS);
-        }
-
-        @Override
-        public void beforeStart(ClientCallStreamObserver<NodeMessage> requestStream) {
-            this.toHub = requestStream;
-            // Runs on the channel's executor, which is the agent's thread.
-            requestStream.setOnReadyHandler(this::drain);
-        }
-
-        /** Sends queued task messages while the transport takes them. */
-        private void drain() {
-            if (ended) {
-                return;
-            }
-            try {
-                queue.drainTo(toHub::isReady, toHub::onNext);
-            } catch (RuntimeException e) {
-                end("could not send to the hub (" + e + ")", Level.WARNING);
-            }
-        }
-
-        private void sendHeartbeat() {
-            if (ended) {
-                return;
-            }
-            try {
-                toHub.onNext(NodeMessage.newBuilder()
-                        .setHeartbeat(Heartbeat.newBuilder()
-                                .setSequence(++sequence)
-                                .setSentAtMs(System.currentTimeMillis()))
-                        .build());
-            } catch (RuntimeException e) {
-                // A throwing periodic task would be silently unscheduled; end the session instead.
-                end("could not send a heartbeat (" + e + ")", Level.WARNING);
-            }
-        }
-
-        private void checkSilence() {
-            if (ended) {
-                return;
-            }
-            long silentMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastHeardNanos);
-            if (silentMs >= timeoutMs) {
-                end("heard nothing from the hub for " + seconds(silentMs), Level.WARNING);
-            } else {
-                watchdog = executor.schedule(this::checkSilence, timeoutMs - silentMs, TimeUnit.MILLISECONDS);
-            }
-        }
-
-        @Override
-        public void onNext(HubMessage message) {
-            if (ended) {
-                return;
-            }
-            lastHeardNanos = System.nanoTime();
-            switch (message.getPayloadCase()) {
-                case HEARTBEAT:
-                    if (!healthy) {
-                        healthy = true;
-                        startFolderSync();
-                        backoff.reset();
-                        LOG.fine("first heartbeat from the hub; session healthy");
-                    }
-                    break;
-                case CLOSING:
-                    closing = message.getClosing();
-                    onClosing(closing);
-                    break;
-                case TASK:
-                    tasks.assign(message.getTask(), identity.describe(), queue,
-                            ClientInterceptors.intercept(channel, credentialHeader));
-                    break;
-                case CANCEL_TASK:
-                    tasks.cancel(message.getCancelTask());
-                    break;
-                case POLICY_UPDATE:
-                    tasks.policyUpdate(message.getPolicyUpdate());
-                    break;
-                case SETTINGS_UPDATE:
-                    settingsUpdate(message.getSettingsUpdate());
-                    break;
-                case SYNC_REQUEST:
-                    sync(message.getSyncRequest(), queue);
-                    break;
-                default:
-                    LOG.fine("ignoring a hub message this agent does not know (" + message.getPayloadCase() + ")");
-            }
-        }
-
-        /** The hub's settings changed while connected: heartbeats and the watchdog follow them from now on. */
-        private void settingsUpdate(NodeSettings settings) {
-            long interval = heartbeatInterval(settings);
-            long timeout = heartbeatTimeout(settings, interval);
-            if (interval == intervalMs && timeout == timeoutMs) {
-                return;
-            }
-            LOG.info("the hub changed its settings: heartbeat every " + seconds(interval) + " (was " + seconds(intervalMs)
-                    + "), silence limit " + seconds(timeout) + " (was " + seconds(timeoutMs) + ")");
-            timeoutMs = timeout;
-            // The watchdog was armed for the old limit; arm it for the new one now.
-            watchdog.cancel(false);
-            long silentMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastHeardNanos);
-            watchdog = executor.schedule(this::checkSilence, Math.max(0, timeout - silentMs), TimeUnit.MILLISECONDS);
-            if (interval != intervalMs) {
-                intervalMs = interval;
-                heartbeats.cancel(false);
-                heartbeats = executor.scheduleAtFixedRate(this::sendHeartbeat, interval, interval, TimeUnit.MILLISECONDS);
-            }
-        }
-
-        private void onClosing(SessionClosing c) {
-            String detail = c.getDetail().isEmpty() ? "" : ": " + c.getDetail();
-            switch (c.getReason()) {
-                case REVOKED:
-                    finish(credentialRejected("REVOKED" + detail));
-                    break;
-                case REPLACED:
-                    finish(new AgentExit(AgentExit.REPLACED, "another process is running with this node's"
-                            + " credential (the hub replaced this session" + detail + "); stop the other meshnode"
-                            + " that uses " + store.directory() + ", or give this one its own workspace and invite"
-                            + " token"));
-                    break;
-                default:
-                    // The stream end follows and triggers the reconnect.
-                    LOG.info("the hub is closing this session (" + c.getReason() + detail + ")");
-            }
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            if (ended) {
-                return;
-            }
-            Status status = Status.fromThrowable(t);
-            if (status.getCode() == Status.Code.UNAUTHENTICATED || status.getCode() == Status.Code.PERMISSION_DENIED) {
-                finish(credentialRejected(hubMessage(status)));
-                return;
-            }
-            end("stream failed: " + describe(status) + closingSuffix(),
-                    closing != null ? Level.INFO : levelFor(status));
-        }
-
-        @Override
-        public void onCompleted() {
-            if (ended) {
-                return;
-            }
-            end("the hub ended the session" + closingSuffix(), Level.INFO);
-        }
-
-        private String closingSuffix() {
-            if (closing == null) {
-                return "";
-            }
-            return " (" + closing.getReason() + (closing.getDetail().isEmpty() ? "" : ": " + closing.getDetail())
-                    + ")";
-        }
-
-        private void end(String cause, Level level) {
-            stop(cause);
-            sessionEnded(this, cause, level);
-        }
-
-        /** Cancels timers and the call. Idempotent. */
-        void stop(String why) {
-            if (ended) {
-                return;
-            }
-            ended = true;
-            tasks.abandonAll("session ended (" + why + ")", TaskSupervisor.MAX_KILL_GRACE_MS);
-            queue.close();
-            if (heartbeats != null) {
-                heartbeats.cancel(false);
-            }
-            if (watchdog != null) {
-                watchdog.cancel(false);
-            }
-            if (toHub != null) {
-                toHub.cancel(why, null);
-            }
-        }
-    }
-
     // ---- helpers ----
 
     private static ClientInterceptor credentialHeader(NodeIdentity identity) {
         Metadata headers = new Metadata();
         headers.put(WireHeaders.NODE_CREDENTIAL, identity.credential());
         return MetadataUtils.newAttachHeadersInterceptor(headers);
-    }
-
-    private static Level levelFor(Status status) {
-        return status.getCode() == Status.Code.UNAVAILABLE ? Level.INFO : Level.WARNING;
-    }
-
-    /** What the hub said: its description, or the status code when it said nothing. */
-    static String hubMessage(Status status) {
-        String d = status.getDescription();
-        return d == null || d.isBlank() ? status.getCode().name() : d;
-    }
-
-    /** Code, description and root cause, e.g. {@code UNAVAILABLE: io exception (Connection refused)}. */
-    static String describe(Status status) {
-        StringBuilder b = new StringBuilder(status.getCode().name());
-        if (status.getDescription() != null && !status.getDescription().isBlank()) {
-            b.append(": ").append(status.getDescription());
-        }
-        Throwable root = status.getCause();
-        if (root != null) {
-            while (root.getCause() != null && root.getCause() != root) {
-                root = root.getCause();
-            }
-            b.append(" (").append(root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName())
-                    .append(')');
-        }
-        return b.toString();
-    }
-
-    /** {@code 350 ms}, {@code 1.3 s}. */
-    static String seconds(long millis) {
-        return millis < 1000 ? millis + " ms" : String.format(Locale.ROOT, "%.1f s", millis / 1000.0);
     }
 
     private static NodeInfo nodeInfo(String agentVersion) {

@@ -61,12 +61,12 @@ public class NodeAgentLoopbackTest {
     public void setUp() throws IOException {
         hub.start();
         workspace = tmp.newFolder("ws").toPath();
-        Logger.getLogger(NodeAgent.class.getName()).addHandler(captureWarnings);
+        Logger.getLogger("dev.meshhub.node").addHandler(captureWarnings);
     }
 
     @After
     public void tearDown() throws InterruptedException {
-        Logger.getLogger(NodeAgent.class.getName()).removeHandler(captureWarnings);
+        Logger.getLogger("dev.meshhub.node").removeHandler(captureWarnings);
         for (NodeAgent agent : agents) {
             agent.close();
         }
@@ -333,7 +333,7 @@ public class NodeAgentLoopbackTest {
             public void close() {
             }
         };
-        Logger.getLogger(NodeAgent.class.getName()).addHandler(captureInfo);
+        Logger.getLogger("dev.meshhub.node").addHandler(captureInfo);
         try {
             NodeAgent agent = agent(FakeHub.TOKEN);
             agent.start();
@@ -354,7 +354,7 @@ public class NodeAgentLoopbackTest {
             assertTrue("the agent applies the new silence limit to the open session", stream.ended.await(10, TimeUnit.SECONDS));
             assertTrue(nextStream().next().hasHello());
         } finally {
-            Logger.getLogger(NodeAgent.class.getName()).removeHandler(captureInfo);
+            Logger.getLogger("dev.meshhub.node").removeHandler(captureInfo);
         }
     }
 
