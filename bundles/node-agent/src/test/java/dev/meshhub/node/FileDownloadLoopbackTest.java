@@ -101,6 +101,22 @@ public class FileDownloadLoopbackTest {
         return workspaceTree().stream().filter(p -> p.contains(FileDownloader.TEMP_PREFIX)).collect(Collectors.toList());
     }
 
+    /**
+     * Until the hub's first chunk (1 MiB) is in the temporary file. The file itself exists before the
+     * Download call starts: waiting only for it let a test cancel a call the hub had not yet seen (and so
+     * could never see cancelled).
+     */
+    private void awaitFirstChunkOnDisk() throws InterruptedException {
+        Await.until("the first chunk is on disk", () -> {
+            try {
+                List<String> temps = temporaryFiles();
+                return temps.size() == 1 && Files.size(harness.workspace.resolve(temps.get(0))) >= MIB;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+    }
+
     private static void assertOutcome(TaskRun run, TaskFinished.Outcome outcome) {
         run.assertWellFormed();
         assertEquals(run.toString(), outcome, run.finished().getOutcome());
@@ -251,13 +267,7 @@ public class FileDownloadLoopbackTest {
         FakeHub.NodeStream hub = harness.connect(strict(1));
         hub.assignDownload("t-cancel", download("big.bin", data));
         hub.awaitTask("t-cancel", TaskRun::isStarted);
-        Await.until("the first chunk is on disk", () -> {
-            try {
-                return temporaryFiles().size() == 1;
-            } catch (Exception e) {
-                return false;
-            }
-        });
+        awaitFirstChunkOnDisk();
 
         hub.cancel("t-cancel", "changed my mind");
         TaskRun run = hub.awaitFinished("t-cancel");
@@ -352,13 +362,7 @@ public class FileDownloadLoopbackTest {
         FakeHub.NodeStream hub = harness.connect(strict(1));
         hub.assignDownload("t-stop", download("stop.bin", data));
         hub.awaitTask("t-stop", TaskRun::isStarted);
-        Await.until("the first chunk is on disk", () -> {
-            try {
-                return temporaryFiles().size() == 1;
-            } catch (Exception e) {
-                return false;
-            }
-        });
+        awaitFirstChunkOnDisk();
         harness.agent.close();
         assertEquals("close() waited for the download to clean up", List.of(), workspaceTree());
     }
