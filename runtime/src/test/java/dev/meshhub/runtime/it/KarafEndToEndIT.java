@@ -70,10 +70,23 @@ public class KarafEndToEndIT {
 
     @After
     public void stopKaraf() throws Exception {
-        if (server != null && server.isAlive()) {
+        if (server == null) {
+            return;
+        }
+        // bin/karaf is a script: its JVM is a child that must not outlive a failed test.
+        var jvms = server.descendants().toList();
+        if (server.isAlive()) {
             server.destroy();
             if (!server.waitFor(60, TimeUnit.SECONDS)) {
                 server.destroyForcibly();
+            }
+        }
+        for (ProcessHandle jvm : jvms) {
+            jvm.destroy();
+            try {
+                jvm.onExit().get(60, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException stuck) {
+                jvm.destroyForcibly();
             }
         }
     }

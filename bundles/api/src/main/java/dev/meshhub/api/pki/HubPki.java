@@ -1,0 +1,46 @@
+package dev.meshhub.api.pki;
+
+import java.security.cert.X509Certificate;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The hub's certificate authority, as one service. Generated on the hub's first start under
+ * {@code data/pki/}; never replaced silently (a broken directory stops the service from starting,
+ * naming the file). Every method answers from memory: safe on any thread.
+ */
+public interface HubPki {
+
+    /** URI SAN prefix of a node certificate: {@code meshhub://node/<node id>}. */
+    String NODE_URI_PREFIX = "meshhub://node/";
+    /** URI SAN prefix of the hub's server certificate: {@code meshhub://hub/<hub id>}. */
+    String HUB_URI_PREFIX = "meshhub://hub/";
+
+    /**
+     * The pin of the current CA: {@code sha256:} and the lowercase hex SHA-256 of its
+     * SubjectPublicKeyInfo (as kubeadm's {@code --discovery-token-ca-cert-hash}).
+     */
+    String caPin();
+
+    /** Every CA a certificate of this hub may chain to, the current one first. */
+    List<X509Certificate> trustBundle();
+
+    /** The node port's current key and certificate chain (renewed in place before it expires). */
+    ServerIdentity serverIdentity();
+
+    /**
+     * Issues a node certificate for {@code nodeId} from the node's own CSR (PKCS#10, DER). The hub
+     * writes the identity itself (URI SAN {@code meshhub://node/<nodeId>}, client authentication
+     * only); the CSR contributes only its public key, which must be EC P-256 or P-384.
+     *
+     * @throws PkiException with {@link PkiException.Reason#BAD_REQUEST} when the CSR is malformed,
+     *                      badly signed, too large, of another algorithm, or names another node
+     */
+    IssuedCertificate issueNodeCertificate(String nodeId, String nodeName, byte[] csr) throws PkiException;
+
+    /**
+     * The node id a certificate of this hub names ({@code meshhub://node/<id>}), or empty when it is no
+     * node certificate. Only the name is read: chain, validity and revocation are checked elsewhere.
+     */
+    Optional<String> nodeIdOf(X509Certificate certificate);
+}
