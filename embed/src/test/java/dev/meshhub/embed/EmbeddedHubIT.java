@@ -23,6 +23,7 @@ import org.junit.rules.TemporaryFolder;
 import dev.meshhub.api.enrollment.EnrollmentStore;
 import dev.meshhub.api.node.NodeDirectory;
 import dev.meshhub.api.node.NodeSession;
+import dev.meshhub.api.pki.HubPki;
 import dev.meshhub.api.task.CommandSpec;
 import dev.meshhub.api.task.TaskDispatcher;
 import dev.meshhub.api.task.TaskHandle;
@@ -88,8 +89,9 @@ public class EmbeddedHubIT {
             EnrollmentStore store = hub.services().await(EnrollmentStore.class, PATIENCE);
             String token = store.createInvite(Duration.ofMinutes(5), "embedding test").toCompletableFuture()
                     .get(PATIENCE.toSeconds(), TimeUnit.SECONDS).token();
+            String pin = hub.services().await(HubPki.class, PATIENCE).caPin();
             node = new ProcessBuilder(runtime.resolve("bin/meshnode").toString(), "--hub", "127.0.0.1:" + hub.nodePort(),
-                    "--token", token, "--workspace", tmp.newFolder(name + "-node").toString(), "--name", "embedded-node")
+                    "--token", token, "--ca-pin", pin, "--workspace", tmp.newFolder(name + "-node").toString(), "--name", "embedded-node")
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .redirectErrorStream(true)
                     .redirectOutput(home.resolve("node.log").toFile())

@@ -144,6 +144,16 @@ final class HubInstance implements AutoCloseable {
         return nodePort;
     }
 
+    /** Whether the node port was configured plaintext (etc/dev.meshhub.transport.cfg: plaintext = true). */
+    boolean plaintext() {
+        try {
+            Path cfg = home.resolve("etc/dev.meshhub.transport.cfg");
+            return Files.exists(cfg) && Files.readAllLines(cfg).stream().anyMatch(line -> line.matches("\\s*plaintext\\s*=\\s*true\\s*"));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** Installs a bundle the way an admin does: copied beside deploy/, then moved in whole. */
     void deploy(Path bundle) throws IOException {
         Path staged = home.resolve("tmp").resolve(bundle.getFileName() + ".part");

@@ -28,7 +28,7 @@ final class SimulatedFleet implements AutoCloseable {
     void enroll(int count) {
         for (int i = nodes.size() + 1; i <= count; i++) {
             String name = String.format("bench-n%02d", i);
-            nodes.add(SimulatedNode.enroll(hub.nodePort(), name, hub.admin().createInvite()));
+            nodes.add(SimulatedNode.enroll(hub, name, hub.admin().createInvite()));
         }
     }
 

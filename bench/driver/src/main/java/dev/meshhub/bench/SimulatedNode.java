@@ -53,9 +53,26 @@ final class SimulatedNode implements AutoCloseable {
         this.heartbeatIntervalMs = heartbeatIntervalMs;
     }
 
+    /**
+     * A channel to the hub's node port as a node opens it: TLS, verifying the hub by the CA in its
+     * {@code data/pki/trust.pem} (plaintext when the hub was configured so, for the TLS-off rows).
+     */
+    static ManagedChannel channel(java.nio.file.Path home, int port, boolean plaintext) {
+        if (plaintext) {
+            return NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().directExecutor().build();
+        }
+        try {
+            var trust = dev.meshhub.proto.v1.HubTrust.anchors(dev.meshhub.proto.v1.HubTrust.readPem(home.resolve("data/pki/trust.pem")));
+            return NettyChannelBuilder.forAddress(new java.net.InetSocketAddress("127.0.0.1", port),
+                    io.grpc.TlsChannelCredentials.newBuilder().trustManager(trust).build()).directExecutor().build();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read the hub's trust bundle", e);
+        }
+    }
+
     /** Enrolls a node with a single-use invite token (SyncConfiguration). */
-    static SimulatedNode enroll(int port, String name, String inviteToken) {
-        ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().directExecutor().build();
+    static SimulatedNode enroll(HubInstance hub, String name, String inviteToken) {
+        ManagedChannel channel = channel(hub.home(), hub.nodePort(), hub.plaintext());
         try {
             SyncConfigurationResponse response = NodeServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
                     .syncConfiguration(SyncConfigurationRequest.newBuilder().setInviteToken(inviteToken).setNodeName(name)

@@ -49,7 +49,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "meshctl", mixinStandardHelpOptions = true, versionProvider = MeshCtl.Version.class,
         subcommands = {InviteCommand.class, NodesCommand.class, RevokeCommand.class, ExecCommand.class,
             TasksCommand.class, TaskCommand.class, CancelCommand.class, PolicyCommand.class,
-            StatusCommand.class, AdminCommand.class, SyncCommand.class, CommandLine.HelpCommand.class},
+            StatusCommand.class, AdminCommand.class, SyncCommand.class, CaCommand.class, CommandLine.HelpCommand.class},
         description = "Administers a meshhub hub over its admin API.",
         footerHeading = "%n",
         footer = {"The admin token is read from --token-file, else $" + AdminToken.ENV_TOKEN + " (the token itself),"

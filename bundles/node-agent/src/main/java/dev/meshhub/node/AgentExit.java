@@ -15,6 +15,11 @@ public final class AgentExit {
     public static final int CREDENTIAL_REJECTED = 3;
     /** The hub replaced this session: another process runs with the same credential. */
     public static final int REPLACED = 4;
+    /**
+     * The hub failed verification (its CA is not the pinned or trusted one): nothing was sent to it,
+     * no token, no credential. Check the address and the pin; retrying cannot help.
+     */
+    public static final int HUB_NOT_TRUSTED = 5;
 
     private final int code;
     private final String message;

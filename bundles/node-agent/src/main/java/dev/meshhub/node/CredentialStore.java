@@ -39,6 +39,8 @@ public final class CredentialStore {
     public static final String CREDENTIAL_FILE = "credential";
     /** Id and name of the node. */
     public static final String PROPERTIES_FILE = "node.properties";
+    /** The hub's CA(s), kept from the join that verified them (not secret, but owner-only like the rest). */
+    public static final String HUB_CA_FILE = "hub-ca.pem";
 
     /** Shape of a credential per the wire contract; used to recover the node id if node.properties is lost. */
     static final Pattern CREDENTIAL_SHAPE = Pattern.compile("^mhc\\.(n-[0-9a-f]{12})\\.[A-Za-z0-9_-]{43}$");
@@ -64,6 +66,33 @@ public final class CredentialStore {
 
     public Path propertiesFile() {
         return directory.resolve(PROPERTIES_FILE);
+    }
+
+    public Path hubCaFile() {
+        return directory.resolve(HUB_CA_FILE);
+    }
+
+    /**
+     * The hub CA(s) kept from an earlier verified connection, if any.
+     *
+     * @throws IOException naming the file when it exists but holds no certificate
+     */
+    public Optional<java.util.List<java.security.cert.X509Certificate>> loadHubCas() throws IOException {
+        Path file = hubCaFile();
+        if (!Files.exists(file)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(dev.meshhub.proto.v1.HubTrust.readPem(file));
+        } catch (IOException e) {
+            throw new IOException(e.getMessage() + "; delete it and start once with --ca-pin (meshctl ca pin prints it)", e);
+        }
+    }
+
+    /** Keeps the hub's CA(s) for later connections (atomically, owner-only). */
+    public void saveHubCas(java.util.List<java.security.cert.X509Certificate> cas) throws IOException {
+        ensureDirectory();
+        writeAtomically(hubCaFile(), dev.meshhub.proto.v1.HubTrust.toPem(cas).getBytes(StandardCharsets.US_ASCII));
     }
 
     /**

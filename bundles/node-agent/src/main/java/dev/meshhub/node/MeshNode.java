@@ -15,13 +15,14 @@ import picocli.CommandLine.Option;
  * ends, prints its one-line outcome and exits with its code.
  *
  * <pre>
- * meshnode --hub HOST:PORT --token TOKEN --workspace DIR [--name NAME]   first start (enrolls)
- * meshnode --hub HOST:PORT --workspace DIR                               later starts
+ * meshnode --hub HOST:PORT --token TOKEN --ca-pin PIN --workspace DIR [--name NAME]   first start (enrolls)
+ * meshnode --hub HOST:PORT --workspace DIR                                            later starts (the CA is kept)
  * meshnode ... --max-tasks N                                             at most N tasks at once (16)
  * </pre>
  *
  * Exit codes: 0 stopped by SIGTERM/SIGINT; 1 local failure; 2 usage error or enrollment refused;
- * 3 credential rejected (revoked?); 4 session replaced by another process with this credential.
+ * 3 credential rejected (revoked?); 4 session replaced by another process with this credential;
+ * 5 the hub failed verification (wrong pin or CA): nothing was sent to it.
  */
 @Command(name = "meshnode", mixinStandardHelpOptions = true, versionProvider = MeshNode.Version.class,
         sortOptions = false,
@@ -35,7 +36,8 @@ import picocli.CommandLine.Option;
             "1:local failure (e.g. the credential could not be stored)",
             "2:usage error, or the hub refused the enrollment",
             "3:the hub rejected this node's credential (revoked?)",
-            "4:another process runs with this node's credential"})
+            "4:another process runs with this node's credential",
+            "5:the hub failed verification (not the pinned CA): nothing, token included, was sent"})
 public final class MeshNode implements Callable<Integer> {
 
     private static volatile boolean exiting;
@@ -47,6 +49,24 @@ public final class MeshNode implements Callable<Integer> {
     @Option(names = "--token", paramLabel = "TOKEN",
             description = "Invite token; needed only until this node is enrolled, ignored afterwards.")
     private String token;
+
+    @Option(names = "--ca-pin", paramLabel = "PIN",
+            description = "The hub CA's pin (sha256:...; 'meshctl ca pin' prints it). The hub must prove it holds this CA"
+                    + " before anything, the token included, is sent. Needed at the first start; the CA is kept afterwards.")
+    private String caPin;
+
+    @Option(names = "--ca-file", paramLabel = "FILE",
+            description = "Verify the hub with the CA certificate(s) in this PEM file ('meshctl ca bundle' prints them)"
+                    + " instead of a pin.")
+    private Path caFile;
+
+    @Option(names = "--insecure-skip-hub-verification",
+            description = "Do NOT verify the hub: anyone on the path can pose as it and take the token. Logged at every start.")
+    private boolean insecureSkipHubVerification;
+
+    @Option(names = "--plaintext",
+            description = "No TLS at all, for a hub whose node port is plaintext on this machine (loopback only; tests).")
+    private boolean plaintext;
 
     @Option(names = "--workspace", required = true, paramLabel = "DIR",
             description = "The node's directory; its credential is kept in DIR/.meshnode (owner-only).")
@@ -114,8 +134,26 @@ public final class MeshNode implements Callable<Integer> {
             System.err.println("meshnode: invalid --sync-interval " + syncIntervalSeconds + ": use 1 or more seconds");
             return AgentExit.USAGE_OR_ENROLLMENT_REFUSED;
         }
+        HubVerification verification;
+        int chosen = (caPin != null ? 1 : 0) + (caFile != null ? 1 : 0) + (insecureSkipHubVerification ? 1 : 0) + (plaintext ? 1 : 0);
+        if (chosen > 1) {
+            System.err.println("meshnode: --ca-pin, --ca-file, --insecure-skip-hub-verification and --plaintext exclude each other;"
+                    + " give one (--ca-pin is the usual)");
+            return AgentExit.USAGE_OR_ENROLLMENT_REFUSED;
+        }
+        try {
+            verification = caPin != null ? HubVerification.pin(caPin)
+                    : caFile != null ? HubVerification.caFile(caFile)
+                    : insecureSkipHubVerification ? HubVerification.insecure()
+                    : plaintext ? HubVerification.plaintext()
+                    : HubVerification.stored();
+        } catch (IllegalArgumentException e) {
+            System.err.println("meshnode: invalid --ca-pin: " + e.getMessage());
+            return AgentExit.USAGE_OR_ENROLLMENT_REFUSED;
+        }
         OneLineLogging.configure(verbose);
         NodeAgent agent = new NodeAgent(NodeAgentConfig.builder(address, workspace)
+                .verification(verification)
                 .inviteToken(token)
                 .nodeName(name)
                 .agentVersion(version())

@@ -12,7 +12,6 @@ import dev.meshhub.proto.v1.SyncConfigurationResponse;
 import dev.meshhub.proto.v1.WireHeaders;
 import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.MetadataUtils;
@@ -83,6 +82,7 @@ public final class NodeAgent implements AutoCloseable {
     private volatile OutboundQueue outbound;
     private final AtomicBoolean started = new AtomicBoolean();
     private volatile ManagedChannel channel;
+    private HubLink link;
     private boolean closed; // guarded by this
 
     // Confined to the executor thread.
@@ -229,14 +229,13 @@ public final class NodeAgent implements AutoCloseable {
                     + "': use letters, digits, '.', '_' or '-', at most 63 characters"));
             return;
         }
-        channel = ManagedChannelBuilder.forAddress(config.hub().host(), config.hub().port())
-                .usePlaintext()
-                .keepAliveTime(30, TimeUnit.SECONDS)
-                .keepAliveTimeout(10, TimeUnit.SECONDS)
-                .keepAliveWithoutCalls(false)
-                .executor(serial)
-                .userAgent("meshnode/" + config.agentVersion())
-                .build();
+        try {
+            link = HubLink.open(config, store, serial);
+        } catch (IOException e) {
+            finish(new AgentExit(AgentExit.USAGE_OR_ENROLLMENT_REFUSED, e.getMessage()));
+            return;
+        }
+        channel = link.channel();
         attempt();
     }
 
@@ -369,6 +368,7 @@ public final class NodeAgent implements AutoCloseable {
         if (stopping) {
             return;
         }
+        link.keepVerifiedCa();
         NodeSettings settings = response.getSettings();
         long interval = heartbeatInterval(settings);
         long timeout = heartbeatTimeout(settings, interval);
@@ -432,6 +432,12 @@ public final class NodeAgent implements AutoCloseable {
 
     private void retry(String what, Level level) {
         if (stopping) {
+            return;
+        }
+        Optional<String> refused = link == null ? Optional.empty() : link.refusal();
+        if (refused.isPresent()) {
+            // The TLS handshake failed on our side: nothing, token included, was sent. Retrying cannot help.
+            finish(new AgentExit(AgentExit.HUB_NOT_TRUSTED, "refused the hub at " + config.hub() + ": " + refused.get()));
             return;
         }
         Duration delay = backoff.nextDelay();

@@ -24,8 +24,10 @@ public final class NodeAgentConfig {
     private final Duration defaultTaskTimeout;
     private final java.util.List<String> syncFolders;
     private final Duration syncInterval;
+    private final HubVerification verification;
 
     private NodeAgentConfig(Builder b) {
+        this.verification = b.verification;
         this.hub = b.hub;
         this.workspace = b.workspace;
         this.inviteToken = b.inviteToken;
@@ -37,6 +39,11 @@ public final class NodeAgentConfig {
         this.defaultTaskTimeout = b.defaultTaskTimeout;
         this.syncFolders = java.util.List.copyOf(b.syncFolders);
         this.syncInterval = b.syncInterval;
+    }
+
+    /** How the hub is verified before anything is sent to it. */
+    public HubVerification verification() {
+        return verification;
     }
 
     /** Workspace folders mirrored to the hub (relative to the workspace); empty for none. */
@@ -124,6 +131,7 @@ public final class NodeAgentConfig {
         private Duration defaultTaskTimeout = DEFAULT_TASK_TIMEOUT;
         private java.util.List<String> syncFolders = java.util.List.of();
         private Duration syncInterval = DEFAULT_SYNC_INTERVAL;
+        private HubVerification verification = HubVerification.stored();
 
         /** Default of {@link #syncInterval(Duration)}: one minute. */
         public static final Duration DEFAULT_SYNC_INTERVAL = Duration.ofMinutes(1);
@@ -146,6 +154,12 @@ public final class NodeAgentConfig {
         private Builder(HubAddress hub, Path workspace) {
             this.hub = Objects.requireNonNull(hub, "hub");
             this.workspace = Objects.requireNonNull(workspace, "workspace");
+        }
+
+        /** How to verify the hub; default: the CA kept from an earlier join. */
+        public Builder verification(HubVerification verification) {
+            this.verification = Objects.requireNonNull(verification, "verification");
+            return this;
         }
 
         public Builder inviteToken(String token) {

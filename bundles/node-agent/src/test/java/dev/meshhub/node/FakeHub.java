@@ -90,6 +90,10 @@ final class FakeHub implements AutoCloseable {
 
     private Server server;
     private int port;
+    /** When set before start, the fake serves TLS with it (the hub's certificate and chain). */
+    volatile io.grpc.netty.shaded.io.netty.handler.ssl.SslContext tls;
+    /** Every call that reached the service (after TLS): what a refused hub must never see. */
+    final AtomicInteger calls = new AtomicInteger();
 
     FakeHub() {
         validCredentials.add(CREDENTIAL);
@@ -107,15 +111,18 @@ final class FakeHub implements AutoCloseable {
             public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
                     ServerCallHandler<Q, R> next) {
                 String value = headers.get(WireHeaders.NODE_CREDENTIAL);
+                calls.incrementAndGet();
                 return Contexts.interceptCall(Context.current().withValue(CREDENTIAL_HEADER, value), call, headers,
                         next);
             }
         };
-        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", wanted))
+        NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", wanted))
                 .addService(ServerInterceptors.intercept(new Service(), captureCredential))
-                .permitKeepAliveTime(30, TimeUnit.SECONDS)
-                .build()
-                .start();
+                .permitKeepAliveTime(30, TimeUnit.SECONDS);
+        if (tls != null) {
+            builder.sslContext(tls);
+        }
+        server = builder.build().start();
         port = server.getPort();
         return this;
     }

@@ -107,7 +107,7 @@ public class NodeAgentLoopbackTest {
     private NodeAgent agent(String token) {
         RecordingBackoff backoff = new RecordingBackoff();
         backoffs.add(backoff);
-        NodeAgent agent = new NodeAgent(NodeAgentConfig.builder(hub.address(), workspace)
+        NodeAgent agent = new NodeAgent(NodeAgentConfig.builder(hub.address(), workspace).verification(HubVerification.plaintext())
                 .inviteToken(token)
                 .agentVersion("test-1")
                 .backoff(() -> backoff)

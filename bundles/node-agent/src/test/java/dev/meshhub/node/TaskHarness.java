@@ -81,7 +81,7 @@ final class TaskHarness extends ExternalResource {
     FakeHub.NodeStream connect(SandboxPolicy policy, Consumer<NodeAgentConfig.Builder> tweak)
             throws InterruptedException {
         hub.policy = policy;
-        NodeAgentConfig.Builder config = NodeAgentConfig.builder(hub.address(), workspace)
+        NodeAgentConfig.Builder config = NodeAgentConfig.builder(hub.address(), workspace).verification(HubVerification.plaintext())
                 .inviteToken(FakeHub.TOKEN)
                 .agentVersion("test-1")
                 .backoff(() -> new Backoff(Duration.ofMillis(20), Duration.ofMillis(200), new Random(7)::nextDouble));

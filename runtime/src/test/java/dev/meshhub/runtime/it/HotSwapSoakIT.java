@@ -91,7 +91,7 @@ public class HotSwapSoakIT extends HubTestBase {
         try {
             for (int i = 0; i < NODES; i++) {
                 String name = "soak-" + i;
-                nodes.add(SoakNode.connect(name, hub.enroll(name).getNodeCredential(), hub.nodePort, scheduler,
+                nodes.add(SoakNode.connect(name, hub.enroll(name).getNodeCredential(), hub.home, hub.nodePort, scheduler,
                         HubTestSupport.HEARTBEAT_INTERVAL_MS));
             }
             Poll.until(NODES + " nodes listed", PATIENCE, () -> directory.connected().size() >= NODES);

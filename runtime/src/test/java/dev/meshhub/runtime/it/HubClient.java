@@ -17,7 +17,10 @@ import dev.meshhub.proto.v1.NodeServiceGrpc;
 import dev.meshhub.proto.v1.SyncConfigurationRequest;
 import dev.meshhub.proto.v1.SyncConfigurationResponse;
 import dev.meshhub.proto.v1.WireHeaders;
+import dev.meshhub.proto.v1.HubTrust;
+import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.Metadata;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
@@ -35,8 +38,28 @@ final class HubClient implements AutoCloseable {
         this.home = Path.of(context.getProperty("meshhub.home"));
         this.nodePort = Integer.parseInt(context.getProperty(HubTestSupport.NODE_PORT));
         this.adminPort = Integer.parseInt(context.getProperty(HubTestSupport.ADMIN_PORT));
-        this.nodeChannel = NettyChannelBuilder.forAddress("127.0.0.1", nodePort).usePlaintext().build();
+        this.nodeChannel = nodeChannel(home, nodePort, null);
         this.adminChannel = NettyChannelBuilder.forAddress("127.0.0.1", adminPort).usePlaintext().build();
+    }
+
+    /**
+     * A channel to a node port of the hub at {@code home}, over TLS that verifies the hub as a node
+     * does: by the CA in {@code data/pki/trust.pem} (read once the PKI has written it).
+     */
+    static ManagedChannel nodeChannel(Path home, int port, java.util.concurrent.Executor executor) {
+        Path trust = home.resolve("data/pki/trust.pem");
+        Poll.until("the hub's trust bundle " + trust, Duration.ofSeconds(30), () -> Files.isRegularFile(trust));
+        ChannelCredentials credentials;
+        try {
+            credentials = TlsChannelCredentials.newBuilder().trustManager(HubTrust.anchors(HubTrust.readPem(trust))).build();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        NettyChannelBuilder builder = NettyChannelBuilder.forAddress(new InetSocketAddress("127.0.0.1", port), credentials);
+        if (executor != null) {
+            builder.executor(executor);
+        }
+        return builder.build();
     }
 
     /**

@@ -203,7 +203,7 @@ public class HubIT extends HubTestBase {
                 callWithDefaultRequest(hub.nodeChannel, NodeServiceGrpc.getTaskStreamMethod(), bogusCredential).getCode());
 
         Collection<MethodDescriptor<?, ?>> adminMethods = AdminServiceGrpc.getServiceDescriptor().getMethods();
-        assertEquals("the test must see every method", 13, adminMethods.size());
+        assertEquals("the test must see every method", 14, adminMethods.size());
         Metadata wrongToken = new Metadata();
         wrongToken.put(dev.meshhub.proto.v1.WireHeaders.AUTHORIZATION, "Bearer mha.wrong");
         for (MethodDescriptor<?, ?> method : adminMethods) {

@@ -119,12 +119,36 @@ final class RuntimeUnderTest extends ExternalResource {
                 .withDeadlineAfter(5, TimeUnit.SECONDS);
     }
 
-    /** Starts a node agent; its output goes to {@code <workspace name>.log} in the home. */
-    Process meshnode(Path workspace, String... args) throws IOException {
+    /**
+     * Starts a node agent; its output goes to {@code <workspace name>.log} in the home. A joining node
+     * (one given {@code --token}) is given the hub's CA pin as an admin would hand it over, from
+     * {@code meshctl ca pin}, unless the test chose how it verifies the hub.
+     */
+    Process meshnode(Path workspace, String... args) throws Exception {
+        return meshnodeAt(nodePort, workspace, args);
+    }
+
+    /** {@link #meshnode} pointed at another port of this machine (a proxy in front of the hub, say). */
+    Process meshnodeAt(int port, Path workspace, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(home.resolve("bin/meshnode").toString(),
-                "--hub", "127.0.0.1:" + nodePort, "--workspace", workspace.toString()));
+                "--hub", "127.0.0.1:" + port, "--workspace", workspace.toString()));
         command.addAll(List.of(args));
+        List<String> given = List.of(args);
+        if (given.contains("--token") && given.stream().noneMatch(arg -> arg.equals("--ca-pin") || arg.equals("--ca-file")
+                || arg.equals("--insecure-skip-hub-verification") || arg.equals("--plaintext"))) {
+            command.addAll(List.of("--ca-pin", caPin()));
+        }
         return start(home.resolve(workspace.getFileName() + ".log"), Map.of(), command.toArray(new String[0]));
+    }
+
+    private String caPin;
+
+    /** The hub's CA pin, as {@code meshctl ca pin} prints it. */
+    String caPin() throws Exception {
+        if (caPin == null) {
+            caPin = meshctl("ca", "pin").assertExit(0).stdout().strip();
+        }
+        return caPin;
     }
 
     /** Enrolls a node agent with a fresh invite and waits until it is listed. */

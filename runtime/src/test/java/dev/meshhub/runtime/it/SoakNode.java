@@ -21,7 +21,6 @@ import dev.meshhub.proto.v1.WireHeaders;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.MetadataUtils;
@@ -43,17 +42,18 @@ final class SoakNode implements AutoCloseable {
     private ScheduledFuture<?> beating;
     private long sequence;
 
-    private SoakNode(String name, int port, ScheduledExecutorService heartbeats) {
+    private SoakNode(String name, java.nio.file.Path home, int port, ScheduledExecutorService heartbeats) {
         this.name = name;
         this.heartbeats = heartbeats;
         // The nodes' callbacks run on the soak's own small pool, not grpc's cached default executor, so the thread
         // figures measure the hub rather than how many client callbacks happened to overlap.
-        this.channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().executor(heartbeats).build();
+        this.channel = HubClient.nodeChannel(home, port, heartbeats);
     }
 
     /** Opens the node's TaskStream with its credential, says Hello and starts heartbeating every {@code intervalMs}. */
-    static SoakNode connect(String name, String credential, int port, ScheduledExecutorService heartbeats, long intervalMs) {
-        SoakNode node = new SoakNode(name, port, heartbeats);
+    static SoakNode connect(String name, String credential, java.nio.file.Path home, int port, ScheduledExecutorService heartbeats,
+            long intervalMs) {
+        SoakNode node = new SoakNode(name, home, port, heartbeats);
         Metadata headers = new Metadata();
         headers.put(WireHeaders.NODE_CREDENTIAL, credential);
         NodeServiceGrpc.newStub(node.channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))

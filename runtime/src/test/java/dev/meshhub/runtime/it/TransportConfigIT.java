@@ -28,7 +28,6 @@ import dev.meshhub.proto.v1.SessionClosing;
 import dev.meshhub.proto.v1.SyncConfigurationResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 
 /**
  * Editing etc/dev.meshhub.transport.cfg while nodes are connected: live settings reach the node on its
@@ -194,7 +193,7 @@ public class TransportConfigIT extends HubTestBase {
         assertEquals(Status.Code.UNAVAILABLE, node.awaitEnd(10).getCode());
         Poll.until("the old port closed", PATIENCE, () -> !HubClient.listens(hub.nodePort));
 
-        ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", moved).usePlaintext().build();
+        ManagedChannel channel = HubClient.nodeChannel(hub.home, moved, null);
         try {
             String credential = NodeServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
                     .syncConfiguration(SyncConfigurationRequest.newBuilder().setInviteToken(hub.invite()).setNodeName("on-the-new-port").build())

@@ -29,6 +29,7 @@ import dev.meshhub.api.enrollment.EnrollmentStore;
 import dev.meshhub.api.management.ManagementScheduler;
 import dev.meshhub.api.monitor.MeshStatus;
 import dev.meshhub.api.node.NodeDirectory;
+import dev.meshhub.api.pki.HubPki;
 import dev.meshhub.api.policy.PolicyAdministration;
 import dev.meshhub.api.policy.SandboxPolicy;
 import dev.meshhub.api.sync.FileTransfers;
@@ -83,6 +84,8 @@ public class AdminServer implements HubServices {
     private volatile FileTransfers fileTransfers;
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     private volatile EventAdmin eventAdmin;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    private volatile HubPki hubPki;
 
     private final Object lifecycle = new Object();
     private final ConfigCheck check = ConfigCheck.forPid(AdminConfig.PID, AdminServer.class);
@@ -278,6 +281,11 @@ public class AdminServer implements HubServices {
     @Override
     public FileTransfers transfers() {
         return fileTransfers;
+    }
+
+    @Override
+    public HubPki pki() {
+        return hubPki;
     }
 
     @Override

@@ -22,6 +22,7 @@ import dev.meshhub.api.node.NodeEvents;
 import dev.meshhub.api.node.NodeSession;
 import dev.meshhub.api.policy.NodePolicy;
 import dev.meshhub.api.policy.PolicyAdministration;
+import dev.meshhub.api.pki.HubPki;
 import dev.meshhub.api.policy.SandboxMode;
 import dev.meshhub.api.policy.SandboxPolicy;
 import dev.meshhub.api.task.TaskDispatcher;
@@ -33,6 +34,8 @@ import dev.meshhub.proto.v1.CancelTaskRequest;
 import dev.meshhub.proto.v1.CancelTaskResponse;
 import dev.meshhub.proto.v1.CreateInviteRequest;
 import dev.meshhub.proto.v1.CreateInviteResponse;
+import dev.meshhub.proto.v1.GetHubTrustRequest;
+import dev.meshhub.proto.v1.HubTrustInfo;
 import dev.meshhub.proto.v1.ExecEvent;
 import dev.meshhub.proto.v1.ExecRequest;
 import dev.meshhub.proto.v1.GetMeshStatusRequest;
@@ -220,6 +223,17 @@ final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
     }
 
     @Override
+    public void getHubTrust(GetHubTrustRequest request, StreamObserver<HubTrustInfo> responseObserver) {
+        HubPki pki = services.pki();
+        if (pki == null) {
+            Answers.fail(responseObserver, Status.FAILED_PRECONDITION.withDescription(
+                    "the hub's PKI is not running (bundle dev.meshhub.pki; its error in the hub log names the file at fault)"));
+            return;
+        }
+        Answers.complete(responseObserver, TrustInfo.of(pki, services.nodes()));
+    }
+
+    @Override
     public void getMeshStatus(GetMeshStatusRequest request, StreamObserver<MeshStatusInfo> responseObserver) {
         // Memory only (MeshStatus.latest() never blocks): answered on the calling thread.
         MeshStatus monitor = services.meshStatus();
@@ -290,10 +304,10 @@ final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
                 : Duration.ofSeconds(Math.min(request.getTtlSeconds(), EnrollmentStore.MAX_INVITE_TTL.toSeconds() + 1));
         StoreAnswers.answer(() -> enrollment.createInvite(ttl, request.getNote()), responseObserver, invite -> {
             LOG.debug("invite {} created; expires {}", invite.inviteId(), invite.expiresAt());
-            return CreateInviteResponse.newBuilder()
+            return TrustInfo.addTo(CreateInviteResponse.newBuilder()
                     .setToken(invite.token())
                     .setInviteId(invite.inviteId())
-                    .setExpiresAtMs(invite.expiresAt().toEpochMilli())
+                    .setExpiresAtMs(invite.expiresAt().toEpochMilli()), services.pki())
                     .build();
         });
     }

@@ -6,6 +6,7 @@ import dev.meshhub.api.enrollment.EnrollmentStore;
 import dev.meshhub.api.management.ManagementScheduler;
 import dev.meshhub.api.monitor.MeshStatus;
 import dev.meshhub.api.node.NodeDirectory;
+import dev.meshhub.api.pki.HubPki;
 import dev.meshhub.api.policy.PolicyAdministration;
 import dev.meshhub.api.policy.SandboxPolicy;
 import dev.meshhub.api.sync.FileTransfers;
@@ -36,6 +37,8 @@ interface HubServices {
     MeshStatus meshStatus();
 
     FileTransfers transfers();
+
+    HubPki pki();
 
     /** Posts an event on EventAdmin, if one runs. */
     void post(String topic, Map<String, Object> properties);

@@ -26,6 +26,7 @@ final class FakeHubServices implements HubServices {
     volatile ManagementScheduler scheduler;
     volatile MeshStatus meshStatus;
     volatile FileTransfers transfers;
+    volatile dev.meshhub.api.pki.HubPki pki;
     final List<String> posted = new ArrayList<>();
 
     @Override
@@ -71,6 +72,11 @@ final class FakeHubServices implements HubServices {
     @Override
     public FileTransfers transfers() {
         return transfers;
+    }
+
+    @Override
+    public dev.meshhub.api.pki.HubPki pki() {
+        return pki;
     }
 
     @Override

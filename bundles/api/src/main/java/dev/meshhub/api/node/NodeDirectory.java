@@ -27,4 +27,7 @@ public interface NodeDirectory {
      * @return whether a live session was closed
      */
     boolean disconnect(String nodeId, DisconnectCause cause, String detail);
+
+    /** Counters of the node port since the transport started. */
+    NodeLinkStats linkStats();
 }

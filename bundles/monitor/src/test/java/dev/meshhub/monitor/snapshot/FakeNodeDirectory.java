@@ -34,4 +34,9 @@ public final class FakeNodeDirectory implements NodeDirectory {
     public boolean disconnect(String nodeId, DisconnectCause cause, String detail) {
         throw new UnsupportedOperationException("not used by the monitor");
     }
+
+    @Override
+    public dev.meshhub.api.node.NodeLinkStats linkStats() {
+        return new dev.meshhub.api.node.NodeLinkStats(0);
+    }
 }

@@ -25,6 +25,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.meshhub.api.enrollment.EnrollmentStore;
+import dev.meshhub.api.pki.HubPki;
 import dev.meshhub.proto.v1.SessionClosing;
 import dev.meshhub.server.support.EventLoops;
 import dev.meshhub.server.support.GrpcServers;
@@ -64,11 +65,12 @@ public final class NodeServer {
     private record Shape(String bindAddress, int port, int maxInboundMessageBytes, int maxInboundMetadataBytes,
                          int maxConcurrentCallsPerConnection, int maxRstFramesPerWindow, int rstWindowSeconds,
                          int keepAliveTimeSeconds, int keepAliveTimeoutSeconds, int permitKeepAliveTimeSeconds,
-                         int connectionHandshakeTimeoutSeconds) {
+                         int connectionHandshakeTimeoutSeconds, boolean plaintext, List<String> tlsProtocols) {
         static Shape of(TransportConfig c) {
             return new Shape(c.bindAddress(), c.port(), c.maxInboundMessageBytes(), c.maxInboundMetadataBytes(),
                     c.maxConcurrentCallsPerConnection(), c.maxRstFramesPerWindow(), c.rstWindowSeconds(), c.keepAliveTimeSeconds(),
-                    c.keepAliveTimeoutSeconds(), c.permitKeepAliveTimeSeconds(), c.connectionHandshakeTimeoutSeconds());
+                    c.keepAliveTimeoutSeconds(), c.permitKeepAliveTimeSeconds(), c.connectionHandshakeTimeoutSeconds(),
+                    c.plaintext(), List.copyOf(TransportConfigCheck.protocols(c.tlsProtocols())));
         }
 
         boolean sameAddress(Shape other) {
@@ -78,7 +80,7 @@ public final class NodeServer {
         Shape withPort(int actual) {
             return new Shape(bindAddress, actual, maxInboundMessageBytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection,
                     maxRstFramesPerWindow, rstWindowSeconds, keepAliveTimeSeconds, keepAliveTimeoutSeconds,
-                    permitKeepAliveTimeSeconds, connectionHandshakeTimeoutSeconds);
+                    permitKeepAliveTimeSeconds, connectionHandshakeTimeoutSeconds, plaintext, tlsProtocols);
         }
     }
 
@@ -101,6 +103,7 @@ public final class NodeServer {
     private final List<Server> draining = new ArrayList<>();
     private volatile Duration handshakeTimeout;
     private volatile EnrollmentStore enrollmentStore;
+    private volatile HubPki pki;
     private Listener listener;
 
     @Activate
@@ -123,7 +126,11 @@ public final class NodeServer {
             throw e;
         }
         health.setStatus("", ServingStatus.SERVING);
-        LOG.info("nodes connect on {}:{}", config.bindAddress(), listener.port());
+        LOG.info("nodes connect on {}:{} ({})", config.bindAddress(), listener.port(), security(listener.shape()));
+    }
+
+    private static String security(Shape shape) {
+        return shape.plaintext() ? "PLAINTEXT" : "TLS " + String.join(", ", shape.tlsProtocols());
     }
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY,
@@ -135,6 +142,22 @@ public final class NodeServer {
     void unbindEnrollmentStore(EnrollmentStore store) {
         if (enrollmentStore == store) {
             enrollmentStore = null;
+        }
+    }
+
+    /**
+     * The hub's PKI, read at every TLS handshake. Dynamic: a PKI bundle update or a broken CA
+     * directory refuses new connections for the while, and never touches the open ones.
+     */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY,
+            unbind = "unbindPki")
+    void bindPki(HubPki hubPki) {
+        pki = hubPki;
+    }
+
+    void unbindPki(HubPki hubPki) {
+        if (pki == hubPki) {
+            pki = null;
         }
     }
 
@@ -200,7 +223,7 @@ public final class NodeServer {
         }
         retire(current, "the hub's node port moved to " + next.bindAddress() + ":" + replacement.port() + "; reconnect");
         listener = replacement;
-        LOG.info("nodes connect on {}:{}", next.bindAddress(), replacement.port());
+        LOG.info("nodes connect on {}:{} ({})", next.bindAddress(), replacement.port(), security(next));
     }
 
     /** Listens with {@code next}, else again with {@code previous}; null (logged) when neither works. */
@@ -264,6 +287,13 @@ public final class NodeServer {
                 .addService(ServerInterceptors.intercept(StrictRequestParsing.apply(service.bindService()),
                         new NodeAuthInterceptor(() -> enrollmentStore)))
                 .addService(health.getHealthService());
+        if (shape.plaintext()) {
+            LOG.warn("the node port {}:{} is PLAINTEXT (plaintext = true in etc/{}.cfg): invite tokens, node credentials,"
+                    + " commands and files cross it unencrypted; use it only for local tests", shape.bindAddress(), shape.port(),
+                    TransportConfig.PID);
+        } else {
+            builder.sslContext(NodeTls.serverContext(() -> pki, shape.tlsProtocols()));
+        }
         Server server = GrpcServers.start("node", builder, shape.bindAddress(), shape.port(),
                 "etc/" + TransportConfig.PID + ".cfg (port, bindAddress) or MESHHUB_TRANSPORT_PORT");
         return new Listener(server, service, shape);

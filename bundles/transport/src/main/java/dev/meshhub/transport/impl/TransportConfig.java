@@ -34,6 +34,15 @@ public @interface TransportConfig {
             min = "1")
     String bindAddress() default "0.0.0.0";
 
+    @AttributeDefinition(name = "TLS protocols", description = "Protocols the node port accepts, comma-separated: TLSv1.3"
+            + " (the default), or TLSv1.3, TLSv1.2 where old clients need it. Applies to new connections.")
+    String tlsProtocols() default "TLSv1.3";
+
+    @AttributeDefinition(name = "Plaintext (insecure)", description = "Serve the node port without TLS: tokens, commands"
+            + " and files cross the network in the clear. Refused unless bindAddress is a loopback address; logged at WARN"
+            + " at every start. Applies to new connections.")
+    boolean plaintext() default false;
+
     @AttributeDefinition(name = "Heartbeat interval (ms)", description = "How often nodes and the hub send heartbeats; connected nodes are told at once.",
             min = "50", max = "3600000")
     int heartbeatIntervalMs() default DEFAULT_HEARTBEAT_INTERVAL_MS;

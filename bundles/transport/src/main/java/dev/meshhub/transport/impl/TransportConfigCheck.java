@@ -42,6 +42,7 @@ public final class TransportConfigCheck {
             if (timeout <= interval) {
                 problems.add("heartbeatTimeoutMs (" + timeout + ") must exceed heartbeatIntervalMs (" + interval + ")");
             }
+            problems.addAll(tlsProblems(properties));
         }
         if (firstTime(properties) && result.unknownKeysWarning() != null) {
             LOG.warn(result.unknownKeysWarning());
@@ -95,6 +96,54 @@ public final class TransportConfigCheck {
             }
         });
         return !values.equals(last.getAndSet(values));
+    }
+
+    /** TLS protocols the node port may be configured with. */
+    static final List<String> KNOWN_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
+
+    /** The protocols of a configuration ({@code tlsProtocols}, comma-separated), in the order given. */
+    static List<String> protocols(Object value) {
+        List<String> protocols = new ArrayList<>();
+        for (String protocol : String.valueOf(value == null ? "TLSv1.3" : value).split(",")) {
+            if (!protocol.isBlank()) {
+                protocols.add(protocol.strip());
+            }
+        }
+        return protocols;
+    }
+
+    private static List<String> tlsProblems(Map<String, ?> properties) {
+        List<String> problems = new ArrayList<>();
+        List<String> protocols = protocols(properties.get("tlsProtocols"));
+        if (protocols.isEmpty() || !KNOWN_PROTOCOLS.containsAll(protocols)) {
+            problems.add("tlsProtocols = " + properties.get("tlsProtocols") + " is not usable: give TLSv1.3, or TLSv1.3, TLSv1.2");
+        }
+        Object plaintext = properties.get("plaintext");
+        if (plaintext != null && Boolean.parseBoolean(plaintext.toString().strip())) {
+            Object configured = properties.get("bindAddress");
+            String bind = configured == null ? "0.0.0.0" : configured.toString().strip();
+            if (!isLoopback(bind)) {
+                problems.add("plaintext = true is refused on bindAddress " + bind + ": plaintext node links carry invite tokens,"
+                        + " commands and files in the clear, so they are allowed only on a loopback address (127.0.0.1, ::1)."
+                        + " Remove plaintext (TLS is the default), or bind the node port to loopback");
+            }
+        }
+        return problems;
+    }
+
+    private static boolean isLoopback(String address) {
+        if ("localhost".equalsIgnoreCase(address)) {
+            return true;
+        }
+        // Only literal addresses: a name could resolve elsewhere later, and this runs without DNS.
+        if (!address.matches("[0-9.]+|[0-9a-fA-F:]+|\\[[0-9a-fA-F:]+\\]")) {
+            return false;
+        }
+        try {
+            return java.net.InetAddress.getByName(address).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
     }
 
     private static long number(Map<String, ?> properties, String key, long fallback) {

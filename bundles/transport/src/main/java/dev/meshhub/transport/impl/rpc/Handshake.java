@@ -89,6 +89,7 @@ final class Handshake {
 
     private void enroll(EnrollmentStore enrollment, SyncConfigurationRequest request,
             StreamObserver<SyncConfigurationResponse> responseObserver, String peer, String host) {
+        sessions.enrollmentAttempted();
         Duration limit = timeout.get();
         Instant deadline = clock.instant().plus(limit);
         CompletableFuture<Enrollment> pending;

@@ -333,6 +333,18 @@ public final class NodeSessions implements NodeDirectory {
         return live.size();
     }
 
+    private final java.util.concurrent.atomic.AtomicLong enrollmentAttempts = new java.util.concurrent.atomic.AtomicLong();
+
+    /** Counts an enrollment call that reached the invite token check. */
+    public void enrollmentAttempted() {
+        enrollmentAttempts.incrementAndGet();
+    }
+
+    @Override
+    public dev.meshhub.api.node.NodeLinkStats linkStats() {
+        return new dev.meshhub.api.node.NodeLinkStats(enrollmentAttempts.get());
+    }
+
     @Override
     public List<NodeSession> connected() {
         return live.values().stream()

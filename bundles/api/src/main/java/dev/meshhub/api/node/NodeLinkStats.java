@@ -1,0 +1,10 @@
+package dev.meshhub.api.node;
+
+/**
+ * Counters of the node port since the transport started, for monitoring and for proving what did
+ * not happen (a node that refused the hub's certificate never reaches the token check).
+ *
+ * @param enrollmentAttempts enrollment calls that reached the invite token check (whatever their outcome)
+ */
+public record NodeLinkStats(long enrollmentAttempts) {
+}
