@@ -25,22 +25,36 @@ final class NodeListing {
         return n.getRevoked() ? "revoked" : n.getConnected() ? "connected" : "offline";
     }
 
-    /** Columns ID NAME ADDRESS CONNECTED-SINCE LAST-HEARTBEAT, plus STATE with {@code --all}. */
+    /**
+     * Columns ID NAME ADDRESS CONNECTED-SINCE LAST-HEARTBEAT, plus STATE with {@code --all}, plus
+     * TAKEOVERS ("count,last=ADDRESS") when a second session ever contended for a listed node.
+     */
     static String table(List<NodeStatus> nodes, boolean withState) {
+        boolean contended = nodes.stream().anyMatch(n -> n.getTakeovers() > 0);
+        List<String> header = new ArrayList<>(List.of("ID", "NAME", "ADDRESS", "CONNECTED-SINCE", "LAST-HEARTBEAT"));
+        if (withState) {
+            header.add("STATE");
+        }
+        if (contended) {
+            header.add("TAKEOVERS");
+        }
         List<String[]> rows = new ArrayList<>();
-        rows.add(withState
-                ? new String[] {"ID", "NAME", "ADDRESS", "CONNECTED-SINCE", "LAST-HEARTBEAT", "STATE"}
-                : new String[] {"ID", "NAME", "ADDRESS", "CONNECTED-SINCE", "LAST-HEARTBEAT"});
+        rows.add(header.toArray(new String[0]));
         for (NodeStatus n : nodes) {
-            String[] row = {
-                dash(n.getNodeId()), dash(n.getName()), dash(n.getAddress()),
-                dash(iso(n.getConnectedSinceMs())), dash(iso(n.getLastHeartbeatMs())), state(n)};
-            rows.add(withState ? row : java.util.Arrays.copyOf(row, 5));
+            List<String> row = new ArrayList<>(List.of(dash(n.getNodeId()), dash(n.getName()), dash(n.getAddress()),
+                    dash(iso(n.getConnectedSinceMs())), dash(iso(n.getLastHeartbeatMs()))));
+            if (withState) {
+                row.add(state(n));
+            }
+            if (contended) {
+                row.add(n.getTakeovers() == 0 ? "0" : dash(n.getTakeovers() + ",last=" + n.getLastTakeoverAddress()));
+            }
+            rows.add(row.toArray(new String[0]));
         }
         return Table.render(rows);
     }
 
-    /** A JSON array of {id, name, connected, address, connectedSince, lastHeartbeat, enrolledAt, revoked}. */
+    /** A JSON array of {id, name, connected, address, connectedSince, lastHeartbeat, enrolledAt, revoked, takeovers, lastTakeoverAddress}. */
     static String json(List<NodeStatus> nodes) {
         JsonWriter w = new JsonWriter().beginArray();
         for (NodeStatus n : nodes) {
@@ -53,6 +67,8 @@ final class NodeListing {
                     .name("lastHeartbeat").value(iso(n.getLastHeartbeatMs()))
                     .name("enrolledAt").value(iso(n.getEnrolledAtMs()))
                     .name("revoked").value(n.getRevoked())
+                    .name("takeovers").value(n.getTakeovers())
+                    .name("lastTakeoverAddress").value(n.getLastTakeoverAddress().isEmpty() ? null : n.getLastTakeoverAddress())
                     .endObject();
         }
         if (!nodes.isEmpty()) {

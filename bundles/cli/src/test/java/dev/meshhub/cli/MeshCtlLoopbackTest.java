@@ -212,7 +212,7 @@ public class MeshCtlLoopbackTest {
         assertEquals(r.toString(), 0, r.code);
         assertEquals("[\n{\"id\":\"n-0000000000b2\",\"name\":\"d\\\"b\",\"connected\":false,\"address\":null,"
                 + "\"connectedSince\":null,\"lastHeartbeat\":null,\"enrolledAt\":\"2026-01-01T00:00:00Z\","
-                + "\"revoked\":true}\n]\n", r.out);
+                + "\"revoked\":true,\"takeovers\":0,\"lastTakeoverAddress\":null}\n]\n", r.out);
         assertEquals("", r.err);
 
         hub.nodes.clear();

@@ -23,4 +23,15 @@ public class NodeListingTest {
         assertEquals("ID   NAME   ADDRESS  CONNECTED-SINCE  LAST-HEARTBEAT\n"
                 + "n-1  a?b?c  -        -                -\n", table);
     }
+
+    @Test
+    public void aNodeAnotherSessionContendedForShowsItsTakeoversAndFromWhere() {
+        String table = NodeListing.table(List.of(
+                NodeStatus.newBuilder().setNodeId("n-1").setName("calm").setConnected(true).build(),
+                NodeStatus.newBuilder().setNodeId("n-2").setName("contended").setConnected(true).setTakeovers(2)
+                        .setLastTakeoverAddress("192.0.2.9:5000").build()), false);
+        assertEquals("ID   NAME       ADDRESS  CONNECTED-SINCE  LAST-HEARTBEAT  TAKEOVERS\n"
+                + "n-1  calm       -        -                -               0\n"
+                + "n-2  contended  -        -                -               2,last=192.0.2.9:5000\n", table);
+    }
 }

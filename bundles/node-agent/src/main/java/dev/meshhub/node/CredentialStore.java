@@ -41,6 +41,10 @@ public final class CredentialStore {
     public static final String PROPERTIES_FILE = "node.properties";
     /** The hub's CA(s), kept from the join that verified them (not secret, but owner-only like the rest). */
     public static final String HUB_CA_FILE = "hub-ca.pem";
+    /** The node's private key (PKCS#8 PEM): generated on the node, never sent. */
+    public static final String KEY_FILE = "node.key";
+    /** The node's certificate, then the CA that issued it (PEM): its identity towards the hub. */
+    public static final String CERTIFICATE_FILE = "node.crt";
 
     /** Shape of a credential per the wire contract; used to recover the node id if node.properties is lost. */
     static final Pattern CREDENTIAL_SHAPE = Pattern.compile("^mhc\\.(n-[0-9a-f]{12})\\.[A-Za-z0-9_-]{43}$");
@@ -70,6 +74,65 @@ public final class CredentialStore {
 
     public Path hubCaFile() {
         return directory.resolve(HUB_CA_FILE);
+    }
+
+    public Path keyFile() {
+        return directory.resolve(KEY_FILE);
+    }
+
+    public Path certificateFile() {
+        return directory.resolve(CERTIFICATE_FILE);
+    }
+
+    /**
+     * Keeps the node's certificate identity: the key first, then the hub's CAs, then the certificate
+     * (its presence marks the node as holding one), each atomically and owner-only.
+     */
+    void saveCertificate(NodeKeyMaterial material) throws IOException {
+        ensureDirectory();
+        String pem = "-----BEGIN PRIVATE KEY-----\n"
+                + java.util.Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(material.key().getEncoded())
+                + "\n-----END PRIVATE KEY-----\n";
+        writeAtomically(keyFile(), pem.getBytes(StandardCharsets.US_ASCII));
+        if (!material.trust().isEmpty()) {
+            saveHubCas(material.trust());
+        }
+        writeAtomically(certificateFile(), dev.meshhub.proto.v1.HubTrust.toPem(material.chain()).getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /**
+     * The node's certificate identity, if it has one.
+     *
+     * @throws IOException naming the file when key or certificate cannot be read
+     */
+    Optional<NodeKeyMaterial> loadCertificate() throws IOException {
+        if (!Files.exists(certificateFile())) {
+            return Optional.empty();
+        }
+        java.util.List<java.security.cert.X509Certificate> chain = dev.meshhub.proto.v1.HubTrust.readPem(certificateFile());
+        tightenPermissions(keyFile());
+        String text;
+        try {
+            text = Files.readString(keyFile(), StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            throw new IOException("cannot read the node's key " + keyFile() + " (" + e + "); restore it, or delete " + directory
+                    + " and enroll with a new invite token", e);
+        }
+        java.security.PrivateKey key;
+        try {
+            byte[] der = java.util.Base64.getMimeDecoder().decode(text.replaceAll("-----[A-Z ]+-----", ""));
+            key = java.security.KeyFactory.getInstance("EC").generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(der));
+        } catch (java.security.GeneralSecurityException | IllegalArgumentException e) {
+            throw new IOException(keyFile() + " does not hold the node's EC key; delete " + directory
+                    + " and enroll with a new invite token", e);
+        }
+        java.util.List<java.security.cert.X509Certificate> trust = loadHubCas().orElse(java.util.List.of());
+        return Optional.of(new NodeKeyMaterial(key, chain, trust));
+    }
+
+    /** Removes the bearer credential once a certificate has replaced it. */
+    void deleteCredential() throws IOException {
+        Files.deleteIfExists(credentialFile());
     }
 
     /**
@@ -104,6 +167,14 @@ public final class CredentialStore {
     public Optional<NodeIdentity> load() throws IOException {
         Path file = credentialFile();
         if (!Files.exists(file)) {
+            if (Files.exists(certificateFile()) && Files.exists(propertiesFile())) {
+                Properties props = new Properties();
+                props.load(new StringReader(Files.readString(propertiesFile(), StandardCharsets.UTF_8)));
+                String nodeId = props.getProperty("node.id", "");
+                if (!nodeId.isEmpty()) {
+                    return Optional.of(new NodeIdentity(nodeId, props.getProperty("node.name", ""), ""));
+                }
+            }
             return Optional.empty();
         }
         String credential;
@@ -132,10 +203,13 @@ public final class CredentialStore {
         return Optional.of(new NodeIdentity(nodeId, props.getProperty("node.name", ""), credential));
     }
 
-    /** Stores the identity: node.properties first, then the credential, each atomically and owner-only. */
+    /**
+     * Stores the identity: node.properties first, then the credential (none for a node that holds a
+     * certificate), each atomically and owner-only.
+     */
     public void save(NodeIdentity identity) throws IOException {
-        if (!isUsableCredential(identity.credential())) {
-            throw new IOException("the hub sent an empty or malformed credential");
+        if (identity.credential().isEmpty() ? !Files.exists(certificateFile()) : !isUsableCredential(identity.credential())) {
+            throw new IOException("the hub sent neither a usable credential nor a certificate");
         }
         ensureDirectory();
         Properties props = new Properties();
@@ -144,7 +218,9 @@ public final class CredentialStore {
         StringWriter text = new StringWriter();
         props.store(text, "meshnode identity (not secret; the secret is in '" + CREDENTIAL_FILE + "')");
         writeAtomically(propertiesFile(), text.toString().getBytes(StandardCharsets.UTF_8));
-        writeAtomically(credentialFile(), (identity.credential() + "\n").getBytes(StandardCharsets.US_ASCII));
+        if (!identity.credential().isEmpty()) {
+            writeAtomically(credentialFile(), (identity.credential() + "\n").getBytes(StandardCharsets.US_ASCII));
+        }
     }
 
     /**
@@ -221,7 +297,7 @@ public final class CredentialStore {
     }
 
     private void tightenPermissions(Path file) throws IOException {
-        if (!posix()) {
+        if (!posix() || !Files.exists(file)) {
             return;
         }
         Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);

@@ -45,7 +45,20 @@ final class HubLink {
      * @throws IOException with a message for the user when there is no way to verify the hub
      */
     static HubLink open(NodeAgentConfig config, CredentialStore store, Executor serial) throws IOException {
+        return open(config, store, serial, null, false);
+    }
+
+    /**
+     * Opens the channel, presenting the node's certificate when it has one. {@code afterJoin}: the
+     * hub's trust bundle has just been kept from a verified join, so a pin or CA file given for the
+     * join gives way to it.
+     */
+    static HubLink open(NodeAgentConfig config, CredentialStore store, Executor serial, NodeKeyMaterial identity, boolean afterJoin)
+            throws IOException {
         HubVerification verification = config.verification();
+        if (afterJoin && (verification.kind() == HubVerification.Kind.PIN || verification.kind() == HubVerification.Kind.CA_FILE)) {
+            verification = HubVerification.stored();
+        }
         HubTrust trust = null;
         boolean keepCa = true;
         switch (verification.kind()) {
@@ -83,8 +96,16 @@ final class HubLink {
             }
             default -> throw new IllegalStateException("unknown verification " + verification.kind());
         }
-        ChannelCredentials credentials = trust == null ? InsecureChannelCredentials.create()
-                : TlsChannelCredentials.newBuilder().trustManager(trust).build();
+        ChannelCredentials credentials;
+        if (trust == null) {
+            credentials = InsecureChannelCredentials.create();
+        } else {
+            TlsChannelCredentials.Builder tls = TlsChannelCredentials.newBuilder().trustManager(trust);
+            if (identity != null) {
+                tls.keyManager(identity.keyManagers());
+            }
+            credentials = tls.build();
+        }
         ManagedChannel channel = Grpc.newChannelBuilderForAddress(config.hub().host(), config.hub().port(), credentials)
                 .keepAliveTime(30, TimeUnit.SECONDS)
                 .keepAliveTimeout(10, TimeUnit.SECONDS)

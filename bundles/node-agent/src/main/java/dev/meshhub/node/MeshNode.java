@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
         description = {"Joins this machine to a meshhub hub, keeps it connected, and runs the tasks the hub"
                 + " assigns inside DIR under the node's sandbox policy.",
             "The first start needs an invite token (an admin creates one with 'meshctl invite create');"
-                    + " the credential it earns is stored in DIR/.meshnode and used from then on."},
+                    + " the certificate it earns (for a key made here, never sent) is stored in DIR/.meshnode and used from then on."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:stopped (SIGTERM or SIGINT)",
@@ -69,7 +69,7 @@ public final class MeshNode implements Callable<Integer> {
     private boolean plaintext;
 
     @Option(names = "--workspace", required = true, paramLabel = "DIR",
-            description = "The node's directory; its credential is kept in DIR/.meshnode (owner-only).")
+            description = "The node's directory; its key, certificate and the hub's CA are kept in DIR/.meshnode (owner-only).")
     private Path workspace;
 
     @Option(names = "--name", paramLabel = "NAME",

@@ -18,6 +18,7 @@ import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -61,6 +62,8 @@ public final class NodeAgent implements AutoCloseable {
     public static final Pattern NODE_NAME_SHAPE = Pattern.compile("^[A-Za-z0-9._-]{1,63}$");
     /** Deadline of every unary call. */
     static final long RPC_DEADLINE_MS = 10_000;
+    /** A failed certificate renewal is tried again after this. */
+    static final Duration RENEWAL_RETRY = Duration.ofMinutes(1);
     /** Used when the hub sends no heartbeat interval. */
     static final long DEFAULT_HEARTBEAT_INTERVAL_MS = 10_000;
     /** Floor for the interval, so a bad setting cannot turn heartbeats into a busy loop. */
@@ -83,6 +86,7 @@ public final class NodeAgent implements AutoCloseable {
     private final AtomicBoolean started = new AtomicBoolean();
     private volatile ManagedChannel channel;
     private HubLink link;
+    private final NodeCredentials credentials;
     private boolean closed; // guarded by this
 
     // Confined to the executor thread.
@@ -93,10 +97,12 @@ public final class NodeAgent implements AutoCloseable {
     private volatile ClientInterceptor credentialHeader;
     private HubSession session;
     private ScheduledFuture<?> nextAttempt;
+    private ScheduledFuture<?> renewal;
 
     public NodeAgent(NodeAgentConfig config) {
         this.config = config;
         this.store = new CredentialStore(config.workspace());
+        this.credentials = new NodeCredentials(store);
         this.backoff = config.newBackoff();
         int n = INSTANCES.incrementAndGet();
         this.executor = new ScheduledThreadPoolExecutor(1, r -> {
@@ -213,8 +219,9 @@ public final class NodeAgent implements AutoCloseable {
             if (config.nodeName() != null && !config.nodeName().equals(identity.name())) {
                 LOG.warning("--name is only used at enrollment; this node is enrolled as " + identity.describe());
             }
-            credentialHeader = credentialHeader(identity);
-            LOG.info("using the stored credential of " + identity.describe() + " from " + store.directory());
+            credentialHeader = NodeCredentials.header(identity);
+            LOG.info("using the stored " + (identity.credential().isEmpty() ? "certificate" : "credential") + " of "
+                    + identity.describe() + " from " + store.directory());
         } else if (token == null) {
             finish(new AgentExit(AgentExit.USAGE_OR_ENROLLMENT_REFUSED, "no credential in " + store.directory()
                     + " and no invite token; start once with --token <invite token>"
@@ -230,7 +237,10 @@ public final class NodeAgent implements AutoCloseable {
             return;
         }
         try {
-            link = HubLink.open(config, store, serial);
+            if (identity != null) {
+                credentials.load();
+            }
+            link = HubLink.open(config, store, serial, credentials.certificate(), false);
         } catch (IOException e) {
             finish(new AgentExit(AgentExit.USAGE_OR_ENROLLMENT_REFUSED, e.getMessage()));
             return;
@@ -254,18 +264,13 @@ public final class NodeAgent implements AutoCloseable {
     }
 
     private void enroll() {
-        SyncConfigurationRequest.Builder request = SyncConfigurationRequest.newBuilder()
-                .setInviteToken(config.inviteToken())
-                .setInfo(info);
-        if (config.nodeName() != null) {
-            request.setNodeName(config.nodeName());
-        }
+        SyncConfigurationRequest request = credentials.enrollment(config.inviteToken(), config.nodeName(), info);
         // INFO once; each retry already logs its own line.
         LOG.log(backoff.attempts() == 0 ? Level.INFO : Level.FINE, "enrolling with the hub at " + config.hub()
                 + (config.nodeName() == null ? "" : " as '" + config.nodeName() + "'"));
         ListenableFuture<SyncConfigurationResponse> call = NodeServiceGrpc.newFutureStub(channel)
                 .withDeadlineAfter(RPC_DEADLINE_MS, TimeUnit.MILLISECONDS)
-                .syncConfiguration(request.build());
+                .syncConfiguration(request);
         Futures.addCallback(call, new FutureCallback<>() {
             @Override
             public void onSuccess(SyncConfigurationResponse response) {
@@ -283,25 +288,33 @@ public final class NodeAgent implements AutoCloseable {
         if (stopping) {
             return;
         }
-        if (response.getNodeId().isEmpty() || !CredentialStore.isUsableCredential(response.getNodeCredential())) {
+        if (response.getNodeId().isEmpty() || (response.getCertificateChainCount() == 0
+                && !CredentialStore.isUsableCredential(response.getNodeCredential()))) {
             finish(new AgentExit(AgentExit.FAILED, "the hub at " + config.hub() + " accepted the invite token but sent"
                     + " no usable credential; check that hub and node agent versions match, then enroll with a new"
                     + " invite token"));
             return;
         }
-        NodeIdentity enrolled = new NodeIdentity(response.getNodeId(), response.getNodeName(),
-                response.getNodeCredential());
+        NodeIdentity enrolled;
         try {
-            store.save(enrolled);
-        } catch (IOException e) {
-            finish(new AgentExit(AgentExit.FAILED, "enrolled as " + enrolled.describe() + " but could not store the"
-                    + " credential in " + store.directory() + " (" + e.getMessage() + "); the invite token is spent:"
+            enrolled = credentials.enrolled(response);
+        } catch (IOException | java.security.cert.CertificateException e) {
+            finish(new AgentExit(AgentExit.FAILED, "enrolled as " + response.getNodeId() + " but could not store the"
+                    + " certificate or credential in " + store.directory() + " (" + e.getMessage() + "); the invite token is spent:"
                     + " fix the directory, then enroll with a new invite token"));
             return;
         }
         identity = enrolled;
-        credentialHeader = credentialHeader(enrolled);
-        LOG.info("enrolled as " + enrolled.describe() + "; credential stored in " + store.credentialFile());
+        credentialHeader = NodeCredentials.header(enrolled);
+        if (credentials.certificate() != null) {
+            LOG.info("enrolled as " + enrolled.describe() + "; certificate (valid until " + credentials.certificate().notAfter()
+                    + ") and key stored in " + store.directory());
+            if (!relink()) {
+                return;
+            }
+        } else {
+            LOG.info("enrolled as " + enrolled.describe() + "; credential stored in " + store.credentialFile());
+        }
         syncConfiguration();
     }
 
@@ -325,10 +338,7 @@ public final class NodeAgent implements AutoCloseable {
     }
 
     private void syncConfiguration() {
-        SyncConfigurationRequest request = SyncConfigurationRequest.newBuilder()
-                .setNodeCredential(identity.credential())
-                .setInfo(info)
-                .build();
+        SyncConfigurationRequest request = credentials.reconnect(identity, info);
         ListenableFuture<SyncConfigurationResponse> call = NodeServiceGrpc.newFutureStub(channel)
                 .withInterceptors(credentialHeader)
                 .withDeadlineAfter(RPC_DEADLINE_MS, TimeUnit.MILLISECONDS)
@@ -369,6 +379,24 @@ public final class NodeAgent implements AutoCloseable {
             return;
         }
         link.keepVerifiedCa();
+        Optional<NodeIdentity> moved;
+        try {
+            moved = credentials.moved(identity, response);
+        } catch (IOException | java.security.cert.CertificateException e) {
+            finish(new AgentExit(AgentExit.FAILED, "the hub issued this node a certificate, but it could not be stored in "
+                    + store.directory() + " (" + e.getMessage() + "); fix the directory and start again"));
+            return;
+        }
+        if (moved.isPresent()) {
+            identity = moved.get();
+            credentialHeader = NodeCredentials.header(identity);
+            LOG.info("moved from the bearer credential to a certificate (valid until " + credentials.certificate().notAfter()
+                    + "); the credential file is deleted");
+            if (relink()) {
+                syncConfiguration();
+            }
+            return;
+        }
         NodeSettings settings = response.getSettings();
         long interval = heartbeatInterval(settings);
         long timeout = heartbeatTimeout(settings, interval);
@@ -383,6 +411,64 @@ public final class NodeAgent implements AutoCloseable {
         everConnected = true;
         LOG.info("connected to " + config.hub() + " as " + identity.describe() + "; heartbeat every "
                 + StatusText.seconds(interval));
+        scheduleRenewal(credentials.certificate() == null ? null : credentials.renewalTime());
+    }
+
+    /** Renews the certificate at {@code at} (two thirds into its life), once; null for none to renew. */
+    private void scheduleRenewal(Instant at) {
+        if (renewal != null) {
+            renewal.cancel(false);
+            renewal = null;
+        }
+        if (at == null || stopping) {
+            return;
+        }
+        long delay = Math.max(0, Duration.between(Instant.now(), at).toMillis());
+        renewal = executor.schedule(this::renew, delay, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Asks for a new certificate over the open connection (a unary call beside the TaskStream, which
+     * goes on undisturbed), keeps it, and moves new calls onto a channel that presents it.
+     */
+    private void renew() {
+        renewal = null;
+        if (stopping) {
+            return;
+        }
+        ListenableFuture<SyncConfigurationResponse> call = NodeServiceGrpc.newFutureStub(channel)
+                .withDeadlineAfter(RPC_DEADLINE_MS, TimeUnit.MILLISECONDS)
+                .syncConfiguration(credentials.renewal(info));
+        Futures.addCallback(call, new FutureCallback<>() {
+            @Override
+            public void onSuccess(SyncConfigurationResponse response) {
+                if (stopping) {
+                    return;
+                }
+                try {
+                    credentials.renewed(response);
+                } catch (IOException | java.security.cert.CertificateException e) {
+                    LOG.warning("the renewed certificate could not be kept (" + e.getMessage() + "); retrying in a minute");
+                    scheduleRenewal(Instant.now().plus(RENEWAL_RETRY));
+                    return;
+                }
+                LOG.info("certificate renewed; valid until " + credentials.certificate().notAfter());
+                if (relink()) {
+                    scheduleRenewal(credentials.renewalTime());
+                }
+            }
+
+            @Override
+            public void onFailure(Throwable t) {
+                if (stopping) {
+                    return;
+                }
+                Status status = Status.fromThrowable(t);
+                LOG.warning("certificate renewal failed: " + StatusText.describe(status) + "; retrying in a minute (it is valid"
+                        + " until " + credentials.certificate().notAfter() + ")");
+                scheduleRenewal(Instant.now().plus(RENEWAL_RETRY));
+            }
+        }, serial);
     }
 
     /** The heartbeat interval the hub asks for, with a floor so a bad setting cannot make a busy loop. */
@@ -451,6 +537,10 @@ public final class NodeAgent implements AutoCloseable {
             return;
         }
         stopping = true;
+        if (renewal != null) {
+            renewal.cancel(false);
+            renewal = null;
+        }
         if (nextAttempt != null) {
             nextAttempt.cancel(false);
             nextAttempt = null;
@@ -491,10 +581,20 @@ public final class NodeAgent implements AutoCloseable {
 
     // ---- helpers ----
 
-    private static ClientInterceptor credentialHeader(NodeIdentity identity) {
-        Metadata headers = new Metadata();
-        headers.put(WireHeaders.NODE_CREDENTIAL, identity.credential());
-        return MetadataUtils.newAttachHeadersInterceptor(headers);
+    /** A new channel that presents the node's certificate; the old one (no call in flight) is closed. */
+    private boolean relink() {
+        ManagedChannel old = channel;
+        try {
+            link = HubLink.open(config, store, serial, credentials.certificate(), true);
+        } catch (IOException e) {
+            finish(new AgentExit(AgentExit.FAILED, e.getMessage()));
+            return false;
+        }
+        channel = link.channel();
+        if (old != null) {
+            old.shutdown();
+        }
+        return true;
     }
 
     private static NodeInfo nodeInfo(String agentVersion) {

@@ -16,7 +16,7 @@ public final class NodeIdentity {
     public NodeIdentity(String nodeId, String name, String credential) {
         this.nodeId = Objects.requireNonNull(nodeId, "nodeId");
         this.name = name == null ? "" : name;
-        this.credential = Objects.requireNonNull(credential, "credential");
+        this.credential = credential == null ? "" : credential;
     }
 
     public String nodeId() {
@@ -27,7 +27,7 @@ public final class NodeIdentity {
         return name;
     }
 
-    /** The secret; send it to the hub, never log it. */
+    /** The bearer secret of a node enrolled before certificates ("" for one that holds a certificate); never log it. */
     public String credential() {
         return credential;
     }

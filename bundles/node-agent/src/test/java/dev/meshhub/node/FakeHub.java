@@ -94,6 +94,14 @@ final class FakeHub implements AutoCloseable {
     volatile io.grpc.netty.shaded.io.netty.handler.ssl.SslContext tls;
     /** Every call that reached the service (after TLS): what a refused hub must never see. */
     final AtomicInteger calls = new AtomicInteger();
+    /** When set, CSRs get certificates from this CA (as the hub issues them), and no credential is handed out. */
+    volatile TestCa issuer;
+    /** Lifetime of the certificates {@link #issuer} issues. */
+    volatile java.time.Duration certificateLifetime = java.time.Duration.ofDays(7);
+    /** Certificates issued to a node that asked over a connection with its certificate (renewals). */
+    final AtomicInteger renewals = new AtomicInteger();
+    /** Calls that came with a client certificate naming {@link #NODE_ID} (they count as that node's). */
+    final AtomicInteger certifiedCalls = new AtomicInteger();
 
     FakeHub() {
         validCredentials.add(CREDENTIAL);
@@ -112,6 +120,17 @@ final class FakeHub implements AutoCloseable {
                     ServerCallHandler<Q, R> next) {
                 String value = headers.get(WireHeaders.NODE_CREDENTIAL);
                 calls.incrementAndGet();
+                javax.net.ssl.SSLSession tlsSession = call.getAttributes().get(io.grpc.Grpc.TRANSPORT_ATTR_SSL_SESSION);
+                try {
+                    if (tlsSession != null && tlsSession.getPeerCertificates().length > 0
+                            && ((java.security.cert.X509Certificate) tlsSession.getPeerCertificates()[0]).getSubjectAlternativeNames()
+                                    .toString().contains("meshhub://node/" + NODE_ID)) {
+                        certifiedCalls.incrementAndGet();
+                        value = CREDENTIAL;
+                    }
+                } catch (javax.net.ssl.SSLPeerUnverifiedException | java.security.cert.CertificateParsingException none) {
+                    // no client certificate: the credential header (if any) decides
+                }
                 return Contexts.interceptCall(Context.current().withValue(CREDENTIAL_HEADER, value), call, headers,
                         next);
             }
@@ -253,7 +272,10 @@ final class FakeHub implements AutoCloseable {
                 } else if (!TOKEN.equals(request.getInviteToken())) {
                     response.onError(Status.UNAUTHENTICATED.withDescription("unknown invite token").asRuntimeException());
                 } else {
-                    response.onNext(answer.setNodeCredential(CREDENTIAL).build());
+                    if (!issue(request, answer)) {
+                        answer.setNodeCredential(CREDENTIAL);
+                    }
+                    response.onNext(answer.build());
                     response.onCompleted();
                 }
                 return;
@@ -268,8 +290,29 @@ final class FakeHub implements AutoCloseable {
                         .withDescription("unknown or revoked credential").asRuntimeException());
                 return;
             }
+            issue(request, answer);
             response.onNext(answer.build());
             response.onCompleted();
+        }
+
+        /** Issues a certificate for the request's CSR when this fake has an issuer; whether it did. */
+        private boolean issue(SyncConfigurationRequest request, SyncConfigurationResponse.Builder answer) {
+            TestCa ca = issuer;
+            if (ca == null || request.getCsr().isEmpty()) {
+                return false;
+            }
+            if (request.getCredentialCase() == SyncConfigurationRequest.CredentialCase.CREDENTIAL_NOT_SET) {
+                renewals.incrementAndGet();
+            }
+            try {
+                answer.addCertificateChain(com.google.protobuf.ByteString.copyFrom(
+                                ca.issue(request.getCsr().toByteArray(), NODE_ID, certificateLifetime).getEncoded()))
+                        .addCertificateChain(com.google.protobuf.ByteString.copyFrom(ca.ca.getEncoded()))
+                        .addTrustBundle(com.google.protobuf.ByteString.copyFrom(ca.ca.getEncoded()));
+                return true;
+            } catch (Exception e) {
+                throw new IllegalStateException("the fake hub could not issue a certificate", e);
+            }
         }
 
         @Override

@@ -137,6 +137,66 @@ public class HubVerificationLoopbackTest {
     }
 
     @Test
+    public void enrollmentEarnsACertificateForAKeyMadeHereAndLaterConnectionsPresentIt() throws Exception {
+        FakeHub hub = hub(hubCa, false, 0);
+        hub.issuer = hubCa;
+        NodeAgent first = agent(hub.address(), HubVerification.pin(hubCa.pin()), FakeHub.TOKEN);
+        Await.until("a call made with the node's certificate", () -> hub.certifiedCalls.get() >= 1);
+        Path directory = workspace.resolve(".meshnode");
+        assertFalse("no bearer credential is kept", Files.exists(directory.resolve("credential")));
+        for (String file : List.of("node.key", "node.crt", "hub-ca.pem", "node.properties")) {
+            assertEquals(file, "rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(directory.resolve(file))));
+        }
+        assertTrue(Files.readString(directory.resolve("node.key")).startsWith("-----BEGIN PRIVATE KEY-----"));
+        java.security.cert.X509Certificate mine = HubTrust.readPem(directory.resolve("node.crt")).get(0);
+        assertTrue(mine.getSubjectAlternativeNames().toString().contains("meshhub://node/" + FakeHub.NODE_ID));
+        first.close();
+
+        int before = hub.certifiedCalls.get();
+        NodeAgent later = agent(hub.address(), HubVerification.stored(), null);
+        Await.until("the later start connects by its certificate", () -> hub.certifiedCalls.get() > before);
+        assertFalse(later.exitFuture().isDone());
+    }
+
+    @Test
+    public void theCertificateRenewsItselfAtTwoThirdsWithoutTouchingTheOpenStream() throws Exception {
+        FakeHub hub = hub(hubCa, false, 0);
+        hub.issuer = hubCa;
+        hub.certificateLifetime = Duration.ofSeconds(6);
+        NodeAgent agent = agent(hub.address(), HubVerification.pin(hubCa.pin()), FakeHub.TOKEN);
+        FakeHub.NodeStream stream = hub.streams.poll(Await.DEADLINE_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        java.security.cert.X509Certificate first = HubTrust.readPem(workspace.resolve(".meshnode/node.crt")).get(0);
+        Await.until("two renewals", () -> hub.renewals.get() >= 2);
+        java.security.cert.X509Certificate later = HubTrust.readPem(workspace.resolve(".meshnode/node.crt")).get(0);
+        assertTrue("a newer certificate is kept", later.getNotAfter().after(first.getNotAfter()));
+        assertTrue("for a new key", !later.getPublicKey().equals(first.getPublicKey()));
+        assertTrue("the stream is the first one still", hub.streams.isEmpty());
+        assertTrue("it opened with Hello", stream.next().hasHello());
+        stream.received.clear();
+        assertTrue("and still carries heartbeats after the renewals", stream.next().hasHeartbeat());
+        assertFalse(agent.exitFuture().isDone());
+    }
+
+    @Test
+    public void aNodeOnABearerCredentialTradesItOnceForACertificateAndDeletesIt() throws Exception {
+        FakeHub hub = hub(hubCa, false, 0);
+        CredentialStore store = new CredentialStore(workspace);
+        store.save(new NodeIdentity(FakeHub.NODE_ID, FakeHub.NODE_NAME, FakeHub.CREDENTIAL));
+        NodeAgent legacy = agent(hub.address(), HubVerification.pin(hubCa.pin()), null);
+        assertTrue("connected on the credential", hub.streams.poll(Await.DEADLINE_MS, java.util.concurrent.TimeUnit.MILLISECONDS) != null);
+        Await.until("the hub's CA kept", () -> Files.exists(store.hubCaFile()));
+        assertTrue("a hub that issues nothing leaves the credential", Files.exists(store.credentialFile()));
+        legacy.close();
+
+        hub.issuer = hubCa;
+        NodeAgent upgraded = agent(hub.address(), HubVerification.stored(), null);
+        Await.until("connected by certificate", () -> hub.certifiedCalls.get() >= 1);
+        assertFalse("the credential is deleted once traded", Files.exists(store.credentialFile()));
+        assertTrue(Files.exists(store.certificateFile()));
+        assertFalse(upgraded.exitFuture().isDone());
+    }
+
+    @Test
     public void plaintextIsRefusedForAHubOffThisMachine() throws Exception {
         NodeAgent agent = agent(new HubAddress("192.0.2.1", 7700), HubVerification.plaintext(), FakeHub.TOKEN);
         AgentExit exit = Await.result(agent.exitFuture(), "the agent's refusal");

@@ -65,7 +65,27 @@ final class TestCa {
             new GeneralName(GeneralName.iPAddress, "127.0.0.1")}));
         X509Certificate leaf = sign(builder, caKeys);
         return GrpcSslContexts.configure(SslContextBuilder.forServer(leafKeys.getPrivate(), leaf, ca), SslProvider.JDK)
-                .protocols("TLSv1.3").build();
+                .protocols("TLSv1.3")
+                .clientAuth(io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth.OPTIONAL)
+                .trustManager(ca)
+                .build();
+    }
+
+    /** A node certificate for a CSR's key, as the hub issues it (clientAuth, the node's URI). */
+    X509Certificate issue(byte[] csr, String nodeId) throws Exception {
+        return issue(csr, nodeId, Duration.ofDays(7));
+    }
+
+    X509Certificate issue(byte[] csr, String nodeId, Duration lifetime) throws Exception {
+        var request = new org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequest(csr);
+        Instant now = Instant.now();
+        JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(new X500Name(ca.getSubjectX500Principal().getName()),
+                BigInteger.valueOf(SERIAL.getAndIncrement()), Date.from(now), Date.from(now.plus(lifetime)),
+                new X500Name("CN=" + nodeId), request.getPublicKey());
+        builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_clientAuth));
+        builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(
+                new GeneralName(GeneralName.uniformResourceIdentifier, "meshhub://node/" + nodeId)));
+        return sign(builder, caKeys);
     }
 
     private static KeyPair keys() throws Exception {

@@ -104,9 +104,10 @@ public class FileSyncEndToEndIT {
         RuntimeUnderTest.Result missing = runtime.meshctl("sync", "pull", "careful", "no/such/file.txt");
         assertEquals(1, missing.exit());
         assertTrue(missing.stderr(), missing.stderr().contains("does not exist in the node's workspace"));
-        RuntimeUnderTest.Result credential = runtime.meshctl("sync", "pull", "careful", ".meshnode/credential");
-        assertEquals(1, credential.exit());
-        assertTrue(credential.stderr(), credential.stderr().contains("private directory"));
+        // The node's private key is in its private directory: never pulled.
+        RuntimeUnderTest.Result key = runtime.meshctl("sync", "pull", "careful", ".meshnode/node.key");
+        assertEquals(1, key.exit());
+        assertTrue(key.stderr(), key.stderr().contains("private directory"));
         RuntimeUnderTest.Result offline = runtime.meshctl("sync", "pull", "nobody", "x");
         assertEquals(1, offline.exit());
         assertTrue(offline.stderr(), offline.stderr().contains("no enrolled node"));

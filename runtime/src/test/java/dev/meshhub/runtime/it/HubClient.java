@@ -47,11 +47,20 @@ final class HubClient implements AutoCloseable {
      * does: by the CA in {@code data/pki/trust.pem} (read once the PKI has written it).
      */
     static ManagedChannel nodeChannel(Path home, int port, java.util.concurrent.Executor executor) {
+        return nodeChannel(home, port, executor, null);
+    }
+
+    /** A node port channel that also presents a client certificate (key managers), as a certified node does. */
+    static ManagedChannel nodeChannel(Path home, int port, java.util.concurrent.Executor executor, javax.net.ssl.KeyManager[] keys) {
         Path trust = home.resolve("data/pki/trust.pem");
         Poll.until("the hub's trust bundle " + trust, Duration.ofSeconds(30), () -> Files.isRegularFile(trust));
         ChannelCredentials credentials;
         try {
-            credentials = TlsChannelCredentials.newBuilder().trustManager(HubTrust.anchors(HubTrust.readPem(trust))).build();
+            TlsChannelCredentials.Builder tls = TlsChannelCredentials.newBuilder().trustManager(HubTrust.anchors(HubTrust.readPem(trust)));
+            if (keys != null) {
+                tls.keyManager(keys);
+            }
+            credentials = tls.build();
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

@@ -53,8 +53,11 @@ public class HubEndToEndIT {
         RuntimeUnderTest.Result table = runtime.meshctl("nodes");
         table.assertExit(0);
         assertTrue(table.stdout(), table.stdout().contains("e2e-node") && table.stdout().contains("127.0.0.1:"));
-        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(workspace.resolve(".meshnode/credential"))));
-        String credential = Files.readString(workspace.resolve(".meshnode/credential")).strip();
+        for (String file : List.of("node.key", "node.crt", "hub-ca.pem")) {
+            assertEquals(file, "rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(workspace.resolve(".meshnode/" + file))));
+        }
+        assertFalse("a certified node keeps no bearer credential", Files.exists(workspace.resolve(".meshnode/credential")));
+        String nodeKey = Files.readString(workspace.resolve(".meshnode/node.key")).replaceAll("-----[A-Z ]+-----|\\s", "");
 
         // The invite cannot be used twice.
         Process thief = runtime.meshnode(runtime.home.resolve("thief-workspace"), "--token", token, "--name", "thief");
@@ -70,7 +73,7 @@ public class HubEndToEndIT {
         System.out.printf("meshhub e2e: node gone from the list %d ms after kill -9%n", goneMillis);
         assertTrue("gone within a second, took " + goneMillis + " ms", goneMillis <= 1000);
 
-        // Restarted without a token, the node comes back with its stored credential.
+        // Restarted without a token (or pin), the node comes back with its stored certificate.
         Process again = runtime.meshnode(workspace, "--name", "e2e-node");
         Poll.until("e2e-node back", PATIENCE, () -> runtime.listNodes().contains("e2e-node"));
 
@@ -95,14 +98,15 @@ public class HubEndToEndIT {
         assertTrue("the hub stops on SIGTERM", runtime.hub.waitFor(60, TimeUnit.SECONDS));
         assertEquals("clean exit; log:\n" + runtime.log("hub.log"), 0, runtime.hub.exitValue());
 
-        // Neither the invite token nor the node's credential secret is stored in plain text.
+        // The invite token is not stored in plain text, and the node's private key never reached the hub.
         String tokenSecret = token.substring(token.lastIndexOf('.') + 1);
-        String credentialSecret = credential.substring(credential.lastIndexOf('.') + 1);
+        byte[] keyDer = java.util.Base64.getDecoder().decode(nodeKey);
+        String keyBytes = new String(java.util.Arrays.copyOfRange(keyDer, keyDer.length - 32, keyDer.length), StandardCharsets.ISO_8859_1);
         try (Stream<Path> files = Files.walk(runtime.home.resolve("data"))) {
             for (Path file : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
                 String bytes = new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
                 assertFalse("token secret in " + file, bytes.contains(tokenSecret));
-                assertFalse("credential secret in " + file, bytes.contains(credentialSecret));
+                assertFalse("the node's private key in " + file, bytes.contains(nodeKey) || bytes.contains(keyBytes));
             }
         }
     }

@@ -86,7 +86,7 @@ public class HubIT extends HubTestBase {
         return HubTestSupport.hubOptions("HubIT", Map.of(), "meshhub");
     }
 
-    private static StatusRuntimeException failure(Runnable call) {
+    static StatusRuntimeException failure(Runnable call) {
         return assertThrows(StatusRuntimeException.class, call::run);
     }
 
@@ -301,19 +301,24 @@ public class HubIT extends HubTestBase {
     }
 
     @Test
-    public void aSecondSessionOfTheSameNodeReplacesTheFirst() throws Exception {
+    public void aSecondSessionOfALiveNodeIsRefusedAndTheLiveOneKeepsTheNode() throws Exception {
         SyncConfigurationResponse enrolled = hub.enroll("twin");
-        try (TestStream first = hub.stream(enrolled.getNodeCredential()).hello()) {
+        try (TestStream first = hub.stream(enrolled.getNodeCredential()).hello().keepAlive()) {
             Poll.until("first listed", Duration.ofSeconds(5), () -> directory.session(enrolled.getNodeId()).isPresent());
             var since = directory.session(enrolled.getNodeId()).get().connectedSince();
+            long refusedBefore = directory.linkStats().takeoversRefused();
             try (TestStream second = hub.stream(enrolled.getNodeCredential()).hello()) {
-                Status status = first.awaitEnd(10);
-                assertEquals(Status.Code.ABORTED, status.getCode());
-                assertTrue(first.received.stream().anyMatch(m -> m.getClosing().getReason() == SessionClosing.Reason.REPLACED));
-                Poll.until("second listed", Duration.ofSeconds(5), () -> directory.session(enrolled.getNodeId())
-                        .map(s -> !s.connectedSince().equals(since)).orElse(false));
-                assertFalse(second.ended.isDone());
-                assertEquals(1, directory.connected().stream().filter(s -> s.nodeId().equals(enrolled.getNodeId())).count());
+                Status status = second.awaitEnd(10);
+                assertEquals(status.toString(), Status.Code.ALREADY_EXISTS, status.getCode());
+                assertTrue(second.received.stream().anyMatch(m -> m.getClosing().getReason() == SessionClosing.Reason.ALREADY_CONNECTED));
+                assertFalse("the live session carries on", first.ended.isDone());
+                assertEquals(since, directory.session(enrolled.getNodeId()).get().connectedSince());
+                assertEquals(1, directory.session(enrolled.getNodeId()).get().takeovers());
+                assertEquals(refusedBefore + 1, directory.linkStats().takeoversRefused());
+                var listed = hub.admin().listNodes(dev.meshhub.proto.v1.ListNodesRequest.getDefaultInstance()).getNodesList().stream()
+                        .filter(n -> n.getNodeId().equals(enrolled.getNodeId())).findFirst().orElseThrow();
+                assertEquals(1, listed.getTakeovers());
+                assertTrue(listed.getLastTakeoverAddress(), listed.getLastTakeoverAddress().startsWith("127.0.0.1:"));
             }
         }
     }

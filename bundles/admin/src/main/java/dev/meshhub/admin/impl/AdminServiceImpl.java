@@ -324,7 +324,9 @@ final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
                     .setConnected(true)
                     .setAddress(session.address())
                     .setConnectedSinceMs(session.connectedSince().toEpochMilli())
-                    .setLastHeartbeatMs(session.lastHeartbeat().toEpochMilli()));
+                    .setLastHeartbeatMs(session.lastHeartbeat().toEpochMilli())
+                    .setTakeovers(session.takeovers())
+                    .setLastTakeoverAddress(session.lastTakeoverAddress()));
         }
         EnrollmentStore enrollment = services.enrollment();
         List<EnrolledNode> enrolled = List.of();

@@ -11,6 +11,20 @@ public final class NodeEvents {
     /** Posted when an admin revokes a node. */
     public static final String TOPIC_REVOKED = "dev/meshhub/node/REVOKED";
 
+    /**
+     * Posted when a second session presents a node's identity while one is registered: refused while
+     * the registered one is alive, else it replaces it. An audit row is written too.
+     */
+    public static final String TOPIC_TAKEOVER = "dev/meshhub/node/TAKEOVER";
+    /** Event property on {@link #TOPIC_TAKEOVER}: {@code "refused"} or {@code "replaced"}. */
+    public static final String OUTCOME = "takeover.outcome";
+    /** Event property on {@link #TOPIC_TAKEOVER}: the session already registered ({@code String}). */
+    public static final String PREVIOUS_SESSION_ID = "takeover.previousSessionId";
+    /** Event property on {@link #TOPIC_TAKEOVER}: that session's peer address ({@code String}). */
+    public static final String PREVIOUS_ADDRESS = "takeover.previousAddress";
+    /** Event property on {@link #TOPIC_TAKEOVER}: the newcomer's session ({@code String}); its address is {@link #ADDRESS}. */
+    public static final String SESSION_ID = "takeover.sessionId";
+
     /** Event property: the node id ({@code String}). */
     public static final String NODE_ID = "node.id";
     /** Event property: the node name ({@code String}). */

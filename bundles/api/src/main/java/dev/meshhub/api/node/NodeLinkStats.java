@@ -5,6 +5,8 @@ package dev.meshhub.api.node;
  * not happen (a node that refused the hub's certificate never reaches the token check).
  *
  * @param enrollmentAttempts enrollment calls that reached the invite token check (whatever their outcome)
+ * @param takeoversRefused   sessions refused because another session of the same node was alive
+ * @param takeoversReplaced  sessions that replaced a silent session of the same node
  */
-public record NodeLinkStats(long enrollmentAttempts) {
+public record NodeLinkStats(long enrollmentAttempts, long takeoversRefused, long takeoversReplaced) {
 }

@@ -11,9 +11,20 @@ import java.util.Objects;
  * @param address        the peer address of the session's connection
  * @param connectedSince when the session's stream was opened
  * @param lastHeartbeat  when the hub last heard from the node on this session
+ * @param takeovers      how often, since the hub started, a second session presented this node's
+ *                       identity while one was registered (refused or replacing it)
+ * @param lastTakeoverAddress the peer address of the last such session, or ""
  */
-public record NodeSession(String nodeId, String name, String address, Instant connectedSince, Instant lastHeartbeat) {
+public record NodeSession(String nodeId, String name, String address, Instant connectedSince, Instant lastHeartbeat,
+                          long takeovers, String lastTakeoverAddress) {
+
+    /** A session no other session ever contended with. */
+    public NodeSession(String nodeId, String name, String address, Instant connectedSince, Instant lastHeartbeat) {
+        this(nodeId, name, address, connectedSince, lastHeartbeat, 0, "");
+    }
+
     public NodeSession {
+        Objects.requireNonNull(lastTakeoverAddress, "lastTakeoverAddress");
         Objects.requireNonNull(nodeId, "nodeId");
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(address, "address");

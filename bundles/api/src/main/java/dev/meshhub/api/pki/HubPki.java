@@ -39,6 +39,14 @@ public interface HubPki {
     IssuedCertificate issueNodeCertificate(String nodeId, String nodeName, byte[] csr) throws PkiException;
 
     /**
+     * Checks a CSR before an invite token is spent on it, as {@link #issueNodeCertificate} will for a
+     * node that has no id yet (so it may ask for no name at all).
+     *
+     * @throws PkiException with {@link PkiException.Reason#BAD_REQUEST}, saying what is wrong
+     */
+    void checkNodeCsr(byte[] csr) throws PkiException;
+
+    /**
      * The node id a certificate of this hub names ({@code meshhub://node/<id>}), or empty when it is no
      * node certificate. Only the name is read: chain, validity and revocation are checked elsewhere.
      */

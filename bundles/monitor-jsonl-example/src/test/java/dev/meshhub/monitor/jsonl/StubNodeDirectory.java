@@ -33,6 +33,6 @@ final class StubNodeDirectory implements NodeDirectory {
 
     @Override
     public dev.meshhub.api.node.NodeLinkStats linkStats() {
-        return new dev.meshhub.api.node.NodeLinkStats(0);
+        return new dev.meshhub.api.node.NodeLinkStats(0, 0, 0);
     }
 }

@@ -37,6 +37,6 @@ public final class FakeNodeDirectory implements NodeDirectory {
 
     @Override
     public dev.meshhub.api.node.NodeLinkStats linkStats() {
-        return new dev.meshhub.api.node.NodeLinkStats(0);
+        return new dev.meshhub.api.node.NodeLinkStats(0, 0, 0);
     }
 }

@@ -45,7 +45,7 @@ final class CsrCheck {
     }
 
     /**
-     * The public key to certify for {@code nodeId}.
+     * The public key to certify for {@code nodeId} ({@code null}: a node not enrolled yet, which may ask for no name).
      *
      * @throws PkiException BAD_REQUEST, saying what is wrong with the CSR
      */
@@ -87,6 +87,10 @@ final class CsrCheck {
             throw bad("the CSR's signature cannot be checked: " + e.getMessage());
         }
         for (String uri : requestedUris(request)) {
+            if (nodeId == null) {
+                throw bad("the CSR asks for the name " + uri + ", but a node being enrolled has no id yet; send a CSR that"
+                        + " asks for no name (the hub writes the node's identity itself)");
+            }
             if (!uri.equals(HubPki.NODE_URI_PREFIX + nodeId)) {
                 throw bad("the CSR asks for the name " + uri + ", but it is being issued to node " + nodeId
                         + "; a node may only ask for its own name (" + HubPki.NODE_URI_PREFIX + nodeId + ") or none");

@@ -136,6 +136,11 @@ public final class PkiComponent implements HubPki, ManagementTask {
     }
 
     @Override
+    public void checkNodeCsr(byte[] csr) throws PkiException {
+        CsrCheck.publicKey(csr, null);
+    }
+
+    @Override
     public IssuedCertificate issueNodeCertificate(String nodeId, String nodeName, byte[] csr) throws PkiException {
         return ca.issue(nodeId, nodeName, csr);
     }

@@ -271,7 +271,7 @@ public final class NodeServer {
     }
 
     private Listener listen(Shape shape) throws IOException {
-        NodeServiceImpl service = new NodeServiceImpl(() -> enrollmentStore, sessions, dispatcher, sync, rateLimiter, clock,
+        NodeServiceImpl service = new NodeServiceImpl(() -> enrollmentStore, () -> pki, sessions, dispatcher, sync, rateLimiter, clock,
                 () -> handshakeTimeout);
         NettyServerBuilder builder = loops.apply(NettyServerBuilder.forAddress(new InetSocketAddress(shape.bindAddress(), shape.port())))
                 .executor(calls)
@@ -285,7 +285,7 @@ public final class NodeServer {
                 .permitKeepAliveWithoutCalls(true)
                 .handshakeTimeout(shape.connectionHandshakeTimeoutSeconds(), TimeUnit.SECONDS)
                 .addService(ServerInterceptors.intercept(StrictRequestParsing.apply(service.bindService()),
-                        new NodeAuthInterceptor(() -> enrollmentStore)))
+                        new NodeAuthInterceptor(() -> enrollmentStore, () -> pki, clock)))
                 .addService(health.getHealthService());
         if (shape.plaintext()) {
             LOG.warn("the node port {}:{} is PLAINTEXT (plaintext = true in etc/{}.cfg): invite tokens, node credentials,"

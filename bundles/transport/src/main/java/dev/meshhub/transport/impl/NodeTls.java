@@ -40,7 +40,10 @@ final class NodeTls {
     static SslContext serverContext(Supplier<HubPki> pki, List<String> protocols) throws SSLException {
         return GrpcSslContexts.configure(SslContextBuilder.forServer(new CurrentIdentity(pki)), SslProvider.JDK)
                 .protocols(protocols)
-                .clientAuth(ClientAuth.NONE)
+                // Requested, not required: an enrolling node has no certificate yet. Which calls need
+                // one is the call layer's business (NodeAuthInterceptor).
+                .clientAuth(ClientAuth.OPTIONAL)
+                .trustManager(new NodeCertificates(pki))
                 .build();
     }
 

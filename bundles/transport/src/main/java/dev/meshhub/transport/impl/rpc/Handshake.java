@@ -39,15 +39,17 @@ final class Handshake {
     static final Duration STORE_GRACE = Duration.ofSeconds(1);
 
     private final Supplier<EnrollmentStore> store;
+    private final NodeCertificateIssuer certificates;
     private final NodeSessions sessions;
     private final Dispatcher dispatcher;
     private final EnrollmentRateLimiter rateLimiter;
     private final Clock clock;
     private final Supplier<Duration> timeout;
 
-    Handshake(Supplier<EnrollmentStore> store, NodeSessions sessions, Dispatcher dispatcher, EnrollmentRateLimiter rateLimiter,
-              Clock clock, Supplier<Duration> timeout) {
+    Handshake(Supplier<EnrollmentStore> store, NodeCertificateIssuer certificates, NodeSessions sessions, Dispatcher dispatcher,
+              EnrollmentRateLimiter rateLimiter, Clock clock, Supplier<Duration> timeout) {
         this.store = store;
+        this.certificates = certificates;
         this.sessions = sessions;
         this.dispatcher = dispatcher;
         this.rateLimiter = rateLimiter;
@@ -73,15 +75,34 @@ final class Handshake {
         }
         switch (request.getCredentialCase()) {
             case INVITE_TOKEN -> enroll(enrollment, request, responseObserver, peer, host);
-            case NODE_CREDENTIAL -> reconnect(enrollment, request.getNodeCredential(), responseObserver, peer, host);
+            case NODE_CREDENTIAL -> reconnect(enrollment, request.getNodeCredential(), request, responseObserver, peer, host);
             default -> {
                 String header = NodeAuthInterceptor.HEADER_CREDENTIAL.get();
-                if (header != null && !header.isEmpty()) {
-                    reconnect(enrollment, header, responseObserver, peer, host);
+                EnrolledNode byCertificate = NodeAuthInterceptor.NODE.get();
+                if (byCertificate != null) {
+                    // Identified by its certificate (checked by the interceptor, from memory).
+                    SyncConfigurationResponse.Builder answer = response(byCertificate);
+                    if (!request.getCsr().isEmpty()) {
+                        // Renewal: the current certificate (valid, not revoked) vouches for the new key; the
+                        // CSR may name no other node. Open streams are not touched.
+                        Status failed = certificates.issueInto(answer, byCertificate.nodeId(), byCertificate.name(),
+                                request.getCsr().toByteArray());
+                        if (failed != null) {
+                            LOG.warn("refused to renew the certificate of node {} from {}: {}", byCertificate.nodeId(), peer,
+                                    failed.getDescription());
+                            Answers.fail(responseObserver, failed);
+                            return;
+                        }
+                        LOG.info("renewed the certificate of node {} ({})", byCertificate.nodeId(), byCertificate.name());
+                    }
+                    LOG.debug("node {} handshake from {} (certificate)", byCertificate.nodeId(), peer);
+                    Answers.complete(responseObserver, answer.build());
+                } else if (header != null && !header.isEmpty()) {
+                    reconnect(enrollment, header, request, responseObserver, peer, host);
                 } else {
                     rateLimiter.failed(host);
                     Answers.fail(responseObserver, Status.INVALID_ARGUMENT.withDescription(
-                            "send invite_token to enroll, or node_credential to reconnect"));
+                            "send invite_token (with a csr) to enroll, or connect with the node's certificate to reconnect"));
                 }
             }
         }
@@ -90,6 +111,18 @@ final class Handshake {
     private void enroll(EnrollmentStore enrollment, SyncConfigurationRequest request,
             StreamObserver<SyncConfigurationResponse> responseObserver, String peer, String host) {
         sessions.enrollmentAttempted();
+        byte[] csr = request.getCsr().toByteArray();
+        if (csr.length > 0) {
+            Status refusal = certificates.refusal(csr);
+            if (refusal != null) {
+                if (refusal.getCode() == Status.Code.INVALID_ARGUMENT) {
+                    rateLimiter.failed(host);
+                }
+                LOG.warn("refused enrollment from {}: {}", peer, refusal.getDescription());
+                Answers.fail(responseObserver, refusal);
+                return;
+            }
+        }
         Duration limit = timeout.get();
         Instant deadline = clock.instant().plus(limit);
         CompletableFuture<Enrollment> pending;
@@ -103,7 +136,17 @@ final class Handshake {
                 .whenComplete((enrolled, failure) -> {
                     if (failure == null) {
                         LOG.debug("node {} ({}) enrolled from {}", enrolled.node().nodeId(), enrolled.node().name(), peer);
-                        Answers.complete(responseObserver, response(enrolled.node()).setNodeCredential(enrolled.credential()).build());
+                        SyncConfigurationResponse.Builder answer = response(enrolled.node()).setNodeCredential(enrolled.credential());
+                        if (csr.length > 0) {
+                            Status failed = certificates.issueInto(answer, enrolled.node().nodeId(), enrolled.node().name(), csr);
+                            if (failed != null) {
+                                // The token is spent: answer with the credential, and the node gets its certificate on
+                                // its next handshake (credential + CSR).
+                                LOG.error("node {} enrolled, but its certificate could not be issued: {}", enrolled.node().nodeId(),
+                                        failed.getDescription());
+                            }
+                        }
+                        Answers.complete(responseObserver, answer.build());
                         return;
                     }
                     if (ApiStatuses.countsAsFailedAttempt(failure)) {
@@ -122,8 +165,8 @@ final class Handshake {
                 });
     }
 
-    private void reconnect(EnrollmentStore enrollment, String credential, StreamObserver<SyncConfigurationResponse> responseObserver,
-            String peer, String host) {
+    private void reconnect(EnrollmentStore enrollment, String credential, SyncConfigurationRequest request,
+            StreamObserver<SyncConfigurationResponse> responseObserver, String peer, String host) {
         Optional<EnrolledNode> node;
         try {
             node = enrollment.authenticate(credential);
@@ -141,7 +184,18 @@ final class Handshake {
             return;
         }
         LOG.debug("node {} handshake from {}", node.get().nodeId(), peer);
-        Answers.complete(responseObserver, response(node.get()).build());
+        SyncConfigurationResponse.Builder answer = response(node.get());
+        if (!request.getCsr().isEmpty()) {
+            // A node enrolled before certificates moves onto one: its credential vouches for the CSR.
+            Status failed = certificates.issueInto(answer, node.get().nodeId(), node.get().name(), request.getCsr().toByteArray());
+            if (failed != null) {
+                LOG.warn("refused a certificate to node {} from {}: {}", node.get().nodeId(), peer, failed.getDescription());
+                Answers.fail(responseObserver, failed);
+                return;
+            }
+            LOG.info("node {} ({}) moved from its bearer credential to a certificate", node.get().nodeId(), node.get().name());
+        }
+        Answers.complete(responseObserver, answer.build());
     }
 
     private SyncConfigurationResponse.Builder response(EnrolledNode node) {

@@ -1,15 +1,22 @@
 package dev.meshhub.transport.impl.rpc;
 
-import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.function.Supplier;
+
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.meshhub.api.enrollment.EnrolledNode;
 import dev.meshhub.api.enrollment.EnrollmentStore;
+import dev.meshhub.api.pki.HubPki;
 import dev.meshhub.proto.v1.NodeServiceGrpc;
 import dev.meshhub.proto.v1.WireHeaders;
 import io.grpc.Context;
@@ -24,9 +31,13 @@ import dev.meshhub.server.support.ApiStatuses;
 import dev.meshhub.server.support.Peers;
 
 /**
- * Authenticates every NodeService call except the handshake from the node credential header, from
- * memory (no database on this path). Puts the caller's peer address, and for authenticated calls the
- * node, into the call's {@link Context}.
+ * Authenticates every NodeService call except the handshake, from memory (no database or disk on
+ * this path): by the node certificate the TLS connection carries (the node id in its URI SAN; the
+ * TLS layer already checked that the hub's CA issued it), or, for nodes that have not moved to a
+ * certificate yet, by the bearer credential header. A certificate of a revoked, unknown or expired
+ * node is refused with a status that says which. Puts the caller's peer address, and for
+ * authenticated calls the node, into the call's {@link Context}; the handshake gets the node too
+ * when a valid certificate came with it.
  */
 public final class NodeAuthInterceptor implements ServerInterceptor {
 
@@ -46,9 +57,17 @@ public final class NodeAuthInterceptor implements ServerInterceptor {
     static final String UNAUTHENTICATED_METHOD = NodeServiceGrpc.getSyncConfigurationMethod().getFullMethodName();
 
     private final Supplier<EnrollmentStore> store;
+    private final Supplier<HubPki> pki;
+    private final Clock clock;
 
     public NodeAuthInterceptor(Supplier<EnrollmentStore> store) {
+        this(store, () -> null, Clock.systemUTC());
+    }
+
+    public NodeAuthInterceptor(Supplier<EnrollmentStore> store, Supplier<HubPki> pki, Clock clock) {
         this.store = store;
+        this.pki = pki;
+        this.clock = clock;
     }
 
     @Override
@@ -59,13 +78,31 @@ public final class NodeAuthInterceptor implements ServerInterceptor {
         Context context = Context.current().withValue(PEER, peer).withValue(PEER_HOST, host);
 
         String credential = headers.get(WireHeaders.NODE_CREDENTIAL);
-        if (UNAUTHENTICATED_METHOD.equals(call.getMethodDescriptor().getFullMethodName())) {
+        boolean handshake = UNAUTHENTICATED_METHOD.equals(call.getMethodDescriptor().getFullMethodName());
+        X509Certificate certificate = peerCertificate(call);
+        if (certificate != null) {
+            Status refusal;
+            EnrollmentStore enrollment = store.get();
+            if (enrollment == null) {
+                refusal = Status.UNAVAILABLE.withDescription("the hub's enrollment store is not available (journal stopped?); retry shortly");
+            } else {
+                CertifiedNode checked = check(certificate, enrollment);
+                if (checked.node() != null) {
+                    return Contexts.interceptCall(context.withValue(NODE, checked.node()), call, headers, next);
+                }
+                refusal = checked.refusal();
+            }
+            LOG.warn("refused {} from {}: {}", call.getMethodDescriptor().getBareMethodName(), peer, refusal.getDescription());
+            return refuse(call, refusal);
+        }
+        if (handshake) {
             return Contexts.interceptCall(context.withValue(HEADER_CREDENTIAL, credential), call, headers, next);
         }
         if (credential == null || credential.isEmpty()) {
             LOG.warn("refused {} from {}: no node credential", call.getMethodDescriptor().getBareMethodName(), peer);
-            return refuse(call, Status.UNAUTHENTICATED.withDescription("missing " + WireHeaders.NODE_CREDENTIAL.name()
-                    + " header; enroll first with SyncConfiguration and an invite token, then send the credential it returns"));
+            return refuse(call, Status.UNAUTHENTICATED.withDescription("no node certificate on this connection (nor a "
+                    + WireHeaders.NODE_CREDENTIAL.name() + " header); enroll with SyncConfiguration, an invite token and a CSR,"
+                    + " then connect with the certificate it returns"));
         }
         EnrollmentStore enrollment = store.get();
         if (enrollment == null) {
@@ -85,6 +122,56 @@ public final class NodeAuthInterceptor implements ServerInterceptor {
                     "node credential not recognised or revoked; enroll again with a new invite token"));
         }
         return Contexts.interceptCall(context.withValue(NODE, node.get()), call, headers, next);
+    }
+
+    /** A node a certificate identifies, or why it identifies none. */
+    private record CertifiedNode(EnrolledNode node, Status refusal) {
+    }
+
+    private CertifiedNode check(X509Certificate certificate, EnrollmentStore enrollment) {
+        HubPki current = pki.get();
+        Optional<String> nodeId = current == null ? Optional.empty() : current.nodeIdOf(certificate);
+        if (nodeId.isEmpty()) {
+            return new CertifiedNode(null, current == null
+                    ? Status.UNAVAILABLE.withDescription("the hub's PKI is not available to read the node certificate; retry shortly")
+                    : Status.UNAUTHENTICATED.withDescription("the client certificate names no node; present the certificate the hub issued"));
+        }
+        Optional<EnrolledNode> node;
+        try {
+            node = enrollment.find(nodeId.get()).filter(found -> found.nodeId().equals(nodeId.get()));
+        } catch (RuntimeException storeStopping) {
+            Status status = ApiStatuses.of(storeStopping);
+            return new CertifiedNode(null, status != null ? status : Status.UNAVAILABLE.withDescription(
+                    "the hub could not check the node certificate; retry shortly"));
+        }
+        if (node.isEmpty()) {
+            return new CertifiedNode(null, Status.UNAUTHENTICATED.withDescription("the certificate names node " + nodeId.get()
+                    + ", which this hub does not know; enroll again with a new invite token"));
+        }
+        if (node.get().revoked()) {
+            return new CertifiedNode(null, Status.PERMISSION_DENIED.withDescription("node " + nodeId.get() + " ("
+                    + node.get().name() + ") is revoked; do not reconnect"));
+        }
+        Instant expired = certificate.getNotAfter().toInstant();
+        if (!clock.instant().isBefore(expired)) {
+            return new CertifiedNode(null, Status.UNAUTHENTICATED.withDescription("the node certificate of " + nodeId.get()
+                    + " expired at " + expired + "; this node must enroll again with a new invite token"));
+        }
+        return new CertifiedNode(node.get(), null);
+    }
+
+    /** The verified client certificate of the call's TLS connection, or null (plaintext, or none presented). */
+    private static X509Certificate peerCertificate(ServerCall<?, ?> call) {
+        SSLSession session = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
+        if (session == null) {
+            return null;
+        }
+        try {
+            Certificate[] chain = session.getPeerCertificates();
+            return chain.length > 0 && chain[0] instanceof X509Certificate x509 ? x509 : null;
+        } catch (SSLPeerUnverifiedException none) {
+            return null;
+        }
     }
 
     private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, Status status) {

@@ -44,11 +44,17 @@ public final class NodeServiceImpl extends NodeServiceGrpc.NodeServiceImplBase {
 
     public NodeServiceImpl(Supplier<EnrollmentStore> store, NodeSessions sessions, Dispatcher dispatcher, FileSyncService sync,
                            EnrollmentRateLimiter rateLimiter, Clock clock, Supplier<Duration> handshakeTimeout) {
+        this(store, () -> null, sessions, dispatcher, sync, rateLimiter, clock, handshakeTimeout);
+    }
+
+    public NodeServiceImpl(Supplier<EnrollmentStore> store, Supplier<dev.meshhub.api.pki.HubPki> pki, NodeSessions sessions,
+                           Dispatcher dispatcher, FileSyncService sync, EnrollmentRateLimiter rateLimiter, Clock clock,
+                           Supplier<Duration> handshakeTimeout) {
         this.sessions = sessions;
         this.dispatcher = dispatcher;
         this.sync = sync;
         this.clock = clock;
-        this.handshake = new Handshake(store, sessions, dispatcher, rateLimiter, clock, handshakeTimeout);
+        this.handshake = new Handshake(store, new NodeCertificateIssuer(pki), sessions, dispatcher, rateLimiter, clock, handshakeTimeout);
     }
 
     @Override

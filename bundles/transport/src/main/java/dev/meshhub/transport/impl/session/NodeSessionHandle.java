@@ -20,6 +20,9 @@ import io.grpc.stub.ServerCallStreamObserver;
  */
 public final class NodeSessionHandle {
 
+    private static final java.util.concurrent.atomic.AtomicLong SESSION_IDS = new java.util.concurrent.atomic.AtomicLong();
+
+    private final String sessionId = "s-" + SESSION_IDS.incrementAndGet();
     private final String nodeId;
     private final String name;
     private final String address;
@@ -45,6 +48,11 @@ public final class NodeSessionHandle {
 
     public String nodeId() {
         return nodeId;
+    }
+
+    /** This session's id (unique while the hub runs), for logs and takeover audits. */
+    public String sessionId() {
+        return sessionId;
     }
 
     public String name() {

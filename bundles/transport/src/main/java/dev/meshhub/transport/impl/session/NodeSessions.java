@@ -31,6 +31,7 @@ import org.slf4j.LoggerFactory;
 
 import dev.meshhub.api.node.DisconnectCause;
 import dev.meshhub.api.node.NodeDirectory;
+import dev.meshhub.api.audit.AuditLog;
 import dev.meshhub.api.node.NodeEvents;
 import dev.meshhub.api.node.NodeSession;
 import dev.meshhub.proto.v1.HubMessage;
@@ -90,6 +91,9 @@ public final class NodeSessions implements NodeDirectory {
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     private volatile EventAdmin eventAdmin;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    private volatile AuditLog auditLog;
+    private final Takeovers takeovers;
 
     /** The component: its own heartbeat thread, events to EventAdmin. */
     @Activate
@@ -97,6 +101,7 @@ public final class NodeSessions implements NodeDirectory {
         TransportConfigCheck.requireUsable(properties);
         this.clock = Clock.systemUTC();
         this.events = this::postEvent;
+        this.takeovers = new Takeovers(events, () -> auditLog);
         this.timing = Timing.of(config.heartbeatIntervalMs(), config.heartbeatTimeoutMs(), config.maxInboundMessageBytes());
         this.heartbeats = GrpcServers.timer("meshhub-heartbeat");
         schedule();
@@ -106,6 +111,7 @@ public final class NodeSessions implements NodeDirectory {
     public NodeSessions(Clock clock, Duration heartbeatInterval, Duration heartbeatTimeout, EventSink events) {
         this.clock = clock;
         this.events = events;
+        this.takeovers = new Takeovers(events, () -> null);
         this.timing = Timing.of(heartbeatInterval.toMillis(), heartbeatTimeout.toMillis(), 4 * 1024 * 1024);
         this.heartbeats = null;
     }
@@ -213,10 +219,7 @@ public final class NodeSessions implements NodeDirectory {
         return Optional.ofNullable(live.get(nodeId));
     }
 
-    /**
-     * Registers a session. An older session of the same node is closed at once: the newest session
-     * always wins, so two processes sharing a credential cannot both hold the node.
-     */
+    /** A session whose stream opened, before its Hello. */
     public void opened(NodeSessionHandle session) {
         opening.add(session);
     }
@@ -226,16 +229,31 @@ public final class NodeSessions implements NodeDirectory {
         if (session.isEnded()) {
             return;
         }
-        session.markRegistered();
-        NodeSessionHandle[] replaced = new NodeSessionHandle[1];
+        // The live session keeps the node (see Takeovers): a newcomer gets it only from a silent one.
+        Instant now = clock.instant();
+        Duration interval = timing.interval();
+        NodeSessionHandle[] previous = new NodeSessionHandle[1];
+        boolean[] kept = new boolean[1];
         live.compute(session.nodeId(), (id, old) -> {
-            replaced[0] = old;
-            return session;
+            previous[0] = old;
+            kept[0] = old != null && Takeovers.alive(old, now, interval);
+            return kept[0] ? old : session;
         });
-        if (replaced[0] != null) {
-            close(replaced[0], SessionClosing.Reason.REPLACED, Status.ABORTED.withDescription(
+        if (previous[0] != null) {
+            takeovers.record(previous[0], session, kept[0], now);
+        }
+        if (kept[0]) {
+            close(session, SessionClosing.Reason.ALREADY_CONNECTED, Status.ALREADY_EXISTS.withDescription("node "
+                    + session.nodeId() + " already has a live session (from " + previous[0].address() + "); the live session keeps"
+                    + " the node: retry with backoff. If no other agent should be running, someone holds this node's key:"
+                    + " revoke it (meshctl revoke " + session.nodeId() + ")"));
+            return;
+        }
+        session.markRegistered();
+        if (previous[0] != null) {
+            close(previous[0], SessionClosing.Reason.REPLACED, Status.ABORTED.withDescription(
                     "session replaced by a newer session of node " + session.nodeId() + " from " + session.address()
-                            + "; is a second agent running with the same credential?"));
+                            + " after this one went silent"));
         }
         LOG.info("node {} ({}) joined from {}", session.nodeId(), session.name(), session.address());
         for (SessionListener listener : listeners) {
@@ -342,20 +360,20 @@ public final class NodeSessions implements NodeDirectory {
 
     @Override
     public dev.meshhub.api.node.NodeLinkStats linkStats() {
-        return new dev.meshhub.api.node.NodeLinkStats(enrollmentAttempts.get());
+        return new dev.meshhub.api.node.NodeLinkStats(enrollmentAttempts.get(), takeovers.refused(), takeovers.replaced());
     }
 
     @Override
     public List<NodeSession> connected() {
         return live.values().stream()
-                .map(NodeSessionHandle::snapshot)
+                .map(takeovers::annotate)
                 .sorted(Comparator.comparing(NodeSession::name).thenComparing(NodeSession::nodeId))
                 .toList();
     }
 
     @Override
     public Optional<NodeSession> session(String nodeId) {
-        return Optional.ofNullable(live.get(nodeId)).map(NodeSessionHandle::snapshot);
+        return Optional.ofNullable(live.get(nodeId)).map(takeovers::annotate);
     }
 
     @Override

@@ -54,19 +54,60 @@ public class NodeSessionsTest {
         assertNotNull(events.get(1).get(NodeEvents.LAST_HEARTBEAT_MS));
     }
 
+    private NodeSessionHandle openFrom(String nodeId, String address, RecordingStreamObserver<HubMessage> stream) {
+        NodeSessionHandle session = new NodeSessionHandle(nodeId, "name-" + nodeId, address, stream, clock);
+        sessions.opened(session);
+        return session;
+    }
+
     @Test
-    public void theNewestSessionOfANodeWinsAndTheOlderIsClosedWithAReason() {
+    public void whileTheRegisteredSessionIsAliveASecondOneIsRefusedAndRecorded() {
         RecordingStreamObserver<HubMessage> first = new RecordingStreamObserver<>();
         RecordingStreamObserver<HubMessage> second = new RecordingStreamObserver<>();
-        NodeSessionHandle older = open("n-1", first);
+        NodeSessionHandle real = openFrom("n-1", "10.0.0.1:4000", first);
+        sessions.register(real);
+        clock.advance(Duration.ofSeconds(5)); // one interval: still alive (interval + 1 s of slack)
+        NodeSessionHandle thief = openFrom("n-1", "192.0.2.9:5000", second);
+        sessions.register(thief);
+
+        assertEquals(Status.Code.ALREADY_EXISTS, second.closedWith.getCode());
+        assertTrue(second.closedWith.getDescription(), second.closedWith.getDescription().contains("10.0.0.1:4000")
+                && second.closedWith.getDescription().contains("revoke"));
+        assertEquals(SessionClosing.Reason.ALREADY_CONNECTED, second.sent.get(second.sent.size() - 1).getClosing().getReason());
+        assertNull("the live session is untouched", first.closedWith);
+        assertEquals(1, sessions.connected().size());
+        assertEquals(real.connectedSince(), sessions.connected().get(0).connectedSince());
+        assertEquals(1, sessions.connected().get(0).takeovers());
+        assertEquals("192.0.2.9:5000", sessions.connected().get(0).lastTakeoverAddress());
+        assertEquals(1, sessions.linkStats().takeoversRefused());
+
+        int takeover = topics.indexOf(NodeEvents.TOPIC_TAKEOVER);
+        assertTrue(topics.toString(), takeover >= 0);
+        Map<String, Object> event = events.get(takeover);
+        assertEquals("refused", event.get(NodeEvents.OUTCOME));
+        assertEquals("192.0.2.9:5000", event.get(NodeEvents.ADDRESS));
+        assertEquals("10.0.0.1:4000", event.get(NodeEvents.PREVIOUS_ADDRESS));
+        assertEquals(thief.sessionId(), event.get(NodeEvents.SESSION_ID));
+        assertEquals(real.sessionId(), event.get(NodeEvents.PREVIOUS_SESSION_ID));
+        assertFalse("a refused newcomer never 'disconnects'", topics.contains(NodeEvents.TOPIC_DISCONNECTED));
+    }
+
+    @Test
+    public void aSessionGoneSilentIsReplacedByTheNewcomerAndTheOldEndIsHarmless() {
+        RecordingStreamObserver<HubMessage> first = new RecordingStreamObserver<>();
+        RecordingStreamObserver<HubMessage> second = new RecordingStreamObserver<>();
+        NodeSessionHandle older = openFrom("n-1", "10.0.0.1:4000", first);
         sessions.register(older);
-        NodeSessionHandle newer = open("n-1", second);
+        clock.advance(Duration.ofSeconds(6).plusMillis(1)); // silent past interval + 1 s
+        NodeSessionHandle newer = openFrom("n-1", "10.0.0.1:4001", second);
         sessions.register(newer);
 
         assertEquals(1, sessions.connected().size());
         assertEquals(Status.Code.ABORTED, first.closedWith.getCode());
         assertEquals(SessionClosing.Reason.REPLACED, first.sent.get(first.sent.size() - 1).getClosing().getReason());
         assertEquals(null, second.closedWith);
+        assertEquals(1, sessions.linkStats().takeoversReplaced());
+        assertEquals("replaced", events.get(topics.indexOf(NodeEvents.TOPIC_TAKEOVER)).get(NodeEvents.OUTCOME));
 
         // The older stream's own end, arriving late, must not remove the newer session.
         sessions.streamEnded(older, "late cancel");
