@@ -101,6 +101,9 @@ public final class BenchMain {
         if (options.rows().contains(6)) {
             rows.addAll(new LockChurnRow(this).run());
         }
+        if (options.rows().contains(TlsRow.NUMBER)) {
+            rows.addAll(new TlsRow(this).run());
+        }
         if (options.rows().contains(13)) {
             rows.add(new SoakRow(this).run());
         }
@@ -312,7 +315,7 @@ public final class BenchMain {
         }
     }
 
-    private Map<String, String> roundTripConfiguration(String run) {
+    Map<String, String> roundTripConfiguration(String run) {
         Map<String, String> config = new LinkedHashMap<>();
         config.put("run", run);
         config.put("mode", "roundtrip");
