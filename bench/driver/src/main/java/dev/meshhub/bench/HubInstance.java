@@ -36,6 +36,7 @@ final class HubInstance implements AutoCloseable {
     private int nodePort;
     private int adminPort;
     private HubAdmin admin;
+    private boolean plaintextByEnvironment;
 
     private HubInstance(Path home, String label) {
         this.home = home;
@@ -87,6 +88,7 @@ final class HubInstance implements AutoCloseable {
      * variable of the caller's environment reaches it, only {@code environment}.
      */
     void start(String javaOpts, Map<String, String> environment) throws IOException {
+        plaintextByEnvironment = "true".equalsIgnoreCase(environment.getOrDefault("MESHHUB_TRANSPORT_PLAINTEXT", "").strip());
         nodePort = freeLoopbackPort();
         adminPort = freeLoopbackPort();
         ProcessBuilder builder = new ProcessBuilder(home.resolve("bin/meshhub").toString()).directory(home.toFile());
@@ -144,8 +146,11 @@ final class HubInstance implements AutoCloseable {
         return nodePort;
     }
 
-    /** Whether the node port was configured plaintext (etc/dev.meshhub.transport.cfg: plaintext = true). */
+    /** Whether the node port was configured plaintext (MESHHUB_TRANSPORT_PLAINTEXT, or plaintext = true in its .cfg). */
     boolean plaintext() {
+        if (plaintextByEnvironment) {
+            return true;
+        }
         try {
             Path cfg = home.resolve("etc/dev.meshhub.transport.cfg");
             return Files.exists(cfg) && Files.readAllLines(cfg).stream().anyMatch(line -> line.matches("\\s*plaintext\\s*=\\s*true\\s*"));

@@ -64,7 +64,7 @@ final class TlsRow {
         try {
             Files.createDirectories(directory);
             SourceFile source = SourceFile.create(directory.resolve("source.bin"), size, 8);
-            Map<String, String> environment = Map.of("MESHHUB_TRANSPORT_MAX_PENDING_TASKS_PER_NODE", "1000000",
+            Map<String, String> environment = Map.of("MESHHUB_TRANSPORT_MAX_PENDING_TASKS_PER_NODE", BenchMain.MAX_PENDING,
                     "MESHHUB_MIRROR_QUOTA_BYTES", Long.toString(1L << 40));
             on = main.launchHub("tls-on", null, environment);
             Map<String, String> plaintext = new LinkedHashMap<>(environment);

@@ -6,7 +6,6 @@ import dev.meshhub.proto.v1.WireHeaders;
 import io.grpc.ConnectivityState;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -31,10 +30,14 @@ final class AdminClient implements AutoCloseable {
     private final AdminServiceGrpc.AdminServiceBlockingStub stub;
 
     AdminClient(HubAddress hub, AdminToken token, String userAgent) {
+        this(hub, token, userAgent, io.grpc.InsecureChannelCredentials.create());
+    }
+
+    /** With {@code credentials} from {@link AdminTls#choose}: TLS that verifies the hub, or plaintext on loopback. */
+    AdminClient(HubAddress hub, AdminToken token, String userAgent, io.grpc.ChannelCredentials credentials) {
         this.hub = hub;
         this.token = token;
-        this.channel = ManagedChannelBuilder.forAddress(hub.host(), hub.port())
-                .usePlaintext()
+        this.channel = io.grpc.Grpc.newChannelBuilderForAddress(hub.host(), hub.port(), credentials)
                 .userAgent(userAgent)
                 .build();
         Metadata headers = new Metadata();

@@ -72,6 +72,16 @@ public final class MeshCtl implements Callable<Integer> {
             description = "File holding the admin token (default: see 'meshctl --help').")
     Path tokenFile;
 
+    @Option(names = "--ca-pin", paramLabel = "PIN", scope = ScopeType.INHERIT,
+            description = "Speak TLS to the admin API and accept only the hub whose CA has this pin (sha256:...; 'meshctl ca pin'"
+                    + " on the hub prints it). Needed when the admin API is not on loopback (default: $MESHHUB_ADMIN_CA_PIN).")
+    String caPin;
+
+    @Option(names = "--ca-file", paramLabel = "FILE", scope = ScopeType.INHERIT,
+            description = "Speak TLS to the admin API and verify the hub with the CA(s) in this PEM file (default:"
+                    + " $MESHHUB_ADMIN_CA_FILE; on the hub's machine <hub home>/data/pki/trust.pem is used by itself).")
+    Path caFile;
+
     @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "Show stack traces with errors.")
     boolean verbose;
 
@@ -177,10 +187,7 @@ public final class MeshCtl implements Callable<Integer> {
     AdminClient connect() {
         HubAddress address = hubAddress();
         AdminToken token = AdminToken.resolve(tokenFile, env, sysProps);
-        if (!address.isLoopback()) {
-            err.println("meshctl: warning: the admin token travels unencrypted to " + address + " (no TLS yet)");
-        }
-        return new AdminClient(address, token, "meshctl/" + version());
+        return new AdminClient(address, token, "meshctl/" + version(), AdminTls.choose(address, caPin, caFile, env, sysProps));
     }
 
     HubAddress hubAddress() {

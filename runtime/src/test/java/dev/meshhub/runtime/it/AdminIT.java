@@ -3,6 +3,7 @@ package dev.meshhub.runtime.it;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
 import java.nio.file.Files;
@@ -260,6 +261,41 @@ public class AdminIT extends HubTestBase {
         Poll.until("the admin API back on its port", PATIENCE, () -> HubClient.listens(hub.adminPort) && !HubClient.listens(moved));
         assertFalse("the node never noticed", node.ended.isDone());
         node.close();
+    }
+
+    @Test
+    public void beyondLoopbackTheAdminApiSpeaksTlsWithTheHubsCertificateOnly() throws Exception {
+        Path cfg = hub.home.resolve("etc/dev.meshhub.admin.cfg");
+        String original = Files.readString(cfg);
+        int port = HubTestSupport.freePort();
+        try {
+            Files.writeString(cfg, "port = " + port + "\nbindAddress = 0.0.0.0\n");
+            Poll.until("the admin API on port " + port, PATIENCE, () -> HubClient.listens(port) && !HubClient.listens(hub.adminPort));
+            Metadata headers = new Metadata();
+            headers.put(WireHeaders.AUTHORIZATION, WireHeaders.BEARER + hub.adminToken());
+            ManagedChannel plaintext = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+            try {
+                StatusRuntimeException refused = assertThrows(StatusRuntimeException.class, () -> AdminServiceGrpc.newBlockingStub(plaintext)
+                        .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers)).withDeadlineAfter(10, TimeUnit.SECONDS)
+                        .listNodes(ListNodesRequest.getDefaultInstance()));
+                assertEquals("a plaintext client (and its token) gets nowhere", Status.Code.UNAVAILABLE, refused.getStatus().getCode());
+            } finally {
+                plaintext.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+            var trust = dev.meshhub.proto.v1.HubTrust.pinned(context.getService(context.getServiceReference(dev.meshhub.api.pki.HubPki.class)).caPin());
+            ManagedChannel tls = NettyChannelBuilder.forAddress(new java.net.InetSocketAddress("127.0.0.1", port),
+                    io.grpc.TlsChannelCredentials.newBuilder().trustManager(trust).build()).build();
+            try {
+                AdminServiceGrpc.newBlockingStub(tls).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
+                        .withDeadlineAfter(10, TimeUnit.SECONDS).listNodes(ListNodesRequest.getDefaultInstance());
+                assertTrue("TLS 1.3 with the hub's certificate, verified by the CA pin", trust.verifiedCa().isPresent());
+            } finally {
+                tls.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+        } finally {
+            Files.writeString(cfg, original);
+        }
+        Poll.until("the admin API back on its port", PATIENCE, () -> HubClient.listens(hub.adminPort) && !HubClient.listens(port));
     }
 
     /**

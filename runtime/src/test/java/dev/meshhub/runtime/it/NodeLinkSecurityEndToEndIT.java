@@ -135,6 +135,34 @@ public class NodeLinkSecurityEndToEndIT {
         again.destroy();
     }
 
+    @Test
+    public void meshctlSpeaksTlsToATlsAdminApiOnlyWhenItCanVerifyTheHub() throws Exception {
+        String pin = runtime.caPin();
+        Path cfg = runtime.home.resolve("etc/dev.meshhub.admin.cfg");
+        String original = Files.readString(cfg);
+        try {
+            Files.writeString(cfg, original + "\ntls = true\n");
+            Poll.until("the admin API on TLS", PATIENCE, () -> meshctlExit("nodes") == 1);
+            RuntimeUnderTest.Result verified = runtime.meshctl("--ca-pin", pin, "nodes");
+            verified.assertExit(0);
+            RuntimeUnderTest.Result byFile = runtime.meshctl("--ca-file", runtime.home.resolve("data/pki/trust.pem").toString(), "nodes");
+            byFile.assertExit(0);
+            RuntimeUnderTest.Result wrong = runtime.meshctl("--ca-pin", "sha256:" + "0".repeat(64), "nodes");
+            assertEquals(wrong.toString(), 1, wrong.exit());
+        } finally {
+            Files.writeString(cfg, original);
+        }
+        Poll.until("the admin API back on plaintext loopback", PATIENCE, () -> meshctlExit("nodes") == 0);
+    }
+
+    private int meshctlExit(String... args) {
+        try {
+            return runtime.meshctl(args).exit();
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
     private static boolean contains(byte[] haystack, byte[] needle) {
         outer:
         for (int i = 0; i + needle.length <= haystack.length; i++) {

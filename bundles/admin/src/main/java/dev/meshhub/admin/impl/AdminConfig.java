@@ -24,6 +24,11 @@ public @interface AdminConfig {
             min = "1")
     String bindAddress() default "127.0.0.1";
 
+    @AttributeDefinition(name = "TLS on loopback too", description = "The admin API always speaks TLS (TLS 1.3, the hub's"
+            + " certificate) when bindAddress is not a loopback address; true makes it do so on loopback as well (meshctl then"
+            + " needs --ca-file or --ca-pin, or finds the CA in the hub's home).")
+    boolean tls() default false;
+
     @AttributeDefinition(name = "Token file", description = "File holding the admin token, relative to the hub's home; created (owner-only) at first start.",
             min = "1")
     String tokenFile() default "etc/admin.token";

@@ -3,6 +3,7 @@ package dev.meshhub.admin.impl;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -37,6 +38,8 @@ import dev.meshhub.api.task.TaskDispatcher;
 import dev.meshhub.api.task.TaskJournal;
 import dev.meshhub.server.config.ConfigCheck;
 import dev.meshhub.server.support.EventLoops;
+import dev.meshhub.server.support.Peers;
+import dev.meshhub.server.support.PkiTls;
 import dev.meshhub.server.support.GrpcServers;
 import dev.meshhub.server.support.StrictRequestParsing;
 import io.grpc.Server;
@@ -117,7 +120,8 @@ public class AdminServer implements HubServices {
                 loops.close();
                 throw e;
             }
-            LOG.info("admin API on {}:{}", config.bindAddress(), GrpcServers.port(server));
+            LOG.info("admin API on {}:{} ({})", config.bindAddress(), GrpcServers.port(server), tls(config) ? "TLS 1.3, the hub's"
+                    + " certificate; meshctl verifies it with --ca-pin or --ca-file" : "plaintext, loopback only");
         }
     }
 
@@ -143,7 +147,8 @@ public class AdminServer implements HubServices {
             boolean moved = !config.bindAddress().equals(previous.bindAddress()) || config.port() != previous.port();
             boolean reshaped = config.maxConcurrentCallsPerConnection() != previous.maxConcurrentCallsPerConnection()
                     || config.maxInboundMetadataBytes() != previous.maxInboundMetadataBytes()
-                    || config.connectionHandshakeTimeoutSeconds() != previous.connectionHandshakeTimeoutSeconds();
+                    || config.connectionHandshakeTimeoutSeconds() != previous.connectionHandshakeTimeoutSeconds()
+                    || tls(config) != tls(previous);
             GrpcServers.resize(calls, config.threads());
             settings = config;
             if (moved || reshaped) {
@@ -220,7 +225,12 @@ public class AdminServer implements HubServices {
 
     private Server listen(AdminConfig config) throws IOException {
         AdminServiceImpl service = new AdminServiceImpl(this, longCalls, () -> settings.execBufferBytes());
-        return GrpcServers.start("admin", loops.apply(NettyServerBuilder.forAddress(new InetSocketAddress(config.bindAddress(), config.port())))
+        NettyServerBuilder builder = loops.apply(NettyServerBuilder.forAddress(new InetSocketAddress(config.bindAddress(), config.port())));
+        if (tls(config)) {
+            // Beyond loopback the admin token must never cross the network in the clear.
+            builder.sslContext(PkiTls.serverContext(() -> hubPki, List.of("TLSv1.3"), null));
+        }
+        return GrpcServers.start("admin", builder
                         .executor(calls)
                         .maxInboundMessageSize(64 * 1024)
                         .maxInboundMetadataSize(config.maxInboundMetadataBytes())
@@ -229,6 +239,11 @@ public class AdminServer implements HubServices {
                         .addService(ServerInterceptors.intercept(StrictRequestParsing.apply(service.bindService()),
                                 new AdminAuthInterceptor(() -> token))),
                 config.bindAddress(), config.port(), "etc/" + AdminConfig.PID + ".cfg (port, bindAddress) or MESHHUB_ADMIN_PORT");
+    }
+
+    /** Whether the admin API speaks TLS with this configuration: always beyond loopback, on loopback if asked. */
+    static boolean tls(AdminConfig config) {
+        return config.tls() || !Peers.isLoopback(config.bindAddress());
     }
 
     /** The port the admin API listens on now; -1 when it does not. */

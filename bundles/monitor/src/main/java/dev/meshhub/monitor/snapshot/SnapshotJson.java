@@ -22,7 +22,7 @@ import dev.meshhub.api.task.TaskState;
  * <pre>
  * {"takenAt":"2026-11-27T02:40:00.123Z",
  *  "nodes":{"connected":1,"list":[{"id":"..","name":"..","address":"..","connectedSince":"..",
- *           "lastHeartbeat":"..","heartbeatAgeMillis":1200}]},
+ *           "lastHeartbeat":"..","heartbeatAgeMillis":1200,"takeovers":0}]},
  *  "tasks":{"QUEUED":0,"DISPATCHED":0,...every TaskState...},
  *  "journal":{"backlog":0},
  *  "locks":{"live":0,"oldestAgeMillis":0,"acquired":0,"released":0,"expired":0,"refused":0},
@@ -99,6 +99,8 @@ public final class SnapshotJson {
             json.name("connectedSince").value(node.connectedSince().toString());
             json.name("lastHeartbeat").value(node.lastHeartbeat().toString());
             json.name("heartbeatAgeMillis").value(heartbeatAgeMillis(snapshot.takenAt(), node.lastHeartbeat()));
+            // Second sessions that presented this node's identity since the hub started (refused or replacing).
+            json.name("takeovers").value(node.takeovers());
             json.endObject();
         }
         json.endArray();

@@ -43,8 +43,9 @@ public class SnapshotJsonTest {
         assertEquals(2, list.size());
         JsonObject second = list.get(1).getAsJsonObject();
         NodeSession expected = Snapshots.node(1);
-        assertEquals(Set.of("id", "name", "address", "connectedSince", "lastHeartbeat", "heartbeatAgeMillis"),
+        assertEquals(Set.of("id", "name", "address", "connectedSince", "lastHeartbeat", "heartbeatAgeMillis", "takeovers"),
                 second.keySet());
+        assertEquals(expected.takeovers(), second.get("takeovers").getAsLong());
         assertEquals(expected.nodeId(), second.get("id").getAsString());
         assertEquals(expected.name(), second.get("name").getAsString());
         assertEquals(expected.address(), second.get("address").getAsString());

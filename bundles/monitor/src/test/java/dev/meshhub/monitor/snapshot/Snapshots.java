@@ -32,7 +32,7 @@ public final class Snapshots {
     /** Node {@code i}: connected an hour before T0, last heard from {@code i} seconds before T0. */
     public static NodeSession node(int i) {
         return new NodeSession("id-" + i, "node-" + i, "10.0." + (i / 250) + "." + (i % 250) + ":5000",
-                T0.minusSeconds(3600), T0.minusSeconds(i));
+                T0.minusSeconds(3600), T0.minusSeconds(i), i, i == 0 ? "" : "192.0.2." + i + ":4000");
     }
 
     public static List<NodeSession> nodes(int count) {

@@ -23,4 +23,23 @@ public final class Peers {
         return address instanceof InetSocketAddress inet && inet.getAddress() != null
                 ? inet.getAddress().getHostAddress() : describe(address);
     }
+
+    /**
+     * Whether a configured bind address is loopback: {@code localhost} or a literal loopback address.
+     * A host name (other than localhost) never counts: it could resolve elsewhere, and no DNS is asked.
+     */
+    public static boolean isLoopback(String address) {
+        String a = address == null ? "" : address.strip();
+        if ("localhost".equalsIgnoreCase(a)) {
+            return true;
+        }
+        if (!a.matches("[0-9.]+|[0-9a-fA-F:]+|\\[[0-9a-fA-F:]+\\]")) {
+            return false;
+        }
+        try {
+            return java.net.InetAddress.getByName(a).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
+    }
 }

@@ -132,18 +132,7 @@ public final class TransportConfigCheck {
     }
 
     private static boolean isLoopback(String address) {
-        if ("localhost".equalsIgnoreCase(address)) {
-            return true;
-        }
-        // Only literal addresses: a name could resolve elsewhere later, and this runs without DNS.
-        if (!address.matches("[0-9.]+|[0-9a-fA-F:]+|\\[[0-9a-fA-F:]+\\]")) {
-            return false;
-        }
-        try {
-            return java.net.InetAddress.getByName(address).isLoopbackAddress();
-        } catch (java.net.UnknownHostException e) {
-            return false;
-        }
+        return dev.meshhub.server.support.Peers.isLoopback(address);
     }
 
     private static long number(Map<String, ?> properties, String key, long fallback) {

@@ -27,7 +27,8 @@ final class EnvironmentOverrides {
      * otherwise look like keys of {@code dev.meshhub.admin}: never configuration, so a token exported
      * for meshctl never lands in the hub's configuration.
      */
-    static final Set<String> NOT_CONFIGURATION = Set.of("MESHHUB_ADMIN_ADDRESS", "MESHHUB_ADMIN_TOKEN");
+    static final Set<String> NOT_CONFIGURATION = Set.of("MESHHUB_ADMIN_ADDRESS", "MESHHUB_ADMIN_TOKEN", "MESHHUB_ADMIN_CA_PIN",
+            "MESHHUB_ADMIN_CA_FILE");
 
     private final Map<String, String> environment;
 
