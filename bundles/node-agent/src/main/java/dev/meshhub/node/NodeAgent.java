@@ -18,7 +18,6 @@ import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -62,8 +61,6 @@ public final class NodeAgent implements AutoCloseable {
     public static final Pattern NODE_NAME_SHAPE = Pattern.compile("^[A-Za-z0-9._-]{1,63}$");
     /** Deadline of every unary call. */
     static final long RPC_DEADLINE_MS = 10_000;
-    /** A failed certificate renewal is tried again after this. */
-    static final Duration RENEWAL_RETRY = Duration.ofMinutes(1);
     /** Used when the hub sends no heartbeat interval. */
     static final long DEFAULT_HEARTBEAT_INTERVAL_MS = 10_000;
     /** Floor for the interval, so a bad setting cannot turn heartbeats into a busy loop. */
@@ -97,12 +94,14 @@ public final class NodeAgent implements AutoCloseable {
     private volatile ClientInterceptor credentialHeader;
     private HubSession session;
     private ScheduledFuture<?> nextAttempt;
-    private ScheduledFuture<?> renewal;
+    private final CertificateRenewal renewal;
+    private final HubRefusals refusals;
 
     public NodeAgent(NodeAgentConfig config) {
         this.config = config;
         this.store = new CredentialStore(config.workspace());
         this.credentials = new NodeCredentials(store);
+        this.refusals = new HubRefusals(config.hub(), store.directory());
         this.backoff = config.newBackoff();
         int n = INSTANCES.incrementAndGet();
         this.executor = new ScheduledThreadPoolExecutor(1, r -> {
@@ -121,6 +120,27 @@ public final class NodeAgent implements AutoCloseable {
         };
         this.tasks = new TaskSupervisor(config, executor, serial, n);
         this.uploads = new WorkspaceUploads(config, executor, this::uploadLink, n);
+        this.renewal = new CertificateRenewal(executor, serial, credentials, new CertificateRenewal.Agent() {
+            @Override
+            public boolean stopping() {
+                return stopping;
+            }
+
+            @Override
+            public ManagedChannel channel() {
+                return channel;
+            }
+
+            @Override
+            public NodeInfo info() {
+                return info;
+            }
+
+            @Override
+            public boolean relink() {
+                return NodeAgent.this.relink();
+            }
+        });
     }
 
     /** Where workspace uploads go now; null until the agent has a channel and a credential. */
@@ -322,18 +342,11 @@ public final class NodeAgent implements AutoCloseable {
         if (stopping) {
             return;
         }
-        switch (status.getCode()) {
-            case UNAUTHENTICATED:
-            case INVALID_ARGUMENT:
-            case PERMISSION_DENIED:
-                finish(new AgentExit(AgentExit.USAGE_OR_ENROLLMENT_REFUSED,
-                        "enrollment refused: " + StatusText.hubMessage(status)));
-                break;
-            case UNIMPLEMENTED:
-                finish(notTheNodeApi());
-                break;
-            default:
-                retry("enrollment at " + config.hub() + " failed: " + StatusText.describe(status), StatusText.levelFor(status));
+        AgentExit refused = refusals.ofEnrollment(status);
+        if (refused != null) {
+            finish(refused);
+        } else {
+            retry("enrollment at " + config.hub() + " failed: " + StatusText.describe(status), StatusText.levelFor(status));
         }
     }
 
@@ -360,17 +373,12 @@ public final class NodeAgent implements AutoCloseable {
         if (stopping) {
             return;
         }
-        switch (status.getCode()) {
-            case UNAUTHENTICATED:
-            case PERMISSION_DENIED:
-                finish(credentialRejected(StatusText.hubMessage(status)));
-                break;
-            case UNIMPLEMENTED:
-                finish(notTheNodeApi());
-                break;
-            default:
-                retry((everConnected ? "reconnecting to " : "cannot connect to ") + config.hub() + ": "
-                        + StatusText.describe(status), StatusText.levelFor(status));
+        AgentExit refused = refusals.ofReconnect(status);
+        if (refused != null) {
+            finish(refused);
+        } else {
+            retry((everConnected ? "reconnecting to " : "cannot connect to ") + config.hub() + ": "
+                    + StatusText.describe(status), StatusText.levelFor(status));
         }
     }
 
@@ -411,64 +419,7 @@ public final class NodeAgent implements AutoCloseable {
         everConnected = true;
         LOG.info("connected to " + config.hub() + " as " + identity.describe() + "; heartbeat every "
                 + StatusText.seconds(interval));
-        scheduleRenewal(credentials.certificate() == null ? null : credentials.renewalTime());
-    }
-
-    /** Renews the certificate at {@code at} (two thirds into its life), once; null for none to renew. */
-    private void scheduleRenewal(Instant at) {
-        if (renewal != null) {
-            renewal.cancel(false);
-            renewal = null;
-        }
-        if (at == null || stopping) {
-            return;
-        }
-        long delay = Math.max(0, Duration.between(Instant.now(), at).toMillis());
-        renewal = executor.schedule(this::renew, delay, TimeUnit.MILLISECONDS);
-    }
-
-    /**
-     * Asks for a new certificate over the open connection (a unary call beside the TaskStream, which
-     * goes on undisturbed), keeps it, and moves new calls onto a channel that presents it.
-     */
-    private void renew() {
-        renewal = null;
-        if (stopping) {
-            return;
-        }
-        ListenableFuture<SyncConfigurationResponse> call = NodeServiceGrpc.newFutureStub(channel)
-                .withDeadlineAfter(RPC_DEADLINE_MS, TimeUnit.MILLISECONDS)
-                .syncConfiguration(credentials.renewal(info));
-        Futures.addCallback(call, new FutureCallback<>() {
-            @Override
-            public void onSuccess(SyncConfigurationResponse response) {
-                if (stopping) {
-                    return;
-                }
-                try {
-                    credentials.renewed(response);
-                } catch (IOException | java.security.cert.CertificateException e) {
-                    LOG.warning("the renewed certificate could not be kept (" + e.getMessage() + "); retrying in a minute");
-                    scheduleRenewal(Instant.now().plus(RENEWAL_RETRY));
-                    return;
-                }
-                LOG.info("certificate renewed; valid until " + credentials.certificate().notAfter());
-                if (relink()) {
-                    scheduleRenewal(credentials.renewalTime());
-                }
-            }
-
-            @Override
-            public void onFailure(Throwable t) {
-                if (stopping) {
-                    return;
-                }
-                Status status = Status.fromThrowable(t);
-                LOG.warning("certificate renewal failed: " + StatusText.describe(status) + "; retrying in a minute (it is valid"
-                        + " until " + credentials.certificate().notAfter() + ")");
-                scheduleRenewal(Instant.now().plus(RENEWAL_RETRY));
-            }
-        }, serial);
+        renewal.schedule();
     }
 
     /** The heartbeat interval the hub asks for, with a floor so a bad setting cannot make a busy loop. */
@@ -497,7 +448,7 @@ public final class NodeAgent implements AutoCloseable {
 
         @Override
         public void rejected(String hubSays) {
-            finish(credentialRejected(hubSays));
+            finish(refusals.rejected(hubSays));
         }
 
         @Override
@@ -537,10 +488,7 @@ public final class NodeAgent implements AutoCloseable {
             return;
         }
         stopping = true;
-        if (renewal != null) {
-            renewal.cancel(false);
-            renewal = null;
-        }
+        renewal.cancel();
         if (nextAttempt != null) {
             nextAttempt.cancel(false);
             nextAttempt = null;
@@ -560,17 +508,6 @@ public final class NodeAgent implements AutoCloseable {
             LOG.fine("ending: " + outcome);
         }
         exit.complete(outcome);
-    }
-
-    private AgentExit credentialRejected(String hubSays) {
-        return new AgentExit(AgentExit.CREDENTIAL_REJECTED, "this node's credential was rejected (revoked?); delete "
-                + store.directory() + " and enroll with a new invite token (hub: " + hubSays + ")");
-    }
-
-    private AgentExit notTheNodeApi() {
-        return new AgentExit(AgentExit.USAGE_OR_ENROLLMENT_REFUSED, "the server at " + config.hub()
-                + " does not offer meshhub's node API (UNIMPLEMENTED); point --hub at the hub's node port (default "
-                + WireHeaders.DEFAULT_NODE_PORT + ")");
     }
 
     /** Bytes the outbound queue of the current (or last) session held at most; for tests. */

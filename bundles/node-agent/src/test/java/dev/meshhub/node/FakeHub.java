@@ -186,6 +186,13 @@ final class FakeHub implements AutoCloseable {
             toNode.onNext(message);
         }
 
+        /** Sends SessionClosing and ends the stream with an error status, as the hub does when it refuses a session. */
+        synchronized void closeWithStatus(SessionClosing.Reason reason, Status status) {
+            toNode.onNext(HubMessage.newBuilder()
+                    .setClosing(SessionClosing.newBuilder().setReason(reason).setDetail(status.getDescription())).build());
+            toNode.onError(status.asRuntimeException());
+        }
+
         /** Sends SessionClosing and ends the stream, as the hub does. */
         synchronized void closeWith(SessionClosing.Reason reason, String detail) {
             toNode.onNext(HubMessage.newBuilder()

@@ -224,7 +224,7 @@ public class NodeAgentLoopbackTest {
         agent.start();
         AgentExit exit = Await.result(agent.exitFuture(), "exit");
         assertEquals(3, exit.code());
-        assertTrue(exit.message(), exit.message().startsWith("this node's credential was rejected (revoked?); delete "
+        assertTrue(exit.message(), exit.message().startsWith("this node's certificate or credential was rejected (revoked or expired?); delete "
                 + agent.credentialStore().directory() + " and enroll with a new invite token"));
         assertFalse(exit.message().contains(other));
     }
@@ -252,6 +252,19 @@ public class NodeAgentLoopbackTest {
         AgentExit exit = Await.result(agent.exitFuture(), "exit");
         assertEquals(4, exit.code());
         assertTrue(exit.message(), exit.message().contains("another process"));
+    }
+
+    @Test
+    public void refusedBecauseAnotherSessionIsAliveTheAgentRetriesRatherThanExits() throws Exception {
+        NodeAgent agent = agent(FakeHub.TOKEN);
+        agent.start();
+        FakeHub.NodeStream first = nextStream();
+        assertTrue(first.next().hasHello());
+        first.closeWithStatus(SessionClosing.Reason.ALREADY_CONNECTED, io.grpc.Status.ALREADY_EXISTS.withDescription(
+                "node n-0123456789ab already has a live session; retry with backoff"));
+        assertHelloThenHeartbeats(nextStream());
+        assertFalse("the live session keeps the node; this agent waits its turn", agent.exitFuture().isDone());
+        assertTrue("with backoff", backoffs.get(0).drawCount() >= 1);
     }
 
     @Test

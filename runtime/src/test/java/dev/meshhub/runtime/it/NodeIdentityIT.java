@@ -240,6 +240,28 @@ public class NodeIdentityIT extends HubTestBase {
     }
 
     @Test
+    public void aHundredKilobyteChainIsRefusedAtTheHandshakeAndTheHubCarriesOn() throws Exception {
+        try (CertifiedNode node = new CertifiedNode().enroll("steady"); CertifiedNode bloated = new CertifiedNode()) {
+            List<X509Certificate> chain = new ArrayList<>(List.of(node.chain.get(0)));
+            KeyPair padding = keys("secp256r1");
+            int bytes = chain.get(0).getEncoded().length;
+            for (int i = 0; bytes < 100_000; i++) {
+                X509Certificate pad = nodeCertificate(new X500Name("CN=padding-" + i + ",OU=" + "x".repeat(60) + ",O=" + "y".repeat(60)), padding.getPrivate(), padding,
+                        "n-00000000000" + (i % 10), Instant.now().minus(Duration.ofMinutes(5)), Instant.now().plus(Duration.ofDays(1)));
+                chain.add(pad);
+                bytes += pad.getEncoded().length;
+            }
+            bloated.withChain(node.keys.getPrivate(), chain);
+            Status refused = bloated.stream().hello().awaitEnd(10);
+            assertEquals(refused.toString(), Status.Code.UNAVAILABLE, refused.getCode());
+            try (TestStream fine = node.stream().hello()) {
+                Poll.until("the hub still serves the node with its real chain", PATIENCE,
+                        () -> directory.session(node.enrolled.getNodeId()).isPresent());
+            }
+        }
+    }
+
+    @Test
     public void aNodeEnrolledWithACredentialMovesOntoACertificate() throws Exception {
         SyncConfigurationResponse legacy = hub.enroll("legacy");
         assertEquals("no CSR, no certificate", 0, legacy.getCertificateChainCount());
@@ -293,7 +315,10 @@ public class NodeIdentityIT extends HubTestBase {
     private static KeyManager[] keyManagers(PrivateKey key, List<X509Certificate> chain) throws Exception {
         KeyStore store = KeyStore.getInstance("PKCS12");
         store.load(null, null);
-        store.setKeyEntry("node", key, "x".toCharArray(), chain.toArray(new X509Certificate[0]));
+        // The key store holds the leaf only (it would refuse a chain that does not link up); the chain
+        // presented is whatever the test gives, as an attacker's client would send it.
+        store.setKeyEntry("node", key, "x".toCharArray(), new X509Certificate[] {chain.get(0)});
+        X509Certificate[] presented = chain.toArray(new X509Certificate[0]);
         KeyManagerFactory factory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         factory.init(store, "x".toCharArray());
         javax.net.ssl.X509ExtendedKeyManager real = (javax.net.ssl.X509ExtendedKeyManager) factory.getKeyManagers()[0];
@@ -326,7 +351,7 @@ public class NodeIdentityIT extends HubTestBase {
 
             @Override
             public X509Certificate[] getCertificateChain(String alias) {
-                return real.getCertificateChain(alias);
+                return presented.clone();
             }
 
             @Override

@@ -86,7 +86,7 @@ final class Handshake {
                         // Renewal: the current certificate (valid, not revoked) vouches for the new key; the
                         // CSR may name no other node. Open streams are not touched.
                         Status failed = certificates.issueInto(answer, byCertificate.nodeId(), byCertificate.name(),
-                                request.getCsr().toByteArray());
+                                request.getCsr().toByteArray(), until -> sessions.certificateRenewed(byCertificate.nodeId(), until));
                         if (failed != null) {
                             LOG.warn("refused to renew the certificate of node {} from {}: {}", byCertificate.nodeId(), peer,
                                     failed.getDescription());

@@ -47,6 +47,9 @@ public final class NodeAuthInterceptor implements ServerInterceptor {
     static final Context.Key<EnrolledNode> NODE = Context.key("meshhub-node");
     /** The peer address of the current call, as host:port. */
     static final Context.Key<String> PEER = Context.key("meshhub-peer");
+    /** Until when the certificate that authenticated the current call is valid (absent for a bearer credential). */
+    static final Context.Key<Instant> CERTIFICATE_VALID_UNTIL = Context.key("meshhub-certificate-valid-until");
+
     /** The peer host of the current call (no port), for per-address limits. */
     static final Context.Key<String> PEER_HOST = Context.key("meshhub-peer-host");
 
@@ -88,7 +91,8 @@ public final class NodeAuthInterceptor implements ServerInterceptor {
             } else {
                 CertifiedNode checked = check(certificate, enrollment);
                 if (checked.node() != null) {
-                    return Contexts.interceptCall(context.withValue(NODE, checked.node()), call, headers, next);
+                    return Contexts.interceptCall(context.withValue(NODE, checked.node())
+                            .withValue(CERTIFICATE_VALID_UNTIL, certificate.getNotAfter().toInstant()), call, headers, next);
                 }
                 refusal = checked.refusal();
             }

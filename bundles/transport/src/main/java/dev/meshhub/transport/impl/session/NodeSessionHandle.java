@@ -34,6 +34,8 @@ public final class NodeSessionHandle {
     private final AtomicLong heartbeatSequence = new AtomicLong();
     private volatile Instant lastHeard;
     private volatile Instant lastSent;
+    /** Until when the certificate the session stands on is valid (renewals move it); null for a bearer session. */
+    private volatile Instant certificateValidUntil;
 
     public NodeSessionHandle(String nodeId, String name, String address, ServerCallStreamObserver<HubMessage> outbound, Clock clock) {
         this.nodeId = nodeId;
@@ -48,6 +50,16 @@ public final class NodeSessionHandle {
 
     public String nodeId() {
         return nodeId;
+    }
+
+    /** Until when the node's certificate is valid, or null when the session was opened without one. */
+    public Instant certificateValidUntil() {
+        return certificateValidUntil;
+    }
+
+    /** The session stands on a certificate valid until then (at opening, and again at each renewal). */
+    public void certificateValidUntil(Instant until) {
+        certificateValidUntil = until;
     }
 
     /** This session's id (unique while the hub runs), for logs and takeover audits. */

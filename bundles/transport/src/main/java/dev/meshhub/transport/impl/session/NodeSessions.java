@@ -214,6 +214,14 @@ public final class NodeSessions implements NodeDirectory {
         return live.values();
     }
 
+    /** A node renewed its certificate: its live session now stands on the new one. */
+    public void certificateRenewed(String nodeId, Instant validUntil) {
+        NodeSessionHandle session = live.get(nodeId);
+        if (session != null && session.certificateValidUntil() != null) {
+            session.certificateValidUntil(validUntil);
+        }
+    }
+
     /** One node's live session. */
     public Optional<NodeSessionHandle> live(String nodeId) {
         return Optional.ofNullable(live.get(nodeId));
@@ -327,7 +335,12 @@ public final class NodeSessions implements NodeDirectory {
         }
         for (NodeSessionHandle session : live.values()) {
             Instant lastHeard = session.lastHeard();
-            if (Duration.between(lastHeard, now).compareTo(heartbeatTimeout) > 0) {
+            Instant validUntil = session.certificateValidUntil();
+            if (validUntil != null && !now.isBefore(validUntil)) {
+                close(session, SessionClosing.Reason.CERTIFICATE_EXPIRED, Status.UNAUTHENTICATED.withDescription(
+                        "the node certificate of " + session.nodeId() + " expired at " + validUntil + " and was not renewed;"
+                                + " this node must enroll again with a new invite token"));
+            } else if (Duration.between(lastHeard, now).compareTo(heartbeatTimeout) > 0) {
                 close(session, SessionClosing.Reason.HEARTBEAT_MISSED, Status.UNAVAILABLE.withDescription(
                         "no heartbeat from node " + session.nodeId() + " for " + heartbeatTimeout.toMillis()
                                 + " ms (last heard " + lastHeard + "); closing the session, reconnect to resume"));

@@ -116,6 +116,30 @@ public class NodeSessionsTest {
     }
 
     @Test
+    public void aSessionOutlivingItsCertificateIsClosedUnlessTheNodeRenewedIt() {
+        RecordingStreamObserver<HubMessage> renewing = new RecordingStreamObserver<>();
+        RecordingStreamObserver<HubMessage> lapsing = new RecordingStreamObserver<>();
+        NodeSessionHandle renewed = open("n-1", renewing);
+        renewed.certificateValidUntil(clock.instant().plusSeconds(3));
+        sessions.register(renewed);
+        NodeSessionHandle lapsed = open("n-2", lapsing);
+        lapsed.certificateValidUntil(clock.instant().plusSeconds(3));
+        sessions.register(lapsed);
+
+        sessions.certificateRenewed("n-1", clock.instant().plusSeconds(60));
+        clock.advance(Duration.ofSeconds(3));
+        renewed.heard();
+        lapsed.heard();
+        sessions.sweep();
+
+        assertNull("renewed in time: its stream carries on", renewing.closedWith);
+        assertEquals(Status.Code.UNAUTHENTICATED, lapsing.closedWith.getCode());
+        assertTrue(lapsing.closedWith.getDescription(), lapsing.closedWith.getDescription().contains("expired at"));
+        assertEquals(SessionClosing.Reason.CERTIFICATE_EXPIRED, lapsing.sent.get(lapsing.sent.size() - 1).getClosing().getReason());
+        assertEquals(List.of("n-1"), sessions.connected().stream().map(s -> s.nodeId()).toList());
+    }
+
+    @Test
     public void heartbeatsAreSentWhenDueAndSilentNodesAreClosed() {
         RecordingStreamObserver<HubMessage> stream = new RecordingStreamObserver<>();
         NodeSessionHandle session = open("n-1", stream);
