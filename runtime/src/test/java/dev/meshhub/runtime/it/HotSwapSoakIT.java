@@ -125,6 +125,11 @@ public class HotSwapSoakIT extends HubTestBase {
             awaitHanded("heartbeatIntervalMs", String.valueOf(HubTestSupport.HEARTBEAT_INTERVAL_MS));
             double seconds = (System.nanoTime() - started) / 1e9;
             load.cancel(false);
+            // cancel() does not wait for a dispatch already running: one accepted after the count below would
+            // end as 'succeeded' without being counted as accepted.
+            synchronized (dispatching) {
+                loadStopped = true;
+            }
             int acceptedDuringSwaps;
             synchronized (accepted) {
                 acceptedDuringSwaps = accepted.size() - acceptedAtStart;
@@ -208,17 +213,25 @@ public class HotSwapSoakIT extends HubTestBase {
         }
     }
 
+    private final Object dispatching = new Object();
+    private boolean loadStopped; // guarded by dispatching
+
     private void dispatchOne(String node) {
         TaskHandle task;
-        try {
-            task = dispatcher.dispatch(node, CommandSpec.argv("echo", "soak"), null);
-        } catch (DispatchException e) {
-            refusals.computeIfAbsent(e.reason() + ": " + e.getMessage().replaceAll("soak-\\d+ \\(n-[0-9a-f]+\\)", "NODE"),
-                    k -> new AtomicInteger()).incrementAndGet();
-            return;
-        }
-        synchronized (accepted) {
-            accepted.add(task);
+        synchronized (dispatching) {
+            if (loadStopped) {
+                return;
+            }
+            try {
+                task = dispatcher.dispatch(node, CommandSpec.argv("echo", "soak"), null);
+            } catch (DispatchException e) {
+                refusals.computeIfAbsent(e.reason() + ": " + e.getMessage().replaceAll("soak-\\d+ \\(n-[0-9a-f]+\\)", "NODE"),
+                        k -> new AtomicInteger()).incrementAndGet();
+                return;
+            }
+            synchronized (accepted) {
+                accepted.add(task);
+            }
         }
         task.result().whenComplete((result, failure) -> {
             if (failure != null) {
