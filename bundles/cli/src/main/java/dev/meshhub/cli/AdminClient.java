@@ -26,15 +26,21 @@ final class AdminClient implements AutoCloseable {
 
     private final HubAddress hub;
     private final AdminToken token;
+    private final dev.meshhub.proto.v1.HubTrust trust;
     private final ManagedChannel channel;
     private final AdminServiceGrpc.AdminServiceBlockingStub stub;
 
     AdminClient(HubAddress hub, AdminToken token, String userAgent) {
-        this(hub, token, userAgent, io.grpc.InsecureChannelCredentials.create());
+        this(hub, token, userAgent, io.grpc.InsecureChannelCredentials.create(), null);
     }
 
-    /** With {@code credentials} from {@link AdminTls#choose}: TLS that verifies the hub, or plaintext on loopback. */
-    AdminClient(HubAddress hub, AdminToken token, String userAgent, io.grpc.ChannelCredentials credentials) {
+    /**
+     * With {@code credentials} from {@link AdminTls#choose}: TLS that verifies the hub (by {@code trust}, which
+     * then explains a refusal), or plaintext on loopback ({@code trust} null).
+     */
+    AdminClient(HubAddress hub, AdminToken token, String userAgent, io.grpc.ChannelCredentials credentials,
+            dev.meshhub.proto.v1.HubTrust trust) {
+        this.trust = trust;
         this.hub = hub;
         this.token = token;
         this.channel = io.grpc.Grpc.newChannelBuilderForAddress(hub.host(), hub.port(), credentials)
@@ -115,6 +121,10 @@ final class AdminClient implements AutoCloseable {
         boolean said = description != null && !description.isBlank();
         switch (status.getCode()) {
             case UNAVAILABLE:
+                if (trust != null && trust.lastRefusal().isPresent()) {
+                    return "refused the hub's admin API at " + hub + ": " + trust.lastRefusal().get()
+                            + "; the admin token was not sent";
+                }
                 if (status.getCause() == null && said) {
                     return "the hub's admin API at " + hub + " is unavailable: " + description;
                 }

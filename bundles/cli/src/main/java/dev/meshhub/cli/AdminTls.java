@@ -24,7 +24,19 @@ final class AdminTls {
     static final String ENV_CA_FILE = "MESHHUB_ADMIN_CA_FILE";
     static final String TRUST_IN_HOME = "data/pki/trust.pem";
 
+    /** The channel's credentials, and the trust that verifies the hub (null for plaintext). */
+    record Choice(ChannelCredentials credentials, HubTrust trust) {
+    }
+
     private AdminTls() {
+    }
+
+    /** As {@link #choose}, keeping the trust manager so a refusal can be explained. */
+    static Choice decide(HubAddress address, String caPin, Path caFile, Map<String, String> env, Function<String, String> sysProps) {
+        ChannelCredentials credentials = choose(address, caPin, caFile, env, sysProps);
+        HubTrust trust = credentials instanceof TlsChannelCredentials tls && tls.getTrustManagers() != null
+                && !tls.getTrustManagers().isEmpty() && tls.getTrustManagers().get(0) instanceof HubTrust hubTrust ? hubTrust : null;
+        return new Choice(credentials, trust);
     }
 
     /**

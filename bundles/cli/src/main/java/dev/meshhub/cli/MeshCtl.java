@@ -187,7 +187,8 @@ public final class MeshCtl implements Callable<Integer> {
     AdminClient connect() {
         HubAddress address = hubAddress();
         AdminToken token = AdminToken.resolve(tokenFile, env, sysProps);
-        return new AdminClient(address, token, "meshctl/" + version(), AdminTls.choose(address, caPin, caFile, env, sysProps));
+        AdminTls.Choice tls = AdminTls.decide(address, caPin, caFile, env, sysProps);
+        return new AdminClient(address, token, "meshctl/" + version(), tls.credentials(), tls.trust());
     }
 
     HubAddress hubAddress() {

@@ -149,6 +149,8 @@ public class NodeLinkSecurityEndToEndIT {
             byFile.assertExit(0);
             RuntimeUnderTest.Result wrong = runtime.meshctl("--ca-pin", "sha256:" + "0".repeat(64), "nodes");
             assertEquals(wrong.toString(), 1, wrong.exit());
+            assertTrue(wrong.stderr(), wrong.stderr().contains(pin) && wrong.stderr().contains("sha256:" + "0".repeat(64))
+                    && wrong.stderr().contains("the admin token was not sent"));
         } finally {
             Files.writeString(cfg, original);
         }
