@@ -19,4 +19,21 @@ public class MeshNodeTest {
                     MeshNode.run(new String[] {"--hub", "127.0.0.1:1", "--workspace", workspace, "--max-tasks", value}));
         }
     }
+
+    @Test
+    public void aMalformedPinOrTwoWaysOfVerifyingTheHubAreUsageErrorsAndNothingIsStored() throws Exception {
+        java.nio.file.Path workspace = tmp.newFolder("pin").toPath();
+        String[][] bad = {
+            {"--ca-pin", "sha1:abcd"},
+            {"--ca-pin", "sha256:" + "0".repeat(63)},
+            {"--ca-pin", "sha256:" + "0".repeat(64), "--insecure-skip-hub-verification"},
+            {"--ca-file", "/nonexistent.pem", "--plaintext"}};
+        for (String[] flags : bad) {
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("--hub", "127.0.0.1:1", "--workspace",
+                    workspace.toString()));
+            args.addAll(java.util.List.of(flags));
+            assertEquals(String.join(" ", flags), AgentExit.USAGE_OR_ENROLLMENT_REFUSED, MeshNode.run(args.toArray(new String[0])));
+        }
+        org.junit.Assert.assertFalse("no .meshnode directory was made", java.nio.file.Files.exists(workspace.resolve(".meshnode")));
+    }
 }

@@ -10,6 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.meshhub.server.config.ConfigCheck;
+import dev.meshhub.server.support.Peers;
 
 /**
  * The check every transport component runs on the configuration it is handed. The four components
@@ -122,17 +123,13 @@ public final class TransportConfigCheck {
         if (plaintext != null && Boolean.parseBoolean(plaintext.toString().strip())) {
             Object configured = properties.get("bindAddress");
             String bind = configured == null ? "0.0.0.0" : configured.toString().strip();
-            if (!isLoopback(bind)) {
+            if (!Peers.isLoopback(bind)) {
                 problems.add("plaintext = true is refused on bindAddress " + bind + ": plaintext node links carry invite tokens,"
                         + " commands and files in the clear, so they are allowed only on a loopback address (127.0.0.1, ::1)."
                         + " Remove plaintext (TLS is the default), or bind the node port to loopback");
             }
         }
         return problems;
-    }
-
-    private static boolean isLoopback(String address) {
-        return dev.meshhub.server.support.Peers.isLoopback(address);
     }
 
     private static long number(Map<String, ?> properties, String key, long fallback) {

@@ -14,6 +14,7 @@ import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -33,6 +34,7 @@ import dev.meshhub.api.node.DisconnectCause;
 import dev.meshhub.api.node.NodeDirectory;
 import dev.meshhub.api.audit.AuditLog;
 import dev.meshhub.api.node.NodeEvents;
+import dev.meshhub.api.node.NodeLinkStats;
 import dev.meshhub.api.node.NodeSession;
 import dev.meshhub.proto.v1.HubMessage;
 import dev.meshhub.proto.v1.NodeSettings;
@@ -364,7 +366,7 @@ public final class NodeSessions implements NodeDirectory {
         return live.size();
     }
 
-    private final java.util.concurrent.atomic.AtomicLong enrollmentAttempts = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong enrollmentAttempts = new AtomicLong();
 
     /** Counts an enrollment call that reached the invite token check. */
     public void enrollmentAttempted() {
@@ -372,8 +374,8 @@ public final class NodeSessions implements NodeDirectory {
     }
 
     @Override
-    public dev.meshhub.api.node.NodeLinkStats linkStats() {
-        return new dev.meshhub.api.node.NodeLinkStats(enrollmentAttempts.get(), takeovers.refused(), takeovers.replaced());
+    public NodeLinkStats linkStats() {
+        return new NodeLinkStats(enrollmentAttempts.get(), takeovers.refused(), takeovers.replaced());
     }
 
     @Override
