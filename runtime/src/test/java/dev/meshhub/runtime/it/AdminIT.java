@@ -234,7 +234,7 @@ public class AdminIT extends HubTestBase {
         String original = Files.readString(cfg);
         int moved = HubTestSupport.freePort();
         try {
-            Files.writeString(cfg, "port = " + moved + "\n");
+            HubTestSupport.writeConfig(cfg, "port = " + moved + "\n");
             Poll.until("the admin API on port " + moved, PATIENCE, () -> HubClient.listens(moved) && !HubClient.listens(hub.adminPort));
             ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", moved).usePlaintext().build();
             try {
@@ -246,7 +246,7 @@ public class AdminIT extends HubTestBase {
                         .anyMatch(n -> n.getName().equals("admin-move")));
 
                 // Out of range: refused, with the key named in the log; the API stays where it is.
-                Files.writeString(cfg, "port = 70000\nthreads = 3\n");
+                HubTestSupport.writeConfig(cfg, "port = 70000\nthreads = 3\n");
                 Poll.until("the refused configuration delivered", PATIENCE, () -> "70000".equals(
                         String.valueOf(HubTestSupport.componentProperty(context, "dev.meshhub.admin.impl.AdminServer", "port"))));
                 assertTrue(HubClient.listens(moved));
@@ -256,7 +256,7 @@ public class AdminIT extends HubTestBase {
                 channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             }
         } finally {
-            Files.writeString(cfg, original);
+            HubTestSupport.writeConfig(cfg, original);
         }
         Poll.until("the admin API back on its port", PATIENCE, () -> HubClient.listens(hub.adminPort) && !HubClient.listens(moved));
         assertFalse("the node never noticed", node.ended.isDone());
@@ -269,7 +269,7 @@ public class AdminIT extends HubTestBase {
         String original = Files.readString(cfg);
         int port = HubTestSupport.freePort();
         try {
-            Files.writeString(cfg, "port = " + port + "\nbindAddress = 0.0.0.0\n");
+            HubTestSupport.writeConfig(cfg, "port = " + port + "\nbindAddress = 0.0.0.0\n");
             Poll.until("the admin API on port " + port, PATIENCE, () -> HubClient.listens(port) && !HubClient.listens(hub.adminPort));
             Metadata headers = new Metadata();
             headers.put(WireHeaders.AUTHORIZATION, WireHeaders.BEARER + hub.adminToken());
@@ -293,7 +293,7 @@ public class AdminIT extends HubTestBase {
                 tls.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             }
         } finally {
-            Files.writeString(cfg, original);
+            HubTestSupport.writeConfig(cfg, original);
         }
         Poll.until("the admin API back on its port", PATIENCE, () -> HubClient.listens(hub.adminPort) && !HubClient.listens(port));
     }

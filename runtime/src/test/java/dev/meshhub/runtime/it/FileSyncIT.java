@@ -316,7 +316,7 @@ public class FileSyncIT extends HubTestBase {
     public void quotaIsCheckedBeforeAnyByteIsWritten() throws Exception {
         SyncConfigurationResponse node = hub.enroll("greedy");
         Path cfg = hub.home.resolve("etc/dev.meshhub.mirror.cfg");
-        Files.writeString(cfg, "quotaBytes = " + MIB + "\n");
+        HubTestSupport.writeConfig(cfg, "quotaBytes = " + MIB + "\n");
         try {
             byte[] data = random(2 * MIB, 6);
             Poll.until("the small quota in force", PATIENCE, () -> {

@@ -121,7 +121,7 @@ public class HotSwapSoakIT extends HubTestBase {
                 }
                 sleep(BETWEEN_SWAPS);
             }
-            Files.writeString(cfg, original);
+            HubTestSupport.writeConfig(cfg, original);
             awaitHanded("heartbeatIntervalMs", String.valueOf(HubTestSupport.HEARTBEAT_INTERVAL_MS));
             double seconds = (System.nanoTime() - started) / 1e9;
             load.cancel(false);
@@ -269,7 +269,7 @@ public class HotSwapSoakIT extends HubTestBase {
     private void editTransport(Path cfg, String original, int swap) throws Exception {
         boolean odd = (swap / (BUNDLES.size() + 1)) % 2 == 0;
         String interval = odd ? "250" : String.valueOf(HubTestSupport.HEARTBEAT_INTERVAL_MS);
-        Files.writeString(cfg, original + "\nheartbeatIntervalMs = " + interval + "\ngrpcThreads = " + (odd ? 6 : 4)
+        HubTestSupport.writeConfig(cfg, original + "\nheartbeatIntervalMs = " + interval + "\ngrpcThreads = " + (odd ? 6 : 4)
                 + "\nfileIoThreads = " + (odd ? 3 : 4) + "\nkeepAliveTimeSeconds = " + (odd ? 31 : 30) + "\n");
         awaitHanded("heartbeatIntervalMs", interval);
     }

@@ -185,6 +185,18 @@ final class HubTestSupport {
         Files.writeString(file, text);
     }
 
+    /**
+     * Replaces a watched configuration file atomically: FileInstall polls etc/, and a file caught
+     * between truncation and write reads as empty, which would hand every component its defaults
+     * (and move the ports) for a moment. The temporary name ends in .tmp, which FileInstall ignores.
+     */
+    static void writeConfig(java.nio.file.Path file, CharSequence text) throws IOException {
+        java.nio.file.Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
+        java.nio.file.Files.writeString(temporary, text);
+        java.nio.file.Files.move(temporary, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
     static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
             socket.setReuseAddress(true);

@@ -35,7 +35,7 @@ public class LiveConfigEndToEndIT {
         Path cfg = runtime.home.resolve("etc/dev.meshhub.transport.cfg");
         String original = Files.readString(cfg);
 
-        Files.writeString(cfg, original.replace("heartbeatIntervalMs = 5000", "heartbeatIntervalMs = 1000")
+        HubTestSupport.writeConfig(cfg, original.replace("heartbeatIntervalMs = 5000", "heartbeatIntervalMs = 1000")
                 .replace("heartbeatTimeoutMs = 15000", "heartbeatTimeoutMs = 4000"));
         Poll.until("the hub logs the new heartbeat", RuntimeUnderTest.PATIENCE, () -> logged("hub.log",
                 "heartbeats now every 1000 ms, timeout 4000 ms (was 5000 ms / 15000 ms); 1 connected node(s) told, none disconnected"));
@@ -43,7 +43,7 @@ public class LiveConfigEndToEndIT {
                 "the hub changed its settings: heartbeat every 1.0 s (was 5.0 s), silence limit 4.0 s (was 15.0 s)"));
 
         // A bad value is refused whole, naming the key; the running settings stay.
-        Files.writeString(cfg, original.replace("heartbeatIntervalMs = 5000", "heartbeatIntervalMs = 10"));
+        HubTestSupport.writeConfig(cfg, original.replace("heartbeatIntervalMs = 5000", "heartbeatIntervalMs = 10"));
         Poll.until("the refusal names the key", RuntimeUnderTest.PATIENCE, () -> logged("hub.log",
                 "configuration dev.meshhub.transport refused, the transport keeps its settings: heartbeatIntervalMs = 10 is below its minimum 50"));
 

@@ -378,7 +378,7 @@ public class ManagementIT extends HubTestBase {
         Path cfg = hub.home.resolve("etc").resolve(pid + ".cfg");
         String wanted = "meshhub.management.period = 50\nmeshhub.management.unit = MILLISECONDS\nmeshhub.management.timeLimit = 10000\n";
         if (!Files.exists(cfg) || !Files.readString(cfg).equals(wanted)) {
-            Files.writeString(cfg, wanted);
+            HubTestSupport.writeConfig(cfg, wanted);
         }
         if (pid.equals("dev.meshhub.monitor")) {
             Poll.until("the monitor on its fast schedule", PATIENCE,

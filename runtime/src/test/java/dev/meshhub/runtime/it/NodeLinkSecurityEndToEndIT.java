@@ -141,7 +141,7 @@ public class NodeLinkSecurityEndToEndIT {
         Path cfg = runtime.home.resolve("etc/dev.meshhub.admin.cfg");
         String original = Files.readString(cfg);
         try {
-            Files.writeString(cfg, original + "\ntls = true\n");
+            HubTestSupport.writeConfig(cfg, original + "\ntls = true\n");
             Poll.until("the admin API on TLS", PATIENCE, () -> meshctlExit("nodes") == 1);
             RuntimeUnderTest.Result verified = runtime.meshctl("--ca-pin", pin, "nodes");
             verified.assertExit(0);
@@ -152,7 +152,7 @@ public class NodeLinkSecurityEndToEndIT {
             assertTrue(wrong.stderr(), wrong.stderr().contains(pin) && wrong.stderr().contains("sha256:" + "0".repeat(64))
                     && wrong.stderr().contains("the admin token was not sent"));
         } finally {
-            Files.writeString(cfg, original);
+            HubTestSupport.writeConfig(cfg, original);
         }
         Poll.until("the admin API back on plaintext loopback", PATIENCE, () -> meshctlExit("nodes") == 0);
     }

@@ -109,7 +109,7 @@ public class TransportConfigIT extends HubTestBase {
     private void write(Map<String, String> values) throws Exception {
         StringBuilder text = new StringBuilder();
         values.forEach((key, value) -> text.append(key).append(" = ").append(value).append('\n'));
-        Files.writeString(cfg, text);
+        HubTestSupport.writeConfig(cfg, text);
     }
 
     private TestStream connectedNode(String name) throws Exception {
