@@ -105,6 +105,9 @@ public final class BenchMain {
         if (options.rows().contains(TlsRow.NUMBER)) {
             rows.addAll(new TlsRow(this).run());
         }
+        if (options.rows().contains(RotationRow.NUMBER)) {
+            rows.add(new RotationRow(this).run());
+        }
         if (options.rows().contains(13)) {
             rows.add(new SoakRow(this).run());
         }

@@ -19,7 +19,7 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
         int syncRounds, long syncFileBytes, int churnSeconds, int churnCount, int soakSwaps) {
 
     /** The benchmarks the driver knows. */
-    static final Set<Integer> KNOWN_ROWS = Set.of(1, 2, 4, 6, 10, 13);
+    static final Set<Integer> KNOWN_ROWS = Set.of(1, 2, 4, 6, 10, 11, 13);
     /** Default time budget of each row, in seconds (rows 1 and 2 share theirs). */
     static final int BUDGET_ROWS_1_2 = 285;
     static final int BUDGET_ROW_4 = 330;
@@ -27,11 +27,13 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
     static final int BUDGET_ROW_13 = 300;
     /** Rows 1 and 4 with TLS on and off: two hubs, three alternating rounds. */
     static final int BUDGET_ROW_10 = 420;
+    /** A CA rotation with 100 connected nodes. */
+    static final int BUDGET_ROW_11 = 240;
 
     static final String USAGE = """
             usage: bench/run [options]
-              --rows 1,2,4,6,10,13 which benchmarks (default 1,2; 4 is file sync, 6 lock churn, 10 rows 1 and 4 with
-                                  TLS on and off, 13 the hot-swap soak)
+              --rows 1,2,4,6,10,11,13 which benchmarks (default 1,2; 4 is file sync, 6 lock churn, 10 rows 1 and 4 with
+                                  TLS on and off, 11 a CA rotation with 100 connected nodes, 13 the hot-swap soak)
               --rounds N          rounds of row 1 and of its baselines (default 5)
               --sweeps N          rate sweeps of row 2, per hub (default 3)
               --count N           row 1 tasks recorded per round (default 1000, after 200 warm-up)
@@ -43,7 +45,7 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
               --churn-count N     row 6's in-process syncs against the LockRegistry (default 1000000)
               --soak-swaps N      row 13's bundle updates and settings edits under load (default 100)
               --budget-seconds N  the run stops itself after this long (default 285 for rows 1,2, +330 for row 4,
-                                  +240 for row 6, +300 for row 13)
+                                  +240 for row 6, +420 for row 10, +240 for row 11, +300 for row 13)
               --quick             a smoke test: fewer rounds, shorter steps (figures not for the record)
               --keep              keep the hubs' directories (logs, journals) under --work
               --work DIR          where hubs are copied (default bench/driver/target/runs/TIMESTAMP)
@@ -118,6 +120,7 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
         if (budget == 0) {
             budget = (rows.contains(1) || rows.contains(2) ? BUDGET_ROWS_1_2 : 0) + (rows.contains(4) ? BUDGET_ROW_4 : 0)
                     + (rows.contains(6) ? BUDGET_ROW_6 : 0) + (rows.contains(10) ? BUDGET_ROW_10 : 0)
+                    + (rows.contains(11) ? BUDGET_ROW_11 : 0)
                     + (rows.contains(13) ? BUDGET_ROW_13 : 0);
         }
         runtime = runtime != null ? runtime : root.resolve("runtime/target/meshhub");

@@ -50,6 +50,17 @@ final class HubAdmin implements AutoCloseable {
         return stub.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS).getMeshStatus(GetMeshStatusRequest.getDefaultInstance());
     }
 
+    /** Starts a CA rotation (or, with {@code finish}, retires the old CA now). */
+    dev.meshhub.proto.v1.HubTrustInfo rotateCa(boolean finish) {
+        return stub.withDeadlineAfter(DEADLINE_SECONDS * 6, TimeUnit.SECONDS)
+                .rotateCa(dev.meshhub.proto.v1.RotateCaRequest.newBuilder().setFinish(finish).build());
+    }
+
+    /** The hub's trust (pin, rotation in progress). */
+    dev.meshhub.proto.v1.HubTrustInfo trust() {
+        return stub.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS).getHubTrust(dev.meshhub.proto.v1.GetHubTrustRequest.getDefaultInstance());
+    }
+
     @Override
     public void close() {
         channel.shutdownNow();

@@ -51,7 +51,7 @@ final class RegionUpload implements ClientResponseObserver<UploadRequest, Upload
     /**
      * Sends {@code length} bytes of {@code file} from {@code from} as the file {@code path}.
      *
-     * @param open   opens the stream (the hub's Upload with the node's credential, or the baseline's)
+     * @param open   opens the stream (the hub's Upload as the node, or the baseline's)
      * @param sha256 SHA-256 of the region
      * @return the server's UploadDone
      * @throws IllegalStateException naming the status when the server ended the upload

@@ -39,6 +39,13 @@ final class SimulatedNode implements AutoCloseable {
     private final String credential;
     private final int heartbeatIntervalMs;
     private final AtomicLong answered = new AtomicLong();
+    private final AtomicLong renewed = new AtomicLong();
+    /** Where renewals make their key and CSR: not on the connection's event loop. */
+    private static final java.util.concurrent.Executor renewals = java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
+        Thread t = new Thread(r, "bench-node-renewals");
+        t.setDaemon(true);
+        return t;
+    });
     private long heartbeatSequence;
     /** Guarded by {@code this}: a gRPC stream's sends must not overlap. */
     private StreamObserver<NodeMessage> requests;
@@ -58,47 +65,83 @@ final class SimulatedNode implements AutoCloseable {
      * {@code data/pki/trust.pem} (plaintext when the hub was configured so, for the TLS-off rows).
      */
     static ManagedChannel channel(java.nio.file.Path home, int port, boolean plaintext) {
+        return channel(home, port, plaintext, null);
+    }
+
+    /** As {@link #channel(java.nio.file.Path, int, boolean)}, presenting the node's certificate when {@code keys} is set. */
+    static ManagedChannel channel(java.nio.file.Path home, int port, boolean plaintext, javax.net.ssl.KeyManagerFactory keys) {
         if (plaintext) {
             return NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().directExecutor().build();
         }
         try {
             var trust = dev.meshhub.proto.v1.HubTrust.anchors(dev.meshhub.proto.v1.HubTrust.readPem(home.resolve("data/pki/trust.pem")));
-            return NettyChannelBuilder.forAddress(new java.net.InetSocketAddress("127.0.0.1", port),
-                    io.grpc.TlsChannelCredentials.newBuilder().trustManager(trust).build()).directExecutor().build();
+            io.grpc.TlsChannelCredentials.Builder tls = io.grpc.TlsChannelCredentials.newBuilder().trustManager(trust);
+            if (keys != null) {
+                tls.keyManager(keys.getKeyManagers());
+            }
+            return NettyChannelBuilder.forAddress(new java.net.InetSocketAddress("127.0.0.1", port), tls.build())
+                    .directExecutor().build();
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("cannot read the hub's trust bundle", e);
         }
     }
 
-    /** Enrolls a node with a single-use invite token (SyncConfiguration). */
+    /**
+     * Enrolls a node with a single-use invite token (SyncConfiguration), as a real node does: with a
+     * CSR for its own key over TLS, then a connection presenting the certificate; on a plaintext port
+     * (TLS-off rows) with the bearer credential the hub answers with there.
+     */
     static SimulatedNode enroll(HubInstance hub, String name, String inviteToken) {
-        ManagedChannel channel = channel(hub.home(), hub.nodePort(), hub.plaintext());
+        boolean plaintext = hub.plaintext();
+        ManagedChannel enrolling = channel(hub.home(), hub.nodePort(), plaintext);
+        NodeKeys keys = new NodeKeys();
+        SyncConfigurationResponse response;
         try {
-            SyncConfigurationResponse response = NodeServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
-                    .syncConfiguration(SyncConfigurationRequest.newBuilder().setInviteToken(inviteToken).setNodeName(name)
-                            .setInfo(info(name)).build());
-            int interval = response.getSettings().getHeartbeatIntervalMs() > 0 ? response.getSettings().getHeartbeatIntervalMs() : 5000;
-            return new SimulatedNode(name, response.getNodeId(), channel, response.getNodeCredential(), interval);
+            SyncConfigurationRequest.Builder request = SyncConfigurationRequest.newBuilder().setInviteToken(inviteToken).setNodeName(name)
+                    .setInfo(info(name));
+            if (!plaintext) {
+                request.setCsr(keys.csr(name));
+            }
+            response = NodeServiceGrpc.newBlockingStub(enrolling).withDeadlineAfter(10, TimeUnit.SECONDS).syncConfiguration(request.build());
         } catch (RuntimeException e) {
-            channel.shutdownNow();
+            enrolling.shutdownNow();
             throw e;
         }
+        int interval = response.getSettings().getHeartbeatIntervalMs() > 0 ? response.getSettings().getHeartbeatIntervalMs() : 5000;
+        if (plaintext) {
+            return new SimulatedNode(name, response.getNodeId(), enrolling, response.getNodeCredential(), interval);
+        }
+        enrolling.shutdown();
+        ManagedChannel certified = channel(hub.home(), hub.nodePort(), false, keys.keyManagers(response.getCertificateChainList()));
+        return new SimulatedNode(name, response.getNodeId(), certified, null, interval);
+    }
+
+    /** The headers of this node's calls: its bearer credential on a plaintext port, none over TLS (the certificate says who). */
+    private Metadata headers() {
+        Metadata headers = new Metadata();
+        if (credential != null && !credential.isEmpty()) {
+            headers.put(WireHeaders.NODE_CREDENTIAL, credential);
+        }
+        return headers;
     }
 
     private static NodeInfo info(String name) {
         return NodeInfo.newBuilder().setHostname(name).setOs("simulated").setAgentVersion("meshhub-bench").build();
     }
 
-    /** Opens the TaskStream (credential header), says Hello, and starts heartbeats. */
+    /** Opens the TaskStream, says Hello, and starts heartbeats. */
     synchronized void open(ScheduledExecutorService timers) {
-        Metadata headers = new Metadata();
-        headers.put(WireHeaders.NODE_CREDENTIAL, credential);
-        requests = NodeServiceGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
+        requests = NodeServiceGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers()))
                 .taskStream(new StreamObserver<>() {
                     @Override
                     public void onNext(HubMessage message) {
                         switch (message.getPayloadCase()) {
                             case TASK -> answer(message.getTask().getTaskId());
+                            case TRUST_UPDATE -> {
+                                if (message.getTrustUpdate().getRenewNow()) {
+                                    renewals.execute(SimulatedNode.this::renew);
+                                }
+                            }
                             case CLOSING -> ended = "the hub closed the session: " + message.getClosing().getReason()
                                     + " " + message.getClosing().getDetail();
                             default -> {
@@ -155,17 +198,46 @@ final class SimulatedNode implements AutoCloseable {
     }
 
     /**
-     * A stub for this node's other calls (Upload), on the node's own connection and with its
-     * credential header. Callbacks run on the connection's event loop: they must not block.
+     * A stub for this node's other calls (Upload), on the node's own connection and identity.
+     * Callbacks run on the connection's event loop: they must not block.
      */
     NodeServiceGrpc.NodeServiceStub stub() {
-        Metadata headers = new Metadata();
-        headers.put(WireHeaders.NODE_CREDENTIAL, credential);
-        return NodeServiceGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+        return NodeServiceGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers()));
     }
 
     long answered() {
         return answered.get();
+    }
+
+    /** Certificates this node renewed since it enrolled. */
+    long renewed() {
+        return renewed.get();
+    }
+
+    /**
+     * Renews the node's certificate as a real node does when the hub asks (a CSR for a new key, over
+     * the open connection); the stream carries on, and the renewal is counted when the hub answers.
+     */
+    void renew() {
+        NodeKeys next = new NodeKeys();
+        NodeServiceGrpc.newStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS).syncConfiguration(
+                SyncConfigurationRequest.newBuilder().setCsr(next.csr(name)).build(), new StreamObserver<>() {
+                    @Override
+                    public void onNext(SyncConfigurationResponse value) {
+                        if (value.getCertificateChainCount() > 0) {
+                            renewed.incrementAndGet();
+                        }
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        ended = "renewal failed: " + Status.fromThrowable(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                    }
+                });
     }
 
     /** Why the stream ended, or null while it is open. */

@@ -30,7 +30,7 @@ import io.grpc.stub.ClientResponseObserver;
 
 /**
  * Row 6 over gRPC: abandoned uploads, as many as fit in a given time. Each one opens an Upload stream
- * on the simulated node's connection (credential header), sends UploadStart (size unknown, -1) for
+ * on the simulated node's connection (its certificate, or its credential header on a plaintext port), sends UploadStart (size unknown, -1) for
  * one of {@code paths} files in rotation, waits for UploadReady (the hub holds the file's lock from
  * here), sends one chunk at the offset the hub named, and cancels the stream: the node dropped it
  * mid-way. A fixed number are in flight at once; callbacks run on the connection's event loop and

@@ -61,6 +61,13 @@ final class CertificateRenewal {
         scheduleAt(credentials.certificate() == null ? null : credentials.renewalTime());
     }
 
+    /** Renews at once (the hub asked: its CA is rotating), replacing the scheduled renewal. */
+    void renewNow() {
+        if (credentials.certificate() != null) {
+            scheduleAt(Instant.now());
+        }
+    }
+
     void cancel() {
         scheduleAt(null);
     }

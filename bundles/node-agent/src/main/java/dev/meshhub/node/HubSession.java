@@ -41,6 +41,9 @@ final class HubSession implements ClientResponseObserver<NodeMessage, HubMessage
         /** The hub asks for a workspace file; a refusal goes on {@code queue}. */
         void syncRequested(FileSyncRequest request, OutboundQueue queue);
 
+        /** The hub's CAs changed (a CA rotation): keep the bundle, and renew now when asked. */
+        void trustUpdated(dev.meshhub.proto.v1.TrustUpdate update);
+
         /** The hub rejected the node's credential; the agent ends. */
         void rejected(String hubSays);
 
@@ -180,6 +183,9 @@ final class HubSession implements ClientResponseObserver<NodeMessage, HubMessage
                 break;
             case SYNC_REQUEST:
                 owner.syncRequested(message.getSyncRequest(), queue);
+                break;
+            case TRUST_UPDATE:
+                owner.trustUpdated(message.getTrustUpdate());
                 break;
             default:
                 LOG.fine("ignoring a hub message this agent does not know (" + message.getPayloadCase() + ")");

@@ -447,6 +447,24 @@ public final class NodeAgent implements AutoCloseable {
         }
 
         @Override
+        public void trustUpdated(dev.meshhub.proto.v1.TrustUpdate update) {
+            if (credentials.certificate() == null || update.getTrustBundleCount() == 0) {
+                return;
+            }
+            try {
+                store.saveHubCas(NodeKeyMaterial.fromDer(update.getTrustBundleList()));
+            } catch (IOException | java.security.cert.CertificateException e) {
+                LOG.warning("the hub's new trust bundle could not be kept (" + e.getMessage() + "); the current one stays");
+            }
+            if (update.getRenewNow()) {
+                LOG.info("the hub's CA is rotating: renewing the node certificate now");
+                renewal.renewNow();
+            } else {
+                LOG.info("the hub's CA rotation is over; kept the trust bundle of " + update.getTrustBundleCount() + " CA(s)");
+            }
+        }
+
+        @Override
         public void rejected(String hubSays) {
             finish(refusals.rejected(hubSays));
         }

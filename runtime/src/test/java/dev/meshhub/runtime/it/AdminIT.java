@@ -49,7 +49,6 @@ import dev.meshhub.proto.v1.HubMessage;
 import dev.meshhub.proto.v1.ListNodesRequest;
 import dev.meshhub.proto.v1.ListTasksRequest;
 import dev.meshhub.proto.v1.NodeMessage;
-import dev.meshhub.proto.v1.SyncConfigurationResponse;
 import dev.meshhub.proto.v1.TaskFinished;
 import dev.meshhub.proto.v1.TaskStarted;
 import dev.meshhub.proto.v1.WireHeaders;
@@ -90,8 +89,8 @@ public class AdminIT extends HubTestBase {
 
     /** A node that says Hello and keeps heartbeating; listed before this returns. */
     private TestStream connectedNode(String name) throws Exception {
-        SyncConfigurationResponse enrolled = hub.enroll(name);
-        TestStream stream = hub.stream(enrolled.getNodeCredential()).hello().keepAlive();
+        TestNode enrolled = hub.enroll(name);
+        TestStream stream = enrolled.stream().hello().keepAlive();
         Poll.until(name + " listed", PATIENCE, () -> directory.session(enrolled.getNodeId()).isPresent());
         return stream;
     }

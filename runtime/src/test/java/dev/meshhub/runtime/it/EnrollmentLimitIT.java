@@ -53,11 +53,13 @@ public class EnrollmentLimitIT {
             for (int i = 0; i < LIMIT; i++) {
                 String guess = "mhi.00000000000000" + String.format("%02d", i) + "." + "C".repeat(43);
                 StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
-                        () -> hub.node().syncConfiguration(SyncConfigurationRequest.newBuilder().setInviteToken(guess).build()));
+                        () -> hub.node().syncConfiguration(SyncConfigurationRequest.newBuilder().setInviteToken(guess)
+                                .setCsr(TestCertificates.throwawayCsr()).build()));
                 assertEquals(Status.Code.UNAUTHENTICATED, e.getStatus().getCode());
             }
             StatusRuntimeException limited = assertThrows(StatusRuntimeException.class,
-                    () -> hub.node().syncConfiguration(SyncConfigurationRequest.newBuilder().setInviteToken(valid).build()));
+                    () -> hub.node().syncConfiguration(SyncConfigurationRequest.newBuilder().setInviteToken(valid)
+                            .setCsr(TestCertificates.throwawayCsr()).build()));
             assertEquals(Status.Code.RESOURCE_EXHAUSTED, limited.getStatus().getCode());
             assertTrue(limited.getStatus().getDescription(), limited.getStatus().getDescription().contains("retry in"));
             // Refused before the store was asked: the valid token was not spent and no node appeared.

@@ -28,7 +28,6 @@ import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 
 import dev.meshhub.api.lock.LockRegistry;
-import dev.meshhub.proto.v1.SyncConfigurationResponse;
 import dev.meshhub.proto.v1.UploadResponse;
 import io.grpc.Status;
 
@@ -60,10 +59,10 @@ public class FileSyncIT extends HubTestBase {
 
     @Test
     public void chunksOutOfOrderAreRefusedWithTheExpectedOffsetAndTheUploadResumes() throws Exception {
-        SyncConfigurationResponse node = hub.enroll("orderly");
+        TestNode node = hub.enroll("orderly");
         byte[] data = random(3 * MIB, 1);
         int filesBefore = openFiles();
-        try (TestUpload upload = TestUpload.open(hub.nodeChannel, node.getNodeCredential())) {
+        try (TestUpload upload = node.upload()) {
             assertEquals(0, upload.start("logs/app.bin", data.length));
             upload.chunk(0, slice(data, 0, MIB)).chunk(2L * MIB, slice(data, 2 * MIB, MIB));
             Status gap = upload.awaitEnd(10);
@@ -74,7 +73,7 @@ public class FileSyncIT extends HubTestBase {
         assertEquals("the first chunk is kept for a resume", MIB, partialBytes(node));
 
         for (long wrong : new long[] {0, MIB - 1, MIB + 1, -1, Long.MAX_VALUE}) {
-            try (TestUpload upload = TestUpload.open(hub.nodeChannel, node.getNodeCredential())) {
+            try (TestUpload upload = node.upload()) {
                 assertEquals("the hub says what it holds", MIB, upload.start("logs/app.bin", data.length));
                 upload.chunk(wrong, slice(data, 0, 16));
                 Status refused = upload.awaitEnd(10);
@@ -86,7 +85,7 @@ public class FileSyncIT extends HubTestBase {
             assertEquals("a refused chunk writes nothing", MIB, partialBytes(node));
         }
 
-        try (TestUpload upload = TestUpload.open(hub.nodeChannel, node.getNodeCredential())) {
+        try (TestUpload upload = node.upload()) {
             assertEquals(MIB, upload.start("logs/app.bin", data.length));
             upload.chunk(MIB, slice(data, MIB, MIB)).chunk(2L * MIB, slice(data, 2 * MIB, MIB))
                     .end(data.length, TestUpload.sha256(data));
@@ -103,12 +102,12 @@ public class FileSyncIT extends HubTestBase {
 
     @Test
     public void aChecksumMismatchLeavesTheDestinationUntouchedAndNamesBothDigests() throws Exception {
-        SyncConfigurationResponse node = hub.enroll("checked");
+        TestNode node = hub.enroll("checked");
         byte[] old = "old content\n".getBytes(StandardCharsets.UTF_8);
         upload(node, "notes.txt", old);
         byte[] fresh = "new content\n".getBytes(StandardCharsets.UTF_8);
         byte[] wrong = TestUpload.sha256("something else".getBytes(StandardCharsets.UTF_8));
-        try (TestUpload upload = TestUpload.open(hub.nodeChannel, node.getNodeCredential())) {
+        try (TestUpload upload = node.upload()) {
             assertEquals(0, upload.start("notes.txt", fresh.length));
             upload.chunk(0, fresh).end(fresh.length, wrong);
             Status mismatch = upload.awaitEnd(10);
@@ -120,7 +119,7 @@ public class FileSyncIT extends HubTestBase {
         awaitNoLocks();
         assertEquals("the bad partial is gone", 0, partialBytes(node));
 
-        try (TestUpload upload = TestUpload.open(hub.nodeChannel, node.getNodeCredential())) {
+        try (TestUpload upload = node.upload()) {
             assertEquals(0, upload.start("notes.txt", fresh.length));
             upload.chunk(0, fresh).end(fresh.length + 1, TestUpload.sha256(fresh));
             assertEquals(Status.Code.DATA_LOSS, upload.awaitEnd(10).getCode());
@@ -131,10 +130,10 @@ public class FileSyncIT extends HubTestBase {
 
     @Test
     public void twoUploadsOfOnePathAtOnceNeverInterleave() throws Exception {
-        SyncConfigurationResponse node = hub.enroll("twice");
+        TestNode node = hub.enroll("twice");
         byte[] data = random(MIB, 2);
-        try (TestUpload first = TestUpload.open(hub.nodeChannel, node.getNodeCredential());
-             TestUpload second = TestUpload.open(hub.nodeChannel, node.getNodeCredential())) {
+        try (TestUpload first = node.upload();
+             TestUpload second = node.upload()) {
             assertEquals(0, first.start("same.bin", data.length));
             assertEquals(1, locks.stats().live());
             second.startOnly("same.bin", data.length);
@@ -150,11 +149,11 @@ public class FileSyncIT extends HubTestBase {
 
     @Test
     public void hostilePathsAreRefusedAndNothingIsWritten() throws Exception {
-        SyncConfigurationResponse node = hub.enroll("hostile");
+        TestNode node = hub.enroll("hostile");
         List<String> paths = List.of("../escape.txt", "/etc/passwd", "%2e%2e/escape.txt", "", "a/../../b",
                 "nul\u0000byte", "x".repeat(5000), "a//b", "C:\\windows");
         for (String path : paths) {
-            try (TestUpload upload = TestUpload.open(hub.nodeChannel, node.getNodeCredential())) {
+            try (TestUpload upload = node.upload()) {
                 upload.startOnly(path, 10);
                 Status refused = upload.awaitEnd(10);
                 assertEquals(path, Status.Code.INVALID_ARGUMENT, refused.getCode());
@@ -169,9 +168,9 @@ public class FileSyncIT extends HubTestBase {
 
     @Test
     public void aNodeWhoseStreamDropsOrSessionEndsMidUploadReleasesItsLockAtOnce() throws Exception {
-        SyncConfigurationResponse node = hub.enroll("dropping");
+        TestNode node = hub.enroll("dropping");
         byte[] data = random(2 * MIB, 3);
-        try (TestUpload upload = TestUpload.open(hub.nodeChannel, node.getNodeCredential())) {
+        try (TestUpload upload = node.upload()) {
             assertEquals(0, upload.start("dropped.bin", data.length));
             upload.chunk(0, slice(data, 0, MIB));
             Poll.until("the chunk written", PATIENCE, () -> partialBytes(node) == MIB);
@@ -181,8 +180,8 @@ public class FileSyncIT extends HubTestBase {
         awaitNoLocks();
         assertEquals("kept for a resume", MIB, partialBytes(node));
 
-        try (TestStream session = hub.stream(node.getNodeCredential()).hello().keepAlive();
-             TestUpload upload = TestUpload.open(hub.nodeChannel, node.getNodeCredential())) {
+        try (TestStream session = node.stream().hello().keepAlive();
+             TestUpload upload = node.upload()) {
             Poll.until("listed", PATIENCE, () -> directory.session(node.getNodeId()).isPresent());
             assertEquals(MIB, upload.start("dropped.bin", data.length));
             assertEquals(1, locks.stats().live());
@@ -197,12 +196,12 @@ public class FileSyncIT extends HubTestBase {
 
     @Test
     public void aPushIsAJournaledTaskWhoseBytesOnlyItsNodeMayFetch() throws Exception {
-        SyncConfigurationResponse node = hub.enroll("receiver");
-        SyncConfigurationResponse other = hub.enroll("bystander");
+        TestNode node = hub.enroll("receiver");
+        TestNode other = hub.enroll("bystander");
         byte[] data = random(3 * MIB + 17, 4);
         Path source = hub.home.resolve("to-push.bin");
         Files.write(source, data);
-        try (TestStream stream = hub.stream(node.getNodeCredential()).hello().keepAlive()) {
+        try (TestStream stream = node.stream().hello().keepAlive()) {
             Poll.until("listed", PATIENCE, () -> directory.session(node.getNodeId()).isPresent());
             java.util.List<Long> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
             dev.meshhub.api.sync.TransferHandle push = transfers.push("receiver", source.toString(), "in/pushed.bin",
@@ -221,12 +220,12 @@ public class FileSyncIT extends HubTestBase {
 
             // Another node cannot fetch it.
             io.grpc.StatusRuntimeException stranger = org.junit.Assert.assertThrows(io.grpc.StatusRuntimeException.class,
-                    () -> fetch(other.getNodeCredential(), download.getTransferId(), 0));
+                    () -> fetch(other, download.getTransferId(), 0));
             assertEquals(Status.Code.NOT_FOUND, stranger.getStatus().getCode());
 
-            byte[] fetched = fetch(node.getNodeCredential(), download.getTransferId(), 0);
+            byte[] fetched = fetch(node, download.getTransferId(), 0);
             assertArrayEquals(data, fetched);
-            byte[] tail = fetch(node.getNodeCredential(), download.getTransferId(), 2L * MIB);
+            byte[] tail = fetch(node, download.getTransferId(), 2L * MIB);
             assertEquals("a fetch may resume at an offset", MIB + 17, tail.length);
             stream.send(dev.meshhub.proto.v1.NodeMessage.newBuilder().setTaskStarted(dev.meshhub.proto.v1.TaskStarted.newBuilder()
                     .setTaskId(task.getTaskId())).build());
@@ -257,7 +256,7 @@ public class FileSyncIT extends HubTestBase {
             assertEquals(dev.meshhub.api.sync.TransferException.Reason.INVALID, malformed.reason());
             // Once ended, its bytes are gone from the hub's offer.
             assertEquals(Status.Code.NOT_FOUND, org.junit.Assert.assertThrows(io.grpc.StatusRuntimeException.class,
-                    () -> fetch(node.getNodeCredential(), download.getTransferId(), 0)).getStatus().getCode());
+                    () -> fetch(node, download.getTransferId(), 0)).getStatus().getCode());
         }
         dev.meshhub.api.sync.TransferException relative = org.junit.Assert.assertThrows(dev.meshhub.api.sync.TransferException.class,
                 () -> transfers.push("receiver", "relative/file", "x", null));
@@ -270,9 +269,9 @@ public class FileSyncIT extends HubTestBase {
 
     @Test
     public void theConsolePullsIntoTheMirrorAndPushesFromIt() throws Exception {
-        SyncConfigurationResponse node = hub.enroll("shelled-files");
+        TestNode node = hub.enroll("shelled-files");
         byte[] data = random(MIB + 5, 5);
-        try (TestStream stream = hub.stream(node.getNodeCredential()).hello().keepAlive()) {
+        try (TestStream stream = node.stream().hello().keepAlive()) {
             Poll.until("listed", PATIENCE, () -> directory.session(node.getNodeId()).isPresent());
             // The node's side of a pull: upload what the hub asks for.
             Thread uploader = new Thread(() -> {
@@ -280,7 +279,7 @@ public class FileSyncIT extends HubTestBase {
                     dev.meshhub.proto.v1.HubMessage message;
                     while ((message = stream.received.poll(20, java.util.concurrent.TimeUnit.SECONDS)) != null) {
                         if (message.hasSyncRequest()) {
-                            try (TestUpload upload = TestUpload.open(hub.nodeChannel, node.getNodeCredential())) {
+                            try (TestUpload upload = node.upload()) {
                                 upload.send(dev.meshhub.proto.v1.UploadRequest.newBuilder().setStart(dev.meshhub.proto.v1.UploadStart.newBuilder()
                                         .setPath(message.getSyncRequest().getPath()).setSize(data.length)
                                         .setSyncId(message.getSyncRequest().getSyncId())).build());
@@ -314,13 +313,13 @@ public class FileSyncIT extends HubTestBase {
 
     @Test
     public void quotaIsCheckedBeforeAnyByteIsWritten() throws Exception {
-        SyncConfigurationResponse node = hub.enroll("greedy");
+        TestNode node = hub.enroll("greedy");
         Path cfg = hub.home.resolve("etc/dev.meshhub.mirror.cfg");
         HubTestSupport.writeConfig(cfg, "quotaBytes = " + MIB + "\n");
         try {
             byte[] data = random(2 * MIB, 6);
             Poll.until("the small quota in force", PATIENCE, () -> {
-                try (TestUpload upload = TestUpload.open(hub.nodeChannel, node.getNodeCredential())) {
+                try (TestUpload upload = node.upload()) {
                     upload.startOnly("big.bin", data.length);
                     // Either refused (the quota is in force) or ready (not yet: the upload is dropped, kept nothing).
                     Poll.until("an answer", PATIENCE, () -> upload.ended.isDone() || !upload.received.isEmpty());
@@ -336,7 +335,7 @@ public class FileSyncIT extends HubTestBase {
                 }
             });
             // Size not announced: refused at the chunk that would cross the quota, nothing of it written.
-            try (TestUpload upload = TestUpload.open(hub.nodeChannel, node.getNodeCredential())) {
+            try (TestUpload upload = node.upload()) {
                 assertEquals(0, upload.start("unknown-size.bin", -1));
                 upload.chunk(0, slice(data, 0, MIB / 2)).chunk(MIB / 2, slice(data, MIB / 2, MIB));
                 Status refused = upload.awaitEnd(10);
@@ -352,10 +351,10 @@ public class FileSyncIT extends HubTestBase {
 
     @Test
     public void replacingTheLocksOrMirrorBundleMidUploadEndsUploadsCleanlyAndLeaksNothing() throws Exception {
-        SyncConfigurationResponse node = hub.enroll("swapping");
+        TestNode node = hub.enroll("swapping");
         byte[] data = random(2 * MIB, 8);
         for (String symbolicName : List.of("dev.meshhub.locks", "dev.meshhub.mirror")) {
-            try (TestUpload upload = TestUpload.open(hub.nodeChannel, node.getNodeCredential())) {
+            try (TestUpload upload = node.upload()) {
                 long offset = upload.start("swap-" + symbolicName + ".bin", data.length);
                 upload.chunk(offset, slice(data, (int) offset, MIB));
                 org.osgi.framework.Bundle bundle = java.util.Arrays.stream(context.getBundles())
@@ -372,7 +371,7 @@ public class FileSyncIT extends HubTestBase {
             LockRegistry current = context.getService(context.getServiceReference(LockRegistry.class));
             Poll.until("no live lock after replacing " + symbolicName, PATIENCE, () -> current.stats().live() == 0);
             // A fresh upload of the same file works (resuming whatever was kept).
-            try (TestUpload upload = TestUpload.open(hub.nodeChannel, node.getNodeCredential())) {
+            try (TestUpload upload = node.upload()) {
                 long offset = upload.start("swap-" + symbolicName + ".bin", data.length);
                 for (long at = offset; at < data.length; at += MIB) {
                     upload.chunk(at, slice(data, (int) at, (int) Math.min(MIB, data.length - at)));
@@ -395,11 +394,8 @@ public class FileSyncIT extends HubTestBase {
         throw new AssertionError("no task sent to the node");
     }
 
-    private byte[] fetch(String credential, String transferId, long offset) {
-        io.grpc.Metadata headers = new io.grpc.Metadata();
-        headers.put(dev.meshhub.proto.v1.WireHeaders.NODE_CREDENTIAL, credential);
-        java.util.Iterator<dev.meshhub.proto.v1.DownloadChunk> chunks = dev.meshhub.proto.v1.NodeServiceGrpc.newBlockingStub(hub.nodeChannel)
-                .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(headers))
+    private byte[] fetch(TestNode node, String transferId, long offset) {
+        java.util.Iterator<dev.meshhub.proto.v1.DownloadChunk> chunks = dev.meshhub.proto.v1.NodeServiceGrpc.newBlockingStub(node.channel)
                 .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS)
                 .download(dev.meshhub.proto.v1.DownloadRequest.newBuilder().setTransferId(transferId).setOffset(offset).build());
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
@@ -415,8 +411,8 @@ public class FileSyncIT extends HubTestBase {
 
     // ---- support ----
 
-    private void upload(SyncConfigurationResponse node, String path, byte[] data) throws Exception {
-        try (TestUpload upload = TestUpload.open(hub.nodeChannel, node.getNodeCredential())) {
+    private void upload(TestNode node, String path, byte[] data) throws Exception {
+        try (TestUpload upload = node.upload()) {
             assertEquals(0, upload.start(path, data.length));
             upload.chunk(0, data).end(data.length, TestUpload.sha256(data));
             assertEquals(Status.Code.OK, upload.awaitEnd(10).getCode());
@@ -427,11 +423,11 @@ public class FileSyncIT extends HubTestBase {
         Poll.until("no live IO lock", PATIENCE, () -> locks.stats().live() == 0);
     }
 
-    private Path mirror(SyncConfigurationResponse node) {
+    private Path mirror(TestNode node) {
         return hub.home.resolve("data/mirror").resolve(node.getNodeId());
     }
 
-    private long partialBytes(SyncConfigurationResponse node) {
+    private long partialBytes(TestNode node) {
         Path partials = hub.home.resolve("data/mirror/.partial").resolve(node.getNodeId());
         if (!Files.isDirectory(partials)) {
             return 0;

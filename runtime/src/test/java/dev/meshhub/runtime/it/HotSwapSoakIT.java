@@ -46,6 +46,7 @@ import dev.meshhub.api.task.DispatchException;
 import dev.meshhub.api.task.TaskDispatcher;
 import dev.meshhub.api.task.TaskHandle;
 import dev.meshhub.api.task.TaskJournal;
+import dev.meshhub.proto.v1.SyncConfigurationRequest;
 import dev.meshhub.api.task.TaskResult;
 import dev.meshhub.api.task.TaskState;
 
@@ -91,7 +92,8 @@ public class HotSwapSoakIT extends HubTestBase {
         try {
             for (int i = 0; i < NODES; i++) {
                 String name = "soak-" + i;
-                nodes.add(SoakNode.connect(name, hub.enroll(name).getNodeCredential(), hub.home, hub.nodePort, scheduler,
+                nodes.add(SoakNode.connect(name, TestNode.enroll(hub,
+                        SyncConfigurationRequest.newBuilder().setInviteToken(hub.invite()).setNodeName(name).build(), scheduler), scheduler,
                         HubTestSupport.HEARTBEAT_INTERVAL_MS));
             }
             Poll.until(NODES + " nodes listed", PATIENCE, () -> directory.connected().size() >= NODES);

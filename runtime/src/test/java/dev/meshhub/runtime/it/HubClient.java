@@ -15,7 +15,6 @@ import dev.meshhub.proto.v1.AdminServiceGrpc;
 import dev.meshhub.proto.v1.CreateInviteRequest;
 import dev.meshhub.proto.v1.NodeServiceGrpc;
 import dev.meshhub.proto.v1.SyncConfigurationRequest;
-import dev.meshhub.proto.v1.SyncConfigurationResponse;
 import dev.meshhub.proto.v1.WireHeaders;
 import dev.meshhub.proto.v1.HubTrust;
 import io.grpc.ChannelCredentials;
@@ -33,6 +32,7 @@ final class HubClient implements AutoCloseable {
     final Path home;
     final ManagedChannel nodeChannel;
     final ManagedChannel adminChannel;
+    private final java.util.List<TestNode> nodes = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private HubClient(BundleContext context) {
         this.home = Path.of(context.getProperty("meshhub.home"));
@@ -119,16 +119,21 @@ final class HubClient implements AutoCloseable {
         return admin().createInvite(CreateInviteRequest.newBuilder().setNote("it").build()).getToken();
     }
 
-    SyncConfigurationResponse enroll(String name) throws Exception {
-        return node().syncConfiguration(SyncConfigurationRequest.newBuilder().setInviteToken(invite()).setNodeName(name).build());
+    /** Enrolls a node named {@code name} with a new invite and its own key (see {@link TestNode}). */
+    TestNode enroll(String name) throws Exception {
+        return TestNode.enroll(this, SyncConfigurationRequest.newBuilder().setInviteToken(invite()).setNodeName(name).build());
     }
 
-    TestStream stream(String credential) {
-        return TestStream.open(nodeChannel, credential);
+    /** Closes {@code node}'s channel with this client. */
+    void track(TestNode node) {
+        nodes.add(node);
     }
 
     @Override
     public void close() throws InterruptedException {
+        for (TestNode node : nodes) {
+            node.close();
+        }
         nodeChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         adminChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }

@@ -2,7 +2,6 @@ package dev.meshhub.runtime.it;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
-import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
@@ -90,20 +89,22 @@ public class HubIT extends HubTestBase {
         return assertThrows(StatusRuntimeException.class, call::run);
     }
 
+    /** An enrollment request with {@code token} and a well-formed CSR (a TLS port refuses one without). */
     private static SyncConfigurationRequest token(String token) {
-        return SyncConfigurationRequest.newBuilder().setInviteToken(token).build();
+        return SyncConfigurationRequest.newBuilder().setInviteToken(token).setCsr(TestCertificates.throwawayCsr()).build();
     }
 
     @Test
     public void aNodeEnrollsStreamsIsListedAndIsGoneWithinASecondOfItsStreamEnding() throws Exception {
-        SyncConfigurationResponse enrolled = hub.enroll("walker");
+        TestNode enrolled = hub.enroll("walker");
         assertTrue(enrolled.getNodeId().matches("n-[0-9a-f]{12}"));
-        assertTrue(enrolled.getNodeCredential().startsWith("mhc." + enrolled.getNodeId() + "."));
+        assertEquals("a TLS port hands out no bearer credential", "", enrolled.enrolled.getNodeCredential());
+        assertEquals("the node's certificate (its identity), then the CA", 2, enrolled.chain.size());
         assertEquals("walker", enrolled.getNodeName());
         assertEquals(HubTestSupport.HEARTBEAT_INTERVAL_MS, enrolled.getSettings().getHeartbeatIntervalMs());
-        assertEquals("STRICT", enrolled.getPolicy().getMode().name());
+        assertEquals("STRICT", enrolled.enrolled.getPolicy().getMode().name());
 
-        try (TestStream stream = hub.stream(enrolled.getNodeCredential()).hello()) {
+        try (TestStream stream = enrolled.stream().hello()) {
             Poll.until("node listed", Duration.ofSeconds(5), () -> directory.session(enrolled.getNodeId()).isPresent());
             HubMessage policy = stream.next(5);
             assertNotNull("the hub sends the node its current policy once it is listed", policy);
@@ -130,12 +131,13 @@ public class HubIT extends HubTestBase {
     }
 
     @Test
-    public void aKnownNodeReconnectsWithItsCredentialAndGetsNoNewOne() throws Exception {
-        SyncConfigurationResponse enrolled = hub.enroll("returning");
-        SyncConfigurationResponse again = hub.node().syncConfiguration(SyncConfigurationRequest.newBuilder()
-                .setNodeCredential(enrolled.getNodeCredential()).build());
+    public void aKnownNodeReconnectsByItsCertificateAlone() throws Exception {
+        TestNode enrolled = hub.enroll("returning");
+        SyncConfigurationResponse again = enrolled.node().syncConfiguration(SyncConfigurationRequest.getDefaultInstance());
         assertEquals(enrolled.getNodeId(), again.getNodeId());
+        assertEquals("returning", again.getNodeName());
         assertEquals("", again.getNodeCredential());
+        assertEquals("no CSR, no new certificate", 0, again.getCertificateChainCount());
     }
 
     @Test
@@ -194,16 +196,17 @@ public class HubIT extends HubTestBase {
                 assertEquals("the handshake is open, and an empty one is invalid", Status.Code.INVALID_ARGUMENT, status.getCode());
             } else {
                 assertEquals(method.getFullMethodName(), Status.Code.UNAUTHENTICATED, status.getCode());
-                assertTrue(status.getDescription(), status.getDescription().contains("meshhub-node-credential"));
+                assertTrue(status.getDescription(), status.getDescription().contains("needs the node's certificate"));
             }
         }
         Metadata bogusCredential = new Metadata();
         bogusCredential.put(dev.meshhub.proto.v1.WireHeaders.NODE_CREDENTIAL, "mhc.n-000000000000." + "A".repeat(43));
-        assertEquals(Status.Code.UNAUTHENTICATED,
-                callWithDefaultRequest(hub.nodeChannel, NodeServiceGrpc.getTaskStreamMethod(), bogusCredential).getCode());
+        Status bearer = callWithDefaultRequest(hub.nodeChannel, NodeServiceGrpc.getTaskStreamMethod(), bogusCredential);
+        assertEquals(Status.Code.UNAUTHENTICATED, bearer.getCode());
+        assertTrue(bearer.getDescription(), bearer.getDescription().contains("bearer credentials are retired"));
 
         Collection<MethodDescriptor<?, ?>> adminMethods = AdminServiceGrpc.getServiceDescriptor().getMethods();
-        assertEquals("the test must see every method", 14, adminMethods.size());
+        assertEquals("the test must see every method", 15, adminMethods.size());
         Metadata wrongToken = new Metadata();
         wrongToken.put(dev.meshhub.proto.v1.WireHeaders.AUTHORIZATION, "Bearer mha.wrong");
         for (MethodDescriptor<?, ?> method : adminMethods) {
@@ -278,8 +281,8 @@ public class HubIT extends HubTestBase {
 
     @Test
     public void aStreamMustStartWithHello() throws Exception {
-        SyncConfigurationResponse enrolled = hub.enroll("rude");
-        try (TestStream stream = hub.stream(enrolled.getNodeCredential())) {
+        TestNode enrolled = hub.enroll("rude");
+        try (TestStream stream = enrolled.stream()) {
             stream.heartbeat();
             Status status = stream.awaitEnd(10);
             assertEquals(Status.Code.INVALID_ARGUMENT, status.getCode());
@@ -290,8 +293,8 @@ public class HubIT extends HubTestBase {
 
     @Test
     public void aSilentNodeIsClosedAfterTheHeartbeatTimeout() throws Exception {
-        SyncConfigurationResponse enrolled = hub.enroll("silent");
-        try (TestStream stream = hub.stream(enrolled.getNodeCredential()).hello()) {
+        TestNode enrolled = hub.enroll("silent");
+        try (TestStream stream = enrolled.stream().hello()) {
             Poll.until("listed", Duration.ofSeconds(5), () -> directory.session(enrolled.getNodeId()).isPresent());
             Status status = stream.awaitEnd(10);
             assertEquals(Status.Code.UNAVAILABLE, status.getCode());
@@ -302,12 +305,12 @@ public class HubIT extends HubTestBase {
 
     @Test
     public void aSecondSessionOfALiveNodeIsRefusedAndTheLiveOneKeepsTheNode() throws Exception {
-        SyncConfigurationResponse enrolled = hub.enroll("twin");
-        try (TestStream first = hub.stream(enrolled.getNodeCredential()).hello().keepAlive()) {
+        TestNode enrolled = hub.enroll("twin");
+        try (TestStream first = enrolled.stream().hello().keepAlive()) {
             Poll.until("first listed", Duration.ofSeconds(5), () -> directory.session(enrolled.getNodeId()).isPresent());
             var since = directory.session(enrolled.getNodeId()).get().connectedSince();
             long refusedBefore = directory.linkStats().takeoversRefused();
-            try (TestStream second = hub.stream(enrolled.getNodeCredential()).hello()) {
+            try (TestStream second = enrolled.stream().hello()) {
                 Status status = second.awaitEnd(10);
                 assertEquals(status.toString(), Status.Code.ALREADY_EXISTS, status.getCode());
                 assertTrue(second.received.stream().anyMatch(m -> m.getClosing().getReason() == SessionClosing.Reason.ALREADY_CONNECTED));
@@ -325,8 +328,8 @@ public class HubIT extends HubTestBase {
 
     @Test
     public void revokingANodeClosesItsSessionAtOnceAndLocksItOut() throws Exception {
-        SyncConfigurationResponse enrolled = hub.enroll("doomed");
-        try (TestStream stream = hub.stream(enrolled.getNodeCredential()).hello()) {
+        TestNode enrolled = hub.enroll("doomed");
+        try (TestStream stream = enrolled.stream().hello()) {
             Poll.until("listed", Duration.ofSeconds(5), () -> directory.session(enrolled.getNodeId()).isPresent());
             var revoked = hub.admin().revokeNode(RevokeNodeRequest.newBuilder().setNode("doomed").build());
             assertEquals(enrolled.getNodeId(), revoked.getNodeId());
@@ -335,11 +338,11 @@ public class HubIT extends HubTestBase {
             assertEquals(Status.Code.UNAUTHENTICATED, status.getCode());
             assertTrue(stream.received.stream().anyMatch(m -> m.getClosing().getReason() == SessionClosing.Reason.REVOKED));
         }
-        StatusRuntimeException e = failure(() -> hub.node().syncConfiguration(SyncConfigurationRequest.newBuilder()
-                .setNodeCredential(enrolled.getNodeCredential()).build()));
-        assertEquals(Status.Code.UNAUTHENTICATED, e.getStatus().getCode());
-        try (TestStream again = hub.stream(enrolled.getNodeCredential())) {
-            assertEquals(Status.Code.UNAUTHENTICATED, again.awaitEnd(5).getCode());
+        StatusRuntimeException e = failure(() -> enrolled.node().syncConfiguration(SyncConfigurationRequest.getDefaultInstance()));
+        assertEquals(Status.Code.PERMISSION_DENIED, e.getStatus().getCode());
+        assertTrue(e.getMessage(), e.getStatus().getDescription().contains("is revoked"));
+        try (TestStream again = enrolled.stream()) {
+            assertEquals(Status.Code.PERMISSION_DENIED, again.awaitEnd(5).getCode());
         }
         AdminServiceGrpc.AdminServiceBlockingStub admin = hub.admin();
         StatusRuntimeException missing = failure(() -> admin.revokeNode(RevokeNodeRequest.newBuilder().setNode("no-such-node").build()));
@@ -384,8 +387,8 @@ public class HubIT extends HubTestBase {
         try (CommandSession session = processor.createSession(new ByteArrayInputStream(new byte[0]), new PrintStream(out), new PrintStream(out))) {
             String token = String.valueOf(session.execute("mesh:invite --ttl 10m"));
             assertTrue(token, token.matches("mhi\\.[0-9a-f]{16}\\.[A-Za-z0-9_-]{43}"));
-            SyncConfigurationResponse enrolled = hub.node().syncConfiguration(token(token).toBuilder().setNodeName("shelled").build());
-            try (TestStream stream = hub.stream(enrolled.getNodeCredential()).hello()) {
+            TestNode enrolled = TestNode.enroll(hub, token(token).toBuilder().setNodeName("shelled").build());
+            try (TestStream stream = enrolled.stream().hello()) {
                 Poll.until("listed", Duration.ofSeconds(5), () -> directory.session(enrolled.getNodeId()).isPresent());
                 stream.heartbeat();
                 session.execute("mesh:nodes");
@@ -406,8 +409,8 @@ public class HubIT extends HubTestBase {
      */
     @Test
     public void aStalledEnrollmentDelaysNeitherHeartbeatsNorOtherHandshakes() throws Exception {
-        SyncConfigurationResponse steady = hub.enroll("steady");
-        SyncConfigurationResponse returning = hub.enroll("returning-during-stall");
+        TestNode steady = hub.enroll("steady");
+        TestNode returning = hub.enroll("returning-during-stall");
         List<String> tokens = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
             tokens.add(hub.invite());
@@ -418,7 +421,7 @@ public class HubIT extends HubTestBase {
         ServiceRegistration<EnrollmentStore> stalling = context.registerService(EnrollmentStore.class,
                 new StallingStore(real, release, stalledDatabase), new Hashtable<>(Map.of(Constants.SERVICE_RANKING, 1000)));
         ExecutorService heartbeats = Executors.newSingleThreadExecutor();
-        try (TestStream stream = hub.stream(steady.getNodeCredential()).hello()) {
+        try (TestStream stream = steady.stream().hello()) {
             Poll.until("steady listed", Duration.ofSeconds(5), () -> directory.session(steady.getNodeId()).isPresent());
             heartbeats.submit(() -> {
                 while (!Thread.currentThread().isInterrupted() && !stream.ended.isDone()) {
@@ -453,8 +456,7 @@ public class HubIT extends HubTestBase {
                         });
                 stalled.add(outcome);
             }
-            SyncConfigurationResponse reconnect = hub.node().syncConfiguration(SyncConfigurationRequest.newBuilder()
-                    .setNodeCredential(returning.getNodeCredential()).build());
+            SyncConfigurationResponse reconnect = returning.node().syncConfiguration(SyncConfigurationRequest.getDefaultInstance());
             assertEquals(returning.getNodeId(), reconnect.getNodeId());
             assertTrue("the reconnect finished while every stalled handshake was still pending",
                     stalled.stream().noneMatch(CompletableFuture::isDone));
@@ -486,7 +488,7 @@ public class HubIT extends HubTestBase {
         }
         // Nothing was spent by the abandoned handshakes: a stalled token still enrolls.
         SyncConfigurationResponse late = hub.node().syncConfiguration(token(tokens.get(0)).toBuilder().setNodeName("late").build());
-        assertNotEquals("", late.getNodeCredential());
+        assertEquals("its certificate, then the CA", 2, late.getCertificateChainCount());
     }
 
     /** An enrollment store whose enrollments wait for a latch, as a stalled database would. */
@@ -535,6 +537,11 @@ public class HubIT extends HubTestBase {
         @Override
         public CompletionStage<EnrolledNode> revokeNode(String idOrName) {
             return real.revokeNode(idOrName);
+        }
+
+        @Override
+        public CompletionStage<Void> retireCredential(String nodeId) {
+            return real.retireCredential(nodeId);
         }
     }
 }

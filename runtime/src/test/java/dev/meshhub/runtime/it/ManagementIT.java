@@ -54,7 +54,6 @@ import dev.meshhub.proto.v1.ListManagementTasksRequest;
 import dev.meshhub.proto.v1.ManagementTaskInfo;
 import dev.meshhub.proto.v1.MeshStatusInfo;
 import dev.meshhub.proto.v1.NodeMessage;
-import dev.meshhub.proto.v1.SyncConfigurationResponse;
 import dev.meshhub.proto.v1.TaskFinished;
 import dev.meshhub.proto.v1.TaskStarted;
 
@@ -391,8 +390,8 @@ public class ManagementIT extends HubTestBase {
     }
 
     private TestStream connectedNode(String name) throws Exception {
-        SyncConfigurationResponse enrolled = hub.enroll(name);
-        TestStream stream = hub.stream(enrolled.getNodeCredential()).hello().keepAlive();
+        TestNode enrolled = hub.enroll(name);
+        TestStream stream = enrolled.stream().hello().keepAlive();
         Poll.until(name + " listed", PATIENCE, () -> directory.session(enrolled.getNodeId()).isPresent());
         return stream;
     }

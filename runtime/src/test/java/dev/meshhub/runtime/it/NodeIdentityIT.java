@@ -3,6 +3,10 @@ package dev.meshhub.runtime.it;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertTrue;
+import static dev.meshhub.runtime.it.TestCertificates.csr;
+import static dev.meshhub.runtime.it.TestCertificates.der;
+import static dev.meshhub.runtime.it.TestCertificates.keyManagers;
+import static dev.meshhub.runtime.it.TestCertificates.keys;
 
 import java.io.ByteArrayInputStream;
 import java.math.BigInteger;
@@ -49,6 +53,8 @@ import org.ops4j.pax.exam.spi.reactors.PerClass;
 
 import com.google.protobuf.ByteString;
 
+import dev.meshhub.api.enrollment.Enrollment;
+import dev.meshhub.api.enrollment.EnrollmentStore;
 import dev.meshhub.api.pki.HubPki;
 import dev.meshhub.proto.v1.RevokeNodeRequest;
 import dev.meshhub.proto.v1.SyncConfigurationRequest;
@@ -71,6 +77,9 @@ public class NodeIdentityIT extends HubTestBase {
 
     @Inject
     private HubPki pki;
+
+    @Inject
+    private EnrollmentStore enrollment;
 
     @Configuration
     public Option[] config() {
@@ -101,7 +110,7 @@ public class NodeIdentityIT extends HubTestBase {
         }
 
         TestStream stream() {
-            return TestStream.open(channel, null);
+            return TestStream.open(channel);
         }
 
         @Override
@@ -262,39 +271,39 @@ public class NodeIdentityIT extends HubTestBase {
     }
 
     @Test
-    public void aNodeEnrolledWithACredentialMovesOntoACertificate() throws Exception {
-        SyncConfigurationResponse legacy = hub.enroll("legacy");
-        assertEquals("no CSR, no certificate", 0, legacy.getCertificateChainCount());
+    public void aNodeEnrolledWithABearerCredentialTradesItOnceForACertificateAndItIsRetired() throws Exception {
+        // A node enrolled before certificates: a journal row with a bearer credential (the store's own API).
+        Enrollment legacy = enrollment.enroll(hub.invite(), "legacy", "127.0.0.1:1", Instant.now().plusSeconds(10))
+                .toCompletableFuture().get(10, TimeUnit.SECONDS);
+        String nodeId = legacy.node().nodeId();
+
+        StatusRuntimeException alone = HubIT.failure(() -> hub.node().syncConfiguration(SyncConfigurationRequest.newBuilder()
+                .setNodeCredential(legacy.credential()).build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, alone.getStatus().getCode());
+        assertTrue(alone.getMessage(), alone.getStatus().getDescription().contains("bearer credentials are retired"));
+        io.grpc.Metadata header = new io.grpc.Metadata();
+        header.put(dev.meshhub.proto.v1.WireHeaders.NODE_CREDENTIAL, legacy.credential());
+        try (TestStream bearer = TestStream.open(hub.nodeChannel, header).hello()) {
+            Status refused = bearer.awaitEnd(10);
+            assertEquals(Status.Code.UNAUTHENTICATED, refused.getCode());
+            assertTrue(refused.getDescription(), refused.getDescription().contains("bearer credentials are retired"));
+        }
+        assertTrue("no session by a bearer credential", directory.session(nodeId).isEmpty());
+
         try (CertifiedNode node = new CertifiedNode()) {
             SyncConfigurationResponse moved = hub.node().syncConfiguration(SyncConfigurationRequest.newBuilder()
-                    .setNodeCredential(legacy.getNodeCredential()).setCsr(ByteString.copyFrom(csr(node.keys, null))).build());
+                    .setNodeCredential(legacy.credential()).setCsr(ByteString.copyFrom(csr(node.keys, null))).build());
+            assertEquals("", moved.getNodeCredential());
             node.certified(moved);
-            assertEquals(legacy.getNodeId(), pki.nodeIdOf(node.chain.get(0)).orElseThrow());
+            assertEquals(nodeId, pki.nodeIdOf(node.chain.get(0)).orElseThrow());
             try (TestStream stream = node.stream().hello()) {
-                Poll.until("legacy listed by certificate", PATIENCE, () -> directory.session(legacy.getNodeId()).isPresent());
+                Poll.until("legacy listed by certificate", PATIENCE, () -> directory.session(nodeId).isPresent());
             }
         }
-    }
-
-    private static KeyPair keys(String curve) {
-        try {
-            KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-            generator.initialize(new ECGenParameterSpec(curve));
-            return generator.generateKeyPair();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static byte[] csr(KeyPair keys, String uri) throws Exception {
-        JcaPKCS10CertificationRequestBuilder builder = new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=node"), keys.getPublic());
-        if (uri != null) {
-            var extensions = new org.bouncycastle.asn1.x509.ExtensionsGenerator();
-            extensions.addExtension(Extension.subjectAlternativeName, false,
-                    new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, uri)));
-            builder.addAttribute(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, extensions.generate());
-        }
-        return builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate())).getEncoded();
+        assertTrue("the credential is retired in the journal", enrollment.authenticate(legacy.credential()).isEmpty());
+        StatusRuntimeException again = HubIT.failure(() -> hub.node().syncConfiguration(SyncConfigurationRequest.newBuilder()
+                .setNodeCredential(legacy.credential()).setCsr(ByteString.copyFrom(csr(keys("secp256r1"), null))).build()));
+        assertEquals("a copy of the traded credential buys nothing", Status.Code.UNAUTHENTICATED, again.getStatus().getCode());
     }
 
     private static X509Certificate nodeCertificate(X500Name issuer, PrivateKey issuerKey, KeyPair subject, String nodeId,
@@ -312,61 +321,4 @@ public class NodeIdentityIT extends HubTestBase {
         return KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(der));
     }
 
-    private static KeyManager[] keyManagers(PrivateKey key, List<X509Certificate> chain) throws Exception {
-        KeyStore store = KeyStore.getInstance("PKCS12");
-        store.load(null, null);
-        // The key store holds the leaf only (it would refuse a chain that does not link up); the chain
-        // presented is whatever the test gives, as an attacker's client would send it.
-        store.setKeyEntry("node", key, "x".toCharArray(), new X509Certificate[] {chain.get(0)});
-        X509Certificate[] presented = chain.toArray(new X509Certificate[0]);
-        KeyManagerFactory factory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        factory.init(store, "x".toCharArray());
-        javax.net.ssl.X509ExtendedKeyManager real = (javax.net.ssl.X509ExtendedKeyManager) factory.getKeyManagers()[0];
-        // Present the certificate whatever CAs the hub asks for, as an attacker would: the hub must judge it.
-        return new KeyManager[] {new javax.net.ssl.X509ExtendedKeyManager() {
-            @Override
-            public String chooseEngineClientAlias(String[] keyType, java.security.Principal[] issuers, javax.net.ssl.SSLEngine engine) {
-                return "node";
-            }
-
-            @Override
-            public String chooseClientAlias(String[] keyType, java.security.Principal[] issuers, java.net.Socket socket) {
-                return "node";
-            }
-
-            @Override
-            public String[] getClientAliases(String keyType, java.security.Principal[] issuers) {
-                return new String[] {"node"};
-            }
-
-            @Override
-            public String[] getServerAliases(String keyType, java.security.Principal[] issuers) {
-                return null;
-            }
-
-            @Override
-            public String chooseServerAlias(String keyType, java.security.Principal[] issuers, java.net.Socket socket) {
-                return null;
-            }
-
-            @Override
-            public X509Certificate[] getCertificateChain(String alias) {
-                return presented.clone();
-            }
-
-            @Override
-            public PrivateKey getPrivateKey(String alias) {
-                return real.getPrivateKey(alias);
-            }
-        }};
-    }
-
-    private static List<X509Certificate> der(List<ByteString> encoded) throws Exception {
-        CertificateFactory factory = CertificateFactory.getInstance("X.509");
-        List<X509Certificate> certificates = new ArrayList<>();
-        for (ByteString bytes : encoded) {
-            certificates.add((X509Certificate) factory.generateCertificate(new ByteArrayInputStream(bytes.toByteArray())));
-        }
-        return certificates;
-    }
 }

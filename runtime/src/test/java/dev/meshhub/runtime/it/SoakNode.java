@@ -17,13 +17,10 @@ import dev.meshhub.proto.v1.NodeServiceGrpc;
 import dev.meshhub.proto.v1.TaskFinished;
 import dev.meshhub.proto.v1.TaskOutput;
 import dev.meshhub.proto.v1.TaskStarted;
-import dev.meshhub.proto.v1.WireHeaders;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
-import io.grpc.stub.MetadataUtils;
 
 /**
  * A node on its own connection that answers every task at once (started, one line of output,
@@ -42,22 +39,20 @@ final class SoakNode implements AutoCloseable {
     private ScheduledFuture<?> beating;
     private long sequence;
 
-    private SoakNode(String name, java.nio.file.Path home, int port, ScheduledExecutorService heartbeats) {
+    private SoakNode(String name, ManagedChannel channel, ScheduledExecutorService heartbeats) {
         this.name = name;
         this.heartbeats = heartbeats;
-        // The nodes' callbacks run on the soak's own small pool, not grpc's cached default executor, so the thread
-        // figures measure the hub rather than how many client callbacks happened to overlap.
-        this.channel = HubClient.nodeChannel(home, port, heartbeats);
+        this.channel = channel;
     }
 
-    /** Opens the node's TaskStream with its credential, says Hello and starts heartbeating every {@code intervalMs}. */
-    static SoakNode connect(String name, String credential, java.nio.file.Path home, int port, ScheduledExecutorService heartbeats,
-            long intervalMs) {
-        SoakNode node = new SoakNode(name, home, port, heartbeats);
-        Metadata headers = new Metadata();
-        headers.put(WireHeaders.NODE_CREDENTIAL, credential);
-        NodeServiceGrpc.newStub(node.channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
-                .taskStream(node.new Responses());
+    /**
+     * Opens the TaskStream of {@code enrolled} (whose channel should call back on the soak's own small
+     * pool, not grpc's cached default executor, so the thread figures measure the hub rather than how
+     * many client callbacks happened to overlap), says Hello and starts heartbeating every {@code intervalMs}.
+     */
+    static SoakNode connect(String name, TestNode enrolled, ScheduledExecutorService heartbeats, long intervalMs) {
+        SoakNode node = new SoakNode(name, enrolled.channel, heartbeats);
+        NodeServiceGrpc.newStub(node.channel).taskStream(node.new Responses());
         node.send(NodeMessage.newBuilder().setHello(Hello.newBuilder().setInfo(NodeInfo.newBuilder().setHostname(name))).build());
         node.beatEvery(intervalMs);
         return node;

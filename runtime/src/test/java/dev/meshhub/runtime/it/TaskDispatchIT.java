@@ -40,7 +40,6 @@ import dev.meshhub.api.task.TaskResult;
 import dev.meshhub.api.task.TaskState;
 import dev.meshhub.proto.v1.HubMessage;
 import dev.meshhub.proto.v1.NodeMessage;
-import dev.meshhub.proto.v1.SyncConfigurationResponse;
 import dev.meshhub.proto.v1.TaskFinished;
 import dev.meshhub.proto.v1.TaskStarted;
 
@@ -96,8 +95,8 @@ public class TaskDispatchIT extends HubTestBase {
     }
 
     private TestStream connectedNode(String name) throws Exception {
-        SyncConfigurationResponse enrolled = hub.enroll(name);
-        TestStream stream = hub.stream(enrolled.getNodeCredential()).hello();
+        TestNode enrolled = hub.enroll(name);
+        TestStream stream = enrolled.stream().hello();
         Poll.until(name + " listed", Duration.ofSeconds(10), () -> directory.session(enrolled.getNodeId()).isPresent());
         return stream;
     }

@@ -11,7 +11,6 @@ import dev.meshhub.proto.v1.HubMessage;
 import dev.meshhub.proto.v1.NodeInfo;
 import dev.meshhub.proto.v1.NodeMessage;
 import dev.meshhub.proto.v1.NodeServiceGrpc;
-import dev.meshhub.proto.v1.WireHeaders;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -30,13 +29,14 @@ final class TestStream implements AutoCloseable {
     private TestStream() {
     }
 
-    /** Opens a TaskStream with the credential header (or none when {@code credential} is null). */
-    static TestStream open(ManagedChannel channel, String credential) {
+    /** Opens a TaskStream on {@code channel} (which presents the node's certificate, or none). */
+    static TestStream open(ManagedChannel channel) {
+        return open(channel, new Metadata());
+    }
+
+    /** Opens a TaskStream with {@code headers} (for tests of what the hub makes of them). */
+    static TestStream open(ManagedChannel channel, Metadata headers) {
         TestStream stream = new TestStream();
-        Metadata headers = new Metadata();
-        if (credential != null) {
-            headers.put(WireHeaders.NODE_CREDENTIAL, credential);
-        }
         NodeServiceGrpc.newStub(channel)
                 .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
                 .taskStream(new ClientResponseObserver<NodeMessage, HubMessage>() {

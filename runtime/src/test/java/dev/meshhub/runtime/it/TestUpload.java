@@ -14,13 +14,10 @@ import dev.meshhub.proto.v1.UploadEnd;
 import dev.meshhub.proto.v1.UploadRequest;
 import dev.meshhub.proto.v1.UploadResponse;
 import dev.meshhub.proto.v1.UploadStart;
-import dev.meshhub.proto.v1.WireHeaders;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
-import io.grpc.stub.MetadataUtils;
 
 /** A node's Upload stream as a test drives it, message by message, including wrong ones. */
 final class TestUpload implements AutoCloseable {
@@ -29,11 +26,10 @@ final class TestUpload implements AutoCloseable {
     final CompletableFuture<Status> ended = new CompletableFuture<>();
     private volatile ClientCallStreamObserver<UploadRequest> outbound;
 
-    static TestUpload open(ManagedChannel channel, String credential) {
+    /** Opens an Upload stream on {@code channel}, which presents the node's certificate. */
+    static TestUpload open(ManagedChannel channel) {
         TestUpload upload = new TestUpload();
-        Metadata headers = new Metadata();
-        headers.put(WireHeaders.NODE_CREDENTIAL, credential);
-        NodeServiceGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
+        NodeServiceGrpc.newStub(channel)
                 .upload(new ClientResponseObserver<UploadRequest, UploadResponse>() {
                     @Override
                     public void beforeStart(ClientCallStreamObserver<UploadRequest> requestStream) {

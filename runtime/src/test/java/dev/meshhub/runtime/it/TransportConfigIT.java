@@ -113,8 +113,8 @@ public class TransportConfigIT extends HubTestBase {
     }
 
     private TestStream connectedNode(String name) throws Exception {
-        SyncConfigurationResponse enrolled = hub.enroll(name);
-        TestStream stream = hub.stream(enrolled.getNodeCredential()).hello().keepAlive();
+        TestNode enrolled = hub.enroll(name);
+        TestStream stream = enrolled.stream().hello().keepAlive();
         Poll.until(name + " listed", PATIENCE, () -> directory.session(enrolled.getNodeId()).isPresent());
         return stream;
     }
@@ -195,10 +195,9 @@ public class TransportConfigIT extends HubTestBase {
 
         ManagedChannel channel = HubClient.nodeChannel(hub.home, moved, null);
         try {
-            String credential = NodeServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
-                    .syncConfiguration(SyncConfigurationRequest.newBuilder().setInviteToken(hub.invite()).setNodeName("on-the-new-port").build())
-                    .getNodeCredential();
-            TestStream again = TestStream.open(channel, credential).hello();
+            TestNode enrolled = TestNode.enroll(hub, moved,
+                    SyncConfigurationRequest.newBuilder().setInviteToken(hub.invite()).setNodeName("on-the-new-port").build(), null);
+            TestStream again = enrolled.stream().hello();
             Poll.until("a node connects on the new port", PATIENCE, () -> directory.connected().stream()
                     .anyMatch(s -> s.name().equals("on-the-new-port")));
             again.close();

@@ -22,7 +22,6 @@ import dev.meshhub.api.node.NodeEvents;
 import dev.meshhub.api.node.NodeSession;
 import dev.meshhub.api.policy.NodePolicy;
 import dev.meshhub.api.policy.PolicyAdministration;
-import dev.meshhub.api.pki.HubPki;
 import dev.meshhub.api.policy.SandboxMode;
 import dev.meshhub.api.policy.SandboxPolicy;
 import dev.meshhub.api.task.TaskDispatcher;
@@ -51,6 +50,7 @@ import dev.meshhub.proto.v1.MeshStatusInfo;
 import dev.meshhub.proto.v1.NodeStatus;
 import dev.meshhub.proto.v1.PolicyInfo;
 import dev.meshhub.proto.v1.RevokeNodeRequest;
+import dev.meshhub.proto.v1.RotateCaRequest;
 import dev.meshhub.proto.v1.RevokeNodeResponse;
 import dev.meshhub.proto.v1.SetPolicyRequest;
 import dev.meshhub.proto.v1.SyncEvent;
@@ -74,11 +74,13 @@ final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
     private final HubServices services;
     private final ExecCalls exec;
     private final TransferCalls transfers;
+    private final TrustCalls trust;
 
     AdminServiceImpl(HubServices services, LongCalls longCalls, LongSupplier execBufferBytes) {
         this.services = services;
         this.exec = new ExecCalls(services, longCalls, execBufferBytes);
         this.transfers = new TransferCalls(services, longCalls);
+        this.trust = new TrustCalls(services);
     }
 
     @Override
@@ -224,13 +226,12 @@ final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
 
     @Override
     public void getHubTrust(GetHubTrustRequest request, StreamObserver<HubTrustInfo> responseObserver) {
-        HubPki pki = services.pki();
-        if (pki == null) {
-            Answers.fail(responseObserver, Status.FAILED_PRECONDITION.withDescription(
-                    "the hub's PKI is not running (bundle dev.meshhub.pki; its error in the hub log names the file at fault)"));
-            return;
-        }
-        Answers.complete(responseObserver, TrustInfo.of(pki, services.nodes()));
+        trust.getHubTrust(responseObserver);
+    }
+
+    @Override
+    public void rotateCa(RotateCaRequest request, StreamObserver<HubTrustInfo> responseObserver) {
+        trust.rotateCa(request, responseObserver);
     }
 
     @Override

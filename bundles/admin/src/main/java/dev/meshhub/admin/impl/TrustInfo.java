@@ -6,8 +6,10 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 
+import dev.meshhub.api.enrollment.EnrollmentStore;
 import dev.meshhub.api.node.NodeDirectory;
 import dev.meshhub.api.pki.HubPki;
+import dev.meshhub.proto.v1.CaRotationInfo;
 import dev.meshhub.proto.v1.CreateInviteResponse;
 import dev.meshhub.proto.v1.HubTrust;
 import dev.meshhub.proto.v1.HubTrustInfo;
@@ -21,13 +23,19 @@ final class TrustInfo {
     private TrustInfo() {
     }
 
-    static HubTrustInfo of(HubPki pki, NodeDirectory nodes) {
-        return HubTrustInfo.newBuilder()
+    static HubTrustInfo of(HubPki pki, NodeDirectory nodes, EnrollmentStore enrollment) {
+        HubTrustInfo.Builder info = HubTrustInfo.newBuilder()
                 .setCaPin(pki.caPin())
                 .setTrustBundlePem(HubTrust.toPem(pki.trustBundle()))
                 .addAllHubNames(hubNames(pki.serverIdentity().certificate()))
-                .setEnrollmentAttempts(nodes == null ? -1 : nodes.linkStats().enrollmentAttempts())
-                .build();
+                .setEnrollmentAttempts(nodes == null ? -1 : nodes.linkStats().enrollmentAttempts());
+        pki.rotation().ifPresent(rotation -> info.setRotation(CaRotationInfo.newBuilder()
+                .setNewCaPin(rotation.newCaPin())
+                .setStartedAtMs(rotation.startedAt().toEpochMilli())
+                .setRetireByMs(rotation.retireBy().toEpochMilli())
+                .setNodesOnNewCa(nodes == null ? -1 : nodes.linkStats().nodesOnNewCa())
+                .setNodesEnrolled(enrollment == null ? -1 : enrollment.nodes().stream().filter(node -> !node.revoked()).count())));
+        return info.build();
     }
 
     /** Adds the pin and the hub's names to an invite, when the PKI runs (else the CLI says the pin is unknown). */

@@ -67,4 +67,13 @@ public interface EnrollmentStore {
      * @param idOrName the node's id or name
      */
     CompletionStage<EnrolledNode> revokeNode(String idOrName);
+
+    /**
+     * Retires a node's bearer credential for good, once the node has traded it for a certificate:
+     * from the moment the stage completes, {@link #authenticate(String)} refuses it, here and after a
+     * restart. Audited. Idempotent (a node without a live credential completes at once).
+     *
+     * @param nodeId the node's id
+     */
+    CompletionStage<Void> retireCredential(String nodeId);
 }

@@ -51,4 +51,27 @@ public interface HubPki {
      * node certificate. Only the name is read: chain, validity and revocation are checked elsewhere.
      */
     Optional<String> nodeIdOf(X509Certificate certificate);
+
+    /** The CA rotation in progress, if any. */
+    Optional<CaRotation> rotation();
+
+    /**
+     * Starts a CA rotation: makes a new CA, adds it to the trust bundle and issues every node
+     * certificate from it from now on; the node port keeps serving with the current CA until the old
+     * one is retired. Durable: a restart carries on with the rotation.
+     *
+     * @throws PkiException BAD_REQUEST when a rotation is already running; UNAVAILABLE when the new CA
+     *                      cannot be written
+     */
+    CaRotation rotateCa() throws PkiException;
+
+    /**
+     * Ends the rotation in progress: the new CA becomes the only one, the node port's certificate is
+     * re-issued by it, and certificates of the old CA fail the TLS handshake from now on. The old CA's
+     * key is destroyed (its certificate is kept under {@code retired/}).
+     *
+     * @return false when no rotation was running
+     * @throws PkiException UNAVAILABLE when the files cannot be moved (the rotation stays as it was)
+     */
+    boolean retireOldCa() throws PkiException;
 }

@@ -2,7 +2,7 @@
  * The hub's PKI: its CA and trust bundle, the node port's certificate, and node certificates issued
  * from the nodes' own CSRs. See docs/trust.md.
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export
 package dev.meshhub.api.pki;
 

@@ -58,6 +58,9 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
 
     private static final Logger LOG = LoggerFactory.getLogger(DerbyEnrollmentStore.class);
 
+    /** The credential_hash of a node whose bearer credential is retired: no secret hashes to all zeros. */
+    static final String RETIRED_CREDENTIAL = "0".repeat(64);
+
     private final JournalDatabase database;
     private final Clock clock;
     private final TokenSecrets secrets;
@@ -202,6 +205,20 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
         }
         String nodeId = known.get().nodeId();
         return executor.submit("node.revoke", () -> revokeNow(nodeId));
+    }
+
+    @Override
+    public CompletionStage<Void> retireCredential(String nodeId) {
+        if (closed.get()) {
+            return stopped();
+        }
+        if (nodeId == null || !nodes.hasCredential(nodeId)) {
+            return java.util.concurrent.CompletableFuture.completedFuture(null);
+        }
+        return executor.submit("node.retire-credential", () -> {
+            retireNow(nodeId);
+            return null;
+        });
     }
 
     /**
@@ -385,6 +402,27 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
         return node;
     }
 
+    private void retireNow(String nodeId) throws SQLException {
+        Instant now = now();
+        boolean retired = inTransaction(connection -> {
+            try (PreparedStatement update = connection.prepareStatement(
+                    "UPDATE NODES SET credential_hash = ? WHERE node_id = ? AND credential_hash <> ?")) {
+                update.setString(1, RETIRED_CREDENTIAL);
+                update.setString(2, nodeId);
+                update.setString(3, RETIRED_CREDENTIAL);
+                if (update.executeUpdate() != 1) {
+                    return false;
+                }
+            }
+            audit(connection, now, "node.credential-retired", nodeId, "traded for a certificate");
+            return true;
+        });
+        nodes.retireCredential(nodeId);
+        if (retired) {
+            LOG.info("node {}: bearer credential retired (the node holds a certificate now)", nodeId);
+        }
+    }
+
     // ---- SQL helpers ----
 
     private <T> T inTransaction(JournalDatabase.Transaction<T> work) throws SQLException {
@@ -430,7 +468,8 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
             while (rows.next()) {
                 nodes.put(new EnrolledNode(rows.getString("node_id"), rows.getString("name"),
                                 JournalTime.get(rows, "enrolled_at"), JournalTime.get(rows, "revoked_at") != null),
-                        TokenSecrets.fromHex(rows.getString("credential_hash")));
+                        RETIRED_CREDENTIAL.equals(rows.getString("credential_hash")) ? null
+                                : TokenSecrets.fromHex(rows.getString("credential_hash")));
             }
         }
     }

@@ -188,6 +188,11 @@ public final class JournalComponent implements EnrollmentStore, TaskJournal, Aud
         return opened.enrollment().revokeNode(idOrName);
     }
 
+    @Override
+    public CompletionStage<Void> retireCredential(String nodeId) {
+        return opened.enrollment().retireCredential(nodeId);
+    }
+
     // ---- TaskJournal ----
 
     @Override

@@ -35,12 +35,23 @@ final class NodeCache {
         byId.computeIfPresent(node.nodeId(), (id, entry) -> new Entry(node, entry.credentialHash()));
     }
 
+    /** Forgets the node's credential hash: from now on no credential authenticates it. */
+    void retireCredential(String nodeId) {
+        byId.computeIfPresent(nodeId, (id, entry) -> new Entry(entry.node(), null));
+    }
+
+    /** Whether the node still has a bearer credential that authenticates it. */
+    boolean hasCredential(String nodeId) {
+        Entry entry = byId.get(nodeId);
+        return entry != null && entry.credentialHash() != null;
+    }
+
     /** The node, if the credential's secret matches (compared in constant time) and the node is not revoked. */
     Optional<EnrolledNode> authenticate(NodeCredential credential) {
         Entry entry = byId.get(credential.nodeId());
-        byte[] stored = entry == null ? decoy : entry.credentialHash();
+        byte[] stored = entry == null || entry.credentialHash() == null ? decoy : entry.credentialHash();
         boolean matches = TokenSecrets.matches(TokenSecrets.sha256(credential.secret()), stored);
-        if (entry == null || !matches || entry.node().revoked()) {
+        if (entry == null || entry.credentialHash() == null || !matches || entry.node().revoked()) {
             return Optional.empty();
         }
         return Optional.of(entry.node());

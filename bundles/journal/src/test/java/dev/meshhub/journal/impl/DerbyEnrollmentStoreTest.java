@@ -269,6 +269,28 @@ public class DerbyEnrollmentStoreTest {
     }
 
     @Test
+    public void aRetiredCredentialNeverAuthenticatesAgainEvenAfterReopen() {
+        DerbyEnrollmentStore store = journal.open();
+        Enrollment traded = await(store.enroll(journal.invite(store).token(), "traded", "peer", journal.later()));
+        Enrollment kept = await(store.enroll(journal.invite(store).token(), "kept", "peer", journal.later()));
+        assertTrue(store.authenticate(traded.credential()).isPresent());
+
+        await(store.retireCredential(traded.node().nodeId()));
+        assertTrue("a retired credential is refused at once", store.authenticate(traded.credential()).isEmpty());
+        assertEquals("the node itself stays enrolled", traded.node(), store.find("traded").orElseThrow());
+        assertEquals(kept.node(), store.authenticate(kept.credential()).orElseThrow());
+        // Retiring again writes nothing more.
+        await(store.retireCredential(traded.node().nodeId()));
+        assertEquals(1, journal.count("SELECT COUNT(*) FROM AUDIT WHERE action = 'node.credential-retired'"));
+
+        store.close();
+        DerbyEnrollmentStore reopened = journal.open();
+        assertTrue("retired for good, not just in memory", reopened.authenticate(traded.credential()).isEmpty());
+        assertEquals(traded.node(), reopened.find(traded.node().nodeId()).orElseThrow());
+        assertEquals(kept.node(), reopened.authenticate(kept.credential()).orElseThrow());
+    }
+
+    @Test
     public void revokingAnUnknownNodeNamesItTruncated() {
         DerbyEnrollmentStore store = journal.open();
         assertEquals("no node with id or name 'ghost'", failedAlready(store.revokeNode("ghost"), Reason.UNKNOWN)

@@ -58,4 +58,9 @@ final class FixedEnrollmentStore implements EnrollmentStore {
     public CompletionStage<EnrolledNode> revokeNode(String idOrName) {
         throw new UnsupportedOperationException();
     }
+
+    @Override
+    public CompletionStage<Void> retireCredential(String nodeId) {
+        throw new UnsupportedOperationException();
+    }
 }

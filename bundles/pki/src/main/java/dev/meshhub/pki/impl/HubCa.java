@@ -26,6 +26,7 @@ import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.meshhub.api.pki.CaRotation;
 import dev.meshhub.api.pki.HubPki;
 import dev.meshhub.api.pki.IssuedCertificate;
 import dev.meshhub.api.pki.PkiException;
@@ -33,8 +34,10 @@ import dev.meshhub.api.pki.ServerIdentity;
 
 /**
  * The hub's CA as it stands in one directory ({@code data/pki/}): opened once (created if the
- * directory holds no CA at all), then issuing. The CA never changes while open; the server
- * certificate is renewed in place ({@link #renewServerIfDue}) and read lock-free.
+ * directory holds no CA at all), then issuing. The server certificate is renewed in place
+ * ({@link #renewServerIfDue}) and read lock-free. A CA rotation ({@link #rotate}) adds a next CA,
+ * which issues node certificates while the node port still serves with the current one, until
+ * {@link #retire} makes it the only one (file moves in {@link CaFiles}).
  *
  * <p>A directory that holds part of a CA (a certificate without its key, a key without its
  * certificate, a key that does not match, a file that cannot be read) is refused, naming the file:
@@ -48,7 +51,6 @@ final class HubCa {
     static final String SERVER_CERT = "server.crt";
     static final String TRUST = "trust.pem";
     static final Duration CA_LIFETIME = Duration.ofDays(3650);
-    private static final Pattern NODE_ID = Pattern.compile("^[A-Za-z0-9._-]{1,64}$");
     private static final Logger LOG = LoggerFactory.getLogger(HubCa.class);
 
     /**
@@ -58,29 +60,30 @@ final class HubCa {
      * @param names          the server certificate's names
      * @param serverLifetime how long a server certificate is valid
      * @param nodeLifetime   how long a node certificate is valid
+     * @param retireGrace    how long after its start a CA rotation retires the old CA at the latest
      */
-    record Settings(Path directory, ServerNames names, Duration serverLifetime, Duration nodeLifetime) {
+    record Settings(Path directory, ServerNames names, Duration serverLifetime, Duration nodeLifetime, Duration retireGrace) {
     }
+
 
     private final Path directory;
     private final Clock clock;
     private final CertificateFactory factory;
-    private final X509Certificate ca;
-    private final PrivateKey caKey;
-    private final String pin;
     private final String hubId;
     private volatile Settings settings;
     private volatile ServerIdentity server;
+    /** The CA the node port serves with. */
+    private volatile CaFiles.Authority serving;
+    /** The CA a rotation in progress introduced (it issues node certificates), or null. */
+    private volatile CaFiles.Authority next;
 
-    private HubCa(Settings settings, Clock clock, CertificateFactory factory, X509Certificate ca, PrivateKey caKey) {
+    private HubCa(Settings settings, Clock clock, CertificateFactory factory, CaFiles.Authority serving) throws PkiException {
         this.directory = settings.directory();
         this.settings = settings;
         this.clock = clock;
         this.factory = factory;
-        this.ca = ca;
-        this.caKey = caKey;
-        this.pin = pin(ca);
-        this.hubId = pin.substring("sha256:".length(), "sha256:".length() + 16);
+        this.serving = serving;
+        this.hubId = CaFiles.hubId(directory, serving.pin());
     }
 
     /**
@@ -99,6 +102,7 @@ final class HubCa {
         } catch (IOException e) {
             throw unavailable("cannot create or secure the PKI directory " + directory + ": " + e, e);
         }
+        CaFiles.settleInterrupted(directory);
         Path keyFile = directory.resolve(CA_KEY);
         Path certFile = directory.resolve(CA_CERT);
         boolean hasKey = Files.exists(keyFile);
@@ -122,6 +126,11 @@ final class HubCa {
         } else {
             opened = load(settings, clock, factory, keyFile, certFile);
         }
+        if (Files.exists(directory.resolve(CaFiles.NEXT_KEY))) {
+            opened.next = CaFiles.read(directory, CaFiles.NEXT_KEY, CaFiles.NEXT_CERT);
+            LOG.info("a CA rotation is in progress: new CA {} issues node certificates, the node port serves with {}",
+                    opened.next.pin(), opened.serving.pin());
+        }
         opened.writeTrustBundle();
         opened.loadOrIssueServer();
         return opened;
@@ -139,30 +148,15 @@ final class HubCa {
         } catch (IOException e) {
             throw unavailable("cannot write the new CA into " + settings.directory() + ": " + e, e);
         }
-        HubCa created = new HubCa(settings, clock, factory, ca, keys.getPrivate());
-        LOG.info("created the hub CA in {} (pin {}); nodes join with --ca-pin {}", settings.directory(), created.pin, created.pin);
+        HubCa created = new HubCa(settings, clock, factory, new CaFiles.Authority(ca, keys.getPrivate()));
+        LOG.info("created the hub CA in {} (pin {}); nodes join with --ca-pin {}", settings.directory(), created.pin(), created.pin());
         return created;
     }
 
     private static HubCa load(Settings settings, Clock clock, CertificateFactory factory, Path keyFile, Path certFile)
             throws PkiException {
-        PrivateKey key;
-        X509Certificate ca;
-        try {
-            key = Pem.readPrivateKey(read(keyFile));
-        } catch (IOException e) {
-            throw unreadable(keyFile, e, settings.directory());
-        }
-        try {
-            List<X509Certificate> certificates = Pem.readCertificates(read(certFile));
-            ca = certificates.get(0);
-        } catch (IOException e) {
-            throw unreadable(certFile, e, settings.directory());
-        }
-        if (!matches(key, ca.getPublicKey())) {
-            throw unavailable(keyFile + " is not the key of the CA in " + certFile + ": restore the pair from one backup, or"
-                    + " move " + settings.directory() + " away to start a new CA (every node must then enroll again)", null);
-        }
+        CaFiles.Authority authority = CaFiles.read(settings.directory(), CA_KEY, CA_CERT);
+        X509Certificate ca = authority.certificate();
         if (ca.getNotAfter().toInstant().isBefore(clock.instant())) {
             throw unavailable("the hub CA in " + certFile + " expired on " + ca.getNotAfter().toInstant() + "; move "
                     + settings.directory() + " away to start a new CA (every node must then enroll again)", null);
@@ -177,8 +171,8 @@ final class HubCa {
         } catch (IOException e) {
             throw unavailable("cannot secure " + keyFile + ": " + e, e);
         }
-        HubCa loaded = new HubCa(settings, clock, factory, ca, key);
-        LOG.info("hub CA loaded from {} (pin {})", settings.directory(), loaded.pin);
+        HubCa loaded = new HubCa(settings, clock, factory, authority);
+        LOG.info("hub CA loaded from {} (pin {})", settings.directory(), loaded.pin());
         return loaded;
     }
 
@@ -193,11 +187,70 @@ final class HubCa {
     }
 
     String pin() {
-        return pin;
+        return serving.pin();
     }
 
     List<X509Certificate> trustBundle() {
-        return List.of(ca);
+        CaFiles.Authority rotating = next;
+        return rotating == null ? List.of(serving.certificate()) : List.of(serving.certificate(), rotating.certificate());
+    }
+
+    /** The rotation in progress, if any. */
+    Optional<CaRotation> rotation() {
+        CaFiles.Authority rotating = next;
+        if (rotating == null) {
+            return Optional.empty();
+        }
+        Instant started = rotating.certificate().getNotBefore().toInstant().plus(CertificateFactory.BACKDATE);
+        Duration grace = settings.retireGrace().isZero() ? settings.nodeLifetime() : settings.retireGrace();
+        return Optional.of(new CaRotation(serving.certificate(), rotating.certificate(), rotating.pin(), started, started.plus(grace)));
+    }
+
+    /**
+     * Starts a rotation: a new CA, written (certificate, then key) beside the current one, in the trust
+     * bundle and issuing node certificates from now on.
+     */
+    synchronized CaRotation rotate() throws PkiException {
+        if (next != null) {
+            throw new PkiException(PkiException.Reason.BAD_REQUEST, "a CA rotation is already running (new CA " + next.pin()
+                    + "); it ends when every node holds a certificate of the new CA, or finish it with meshctl ca rotate --finish");
+        }
+        KeyPair keys = factory.newKeyPair();
+        Instant now = clock.instant();
+        X509Certificate ca = factory.ca(keys, "meshhub CA " + now.toEpochMilli() + " " + HexFormat.of().formatHex(
+                keys.getPublic().getEncoded(), keys.getPublic().getEncoded().length - 4, keys.getPublic().getEncoded().length), now, CA_LIFETIME);
+        CaFiles.Authority rotating = new CaFiles.Authority(ca, keys.getPrivate());
+        try {
+            CaFiles.write(directory, rotating, CaFiles.NEXT_CERT, CaFiles.NEXT_KEY);
+        } catch (IOException e) {
+            throw unavailable("cannot write the new CA into " + directory + ": " + e, e);
+        }
+        next = rotating;
+        writeTrustBundle();
+        LOG.info("CA rotation started: new CA {} issues node certificates from now on; the node port serves with {} until the"
+                + " old CA is retired", rotating.pin(), serving.pin());
+        return rotation().orElseThrow();
+    }
+
+    /** Retires the old CA: the next one serves and issues alone, and the node port gets a certificate from it. */
+    synchronized boolean retire() throws PkiException {
+        CaFiles.Authority rotating = next;
+        if (rotating == null) {
+            return false;
+        }
+        CaFiles.Authority old = serving;
+        try {
+            CaFiles.retire(directory, old, clock.instant());
+        } catch (IOException e) {
+            throw unavailable("cannot retire the old CA in " + directory + " (the rotation stays as it was): " + e, e);
+        }
+        serving = rotating;
+        next = null;
+        writeTrustBundle();
+        issueServer("the CA rotated");
+        LOG.info("CA rotation finished: old CA {} retired (its certificate kept in {}/), the hub serves and issues with {}",
+                old.pin(), CaFiles.RETIRED, rotating.pin());
+        return true;
     }
 
     ServerIdentity server() {
@@ -244,33 +297,20 @@ final class HubCa {
     }
 
     IssuedCertificate issue(String nodeId, String nodeName, byte[] csr) throws PkiException {
-        if (nodeId == null || !NODE_ID.matcher(nodeId).matches()) {
+        if (nodeId == null || !NodeUris.NODE_ID.matcher(nodeId).matches()) {
             throw new PkiException(PkiException.Reason.BAD_REQUEST, "not a node id: " + nodeId);
         }
         PublicKey key = CsrCheck.publicKey(csr, nodeId);
-        X509Certificate certificate = factory.node(key, nodeId, nodeName == null || nodeName.isBlank() ? nodeId : nodeName, ca,
-                caKey, clock.instant(), settings.nodeLifetime());
-        return new IssuedCertificate(List.of(certificate, ca), trustBundle());
+        CaFiles.Authority rotating = next;
+        CaFiles.Authority issuer = rotating != null ? rotating : serving;
+        X509Certificate certificate = factory.node(key, nodeId, nodeName == null || nodeName.isBlank() ? nodeId : nodeName,
+                issuer.certificate(), issuer.key(), clock.instant(), settings.nodeLifetime());
+        return new IssuedCertificate(List.of(certificate, issuer.certificate()), trustBundle());
     }
 
     /** The node id of a node certificate ({@code meshhub://node/<id>}), else empty. */
     static Optional<String> nodeIdOf(X509Certificate certificate) {
-        Collection<List<?>> names;
-        try {
-            names = certificate.getSubjectAlternativeNames();
-        } catch (CertificateParsingException e) {
-            return Optional.empty();
-        }
-        if (names == null) {
-            return Optional.empty();
-        }
-        List<String> ids = new ArrayList<>();
-        for (List<?> name : names) {
-            if (Integer.valueOf(6).equals(name.get(0)) && name.get(1) instanceof String uri && uri.startsWith(HubPki.NODE_URI_PREFIX)) {
-                ids.add(uri.substring(HubPki.NODE_URI_PREFIX.length()));
-            }
-        }
-        return ids.size() == 1 && NODE_ID.matcher(ids.get(0)).matches() ? Optional.of(ids.get(0)) : Optional.empty();
+        return NodeUris.nodeIdOf(certificate);
     }
 
     private void writeTrustBundle() throws PkiException {
@@ -299,7 +339,7 @@ final class HubCa {
             X509Certificate certificate = Pem.readCertificates(read(certFile)).get(0);
             unusable = unusable(key, certificate);
             if (unusable == null) {
-                server = new ServerIdentity(key, List.of(certificate, ca));
+                server = new ServerIdentity(key, List.of(certificate, serving.certificate()));
                 return;
             }
         } catch (IOException e) {
@@ -309,11 +349,11 @@ final class HubCa {
     }
 
     private String unusable(PrivateKey key, X509Certificate certificate) {
-        if (!matches(key, certificate.getPublicKey())) {
+        if (!CaFiles.matches(key, certificate.getPublicKey())) {
             return "its key does not match";
         }
         try {
-            certificate.verify(ca.getPublicKey());
+            certificate.verify(serving.certificate().getPublicKey());
         } catch (GeneralSecurityException e) {
             return "it was not issued by this CA";
         }
@@ -338,48 +378,26 @@ final class HubCa {
     private void issueServer(String why) throws PkiException {
         KeyPair keys = factory.newKeyPair();
         Settings now = settings;
-        X509Certificate certificate = factory.server(keys.getPublic(), hubId, now.names().dnsNames(), now.names().ipAddresses(), ca,
-                caKey, clock.instant(), now.serverLifetime());
+        CaFiles.Authority ca = serving;
+        X509Certificate certificate = factory.server(keys.getPublic(), hubId, now.names().dnsNames(), now.names().ipAddresses(),
+                ca.certificate(), ca.key(), clock.instant(), now.serverLifetime());
         try {
             OwnerOnlyFiles.write(directory.resolve(SERVER_KEY), Pem.bytes(Pem.privateKey(keys.getPrivate())));
-            OwnerOnlyFiles.write(directory.resolve(SERVER_CERT), Pem.bytes(Pem.certificates(List.of(certificate, ca))));
+            OwnerOnlyFiles.write(directory.resolve(SERVER_CERT), Pem.bytes(Pem.certificates(List.of(certificate, ca.certificate()))));
         } catch (IOException e) {
             throw unavailable("cannot write the new server certificate into " + directory + ": " + e, e);
         }
-        server = new ServerIdentity(keys.getPrivate(), List.of(certificate, ca));
+        server = new ServerIdentity(keys.getPrivate(), List.of(certificate, ca.certificate()));
         LOG.info("new server certificate for the node port ({}): valid until {}, names {} {}", why,
                 certificate.getNotAfter().toInstant(), now.names().dnsNames(), now.names().ipAddresses());
     }
 
-    /** Whether {@code key} is the private half of {@code publicKey}: a signature made with one verifies with the other. */
-    private static boolean matches(PrivateKey key, PublicKey publicKey) {
-        try {
-            byte[] probe = "meshhub key check".getBytes(StandardCharsets.US_ASCII);
-            Signature signer = Signature.getInstance("SHA256withECDSA");
-            signer.initSign(key);
-            signer.update(probe);
-            byte[] signature = signer.sign();
-            Signature verifier = Signature.getInstance("SHA256withECDSA");
-            verifier.initVerify(publicKey);
-            verifier.update(probe);
-            return verifier.verify(signature);
-        } catch (GeneralSecurityException | RuntimeException e) {
-            return false;
-        }
-    }
-
     private static String read(Path file) throws IOException {
-        if (Files.isDirectory(file)) {
-            throw new IOException("it is a directory");
-        }
-        return Files.readString(file, StandardCharsets.US_ASCII);
+        return CaFiles.text(file);
     }
 
     private static PkiException unreadable(Path file, IOException e, Path directory) {
-        String why = e instanceof AccessDeniedException ? "permission denied" : e.getMessage();
-        return unavailable("cannot read " + file + " (" + why + "): fix it or restore it from a backup (every enrolled node"
-                + " trusts this CA), or move " + directory + " away to start a new CA (every node must then enroll again);"
-                + " no new CA is made in its place", e);
+        return CaFiles.unreadable(file, e, directory);
     }
 
     private static PkiException unavailable(String message, Throwable cause) {

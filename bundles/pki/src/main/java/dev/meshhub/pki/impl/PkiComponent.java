@@ -15,11 +15,17 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.Designate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.meshhub.api.audit.AuditLog;
 import dev.meshhub.api.management.ManagementTask;
+import dev.meshhub.api.pki.CaRotation;
 import dev.meshhub.api.pki.HubPki;
 import dev.meshhub.api.pki.IssuedCertificate;
 import dev.meshhub.api.pki.PkiException;
@@ -110,9 +116,14 @@ public final class PkiComponent implements HubPki, ManagementTask {
             throw new IllegalArgumentException(PkiConfiguration.PID + ": serverCertificateDays must be 2 to 397 and"
                     + " nodeCertificateDays 1 to 397; got " + serverDays + " and " + nodeDays);
         }
+        int graceHours = config.caRetireGraceHours();
+        if (graceHours < 0 || graceHours > 397 * 24) {
+            throw new IllegalArgumentException(PkiConfiguration.PID + ": caRetireGraceHours must be 0 (the node certificate"
+                    + " lifetime) to " + 397 * 24 + "; got " + graceHours);
+        }
         String[] names = config.advertisedNames();
         return new HubCa.Settings(directory, ServerNames.of(names == null ? List.of() : Arrays.asList(names)),
-                Duration.ofDays(serverDays), Duration.ofDays(nodeDays));
+                Duration.ofDays(serverDays), Duration.ofDays(nodeDays), Duration.ofHours(graceHours));
     }
 
     @Override
@@ -148,5 +159,44 @@ public final class PkiComponent implements HubPki, ManagementTask {
     @Override
     public Optional<String> nodeIdOf(X509Certificate certificate) {
         return HubCa.nodeIdOf(certificate);
+    }
+
+    @Override
+    public Optional<CaRotation> rotation() {
+        return ca.rotation();
+    }
+
+    @Override
+    public CaRotation rotateCa() throws PkiException {
+        String old = ca.pin();
+        CaRotation rotation = ca.rotate();
+        audit("ca.rotate", rotation.newCaPin(), "old CA " + old + " serves until it is retired, at the latest " + rotation.retireBy());
+        return rotation;
+    }
+
+    @Override
+    public boolean retireOldCa() throws PkiException {
+        String old = ca.pin();
+        boolean retired = ca.retire();
+        if (retired) {
+            audit("ca.retire", old, "new CA " + ca.pin() + " serves and issues alone");
+        }
+        return retired;
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    private volatile AuditLog auditLog;
+
+    private void audit(String action, String subject, String detail) {
+        AuditLog log = auditLog;
+        if (log == null) {
+            LOG.warn("no audit log to record {} {} ({})", action, subject, detail);
+            return;
+        }
+        log.record("hub", action, subject, detail).whenComplete((done, failure) -> {
+            if (failure != null) {
+                LOG.warn("could not record {} {} in the audit trail: {}", action, subject, failure.toString());
+            }
+        });
     }
 }

@@ -30,4 +30,10 @@ public @interface PkiConfiguration {
     @AttributeDefinition(name = "Node certificate lifetime (days)", min = "1", max = "397",
             description = "How long a node's certificate is valid; nodes renew at two thirds over their open stream.")
     int nodeCertificateDays() default 7;
+
+    @AttributeDefinition(name = "CA retirement grace (hours)", min = "0", max = "9528",
+            description = "During a CA rotation (meshctl ca rotate) the old CA is retired as soon as every enrolled node"
+                    + " holds a certificate of the new one, and at the latest this long after the rotation began. 0: the"
+                    + " node certificate lifetime, after which no certificate of the old CA can still be valid.")
+    int caRetireGraceHours() default 0;
 }

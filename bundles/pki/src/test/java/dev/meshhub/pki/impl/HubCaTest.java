@@ -31,7 +31,7 @@ public class HubCaTest {
     private final MutableClock clock = new MutableClock(java.time.Instant.parse("2026-12-04T10:00:00Z"));
 
     private HubCa.Settings settings(Path directory, String... names) {
-        return new HubCa.Settings(directory, ServerNames.of(List.of(names)), Duration.ofDays(90), Duration.ofDays(7));
+        return new HubCa.Settings(directory, ServerNames.of(List.of(names)), Duration.ofDays(90), Duration.ofDays(7), Duration.ZERO);
     }
 
     private Path pki() {

@@ -37,7 +37,7 @@ public class NodeCertificateTest {
     @Before
     public void openCa() throws Exception {
         ca = HubCa.open(new HubCa.Settings(tmp.getRoot().toPath().resolve("pki"), ServerNames.of(List.of()), Duration.ofDays(90),
-                Duration.ofDays(7)), clock);
+                Duration.ofDays(7), Duration.ZERO), clock);
     }
 
     @Test

@@ -105,6 +105,9 @@ public final class NodeServer {
     private volatile EnrollmentStore enrollmentStore;
     private volatile HubPki pki;
     private Listener listener;
+    /** The CA rotation's steps, once a second on a thread of their own (the PKI writes files when it retires a CA). */
+    private final java.util.concurrent.ScheduledExecutorService rotationTimer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+            GrpcServers.threads("meshhub-ca-rotation"));
 
     @Activate
     public NodeServer(@Reference NodeSessions sessions, @Reference Dispatcher dispatcher, @Reference FileSyncService sync,
@@ -127,6 +130,25 @@ public final class NodeServer {
         }
         health.setStatus("", ServingStatus.SERVING);
         LOG.info("nodes connect on {}:{} ({})", config.bindAddress(), listener.port(), security(listener.shape()));
+        dev.meshhub.transport.impl.trust.CaRotationFollower rotation = new dev.meshhub.transport.impl.trust.CaRotationFollower(() -> pki,
+                () -> enrollmentStore, new dev.meshhub.transport.impl.trust.CaRotationFollower.Fleet() {
+                    @Override
+                    public java.util.Collection<dev.meshhub.transport.impl.session.NodeSessionHandle> liveSessions() {
+                        return sessions.liveSessions();
+                    }
+
+                    @Override
+                    public void nodesOnNewCa(long count) {
+                        sessions.nodesOnNewCa(count);
+                    }
+                }, clock);
+        rotationTimer.scheduleWithFixedDelay(() -> {
+            try {
+                rotation.tick();
+            } catch (RuntimeException e) {
+                LOG.warn("CA rotation step failed", e);
+            }
+        }, 1, 1, TimeUnit.SECONDS);
     }
 
     private static String security(Shape shape) {
@@ -260,6 +282,7 @@ public final class NodeServer {
             GrpcServers.stop(old, DRAIN_STOP_MILLIS);
         }
         draining.clear();
+        rotationTimer.shutdownNow();
         loops.close();
         calls.shutdownNow();
         try {

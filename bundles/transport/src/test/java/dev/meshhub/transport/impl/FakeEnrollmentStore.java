@@ -63,4 +63,13 @@ public final class FakeEnrollmentStore implements EnrollmentStore {
     public CompletionStage<EnrolledNode> revokeNode(String idOrName) {
         throw new AssertionError("not used");
     }
+
+    /** Node ids whose credential was retired, in order. */
+    public final java.util.List<String> retired = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    @Override
+    public CompletionStage<Void> retireCredential(String nodeId) {
+        retired.add(nodeId);
+        return CompletableFuture.completedFuture(null);
+    }
 }

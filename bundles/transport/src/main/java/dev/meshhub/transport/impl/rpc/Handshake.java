@@ -24,9 +24,12 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 
 /**
- * SyncConfiguration: enrollment with an invite token (database work on the store's threads, with a
- * deadline; the answer comes from there) or a reconnect with a credential (from memory). Repeated
- * failures from one address are refused before the store is asked.
+ * SyncConfiguration: enrollment with an invite token and a CSR (database work on the store's
+ * threads, with a deadline; the answer comes from there), a reconnect or renewal by the node's
+ * certificate (from memory), or the one-time trade of a bearer credential for a certificate (the
+ * credential is retired in the journal before the answer). On a plaintext port, where no
+ * certificate can be presented, enrollment answers with a bearer credential and a reconnect is by
+ * that credential. Repeated failures from one address are refused before the store is asked.
  */
 final class Handshake {
 
@@ -73,9 +76,10 @@ final class Handshake {
                     "the hub's enrollment store is not available (journal stopped?); retry shortly"));
             return;
         }
+        boolean tls = !Boolean.FALSE.equals(NodeAuthInterceptor.TLS.get());
         switch (request.getCredentialCase()) {
-            case INVITE_TOKEN -> enroll(enrollment, request, responseObserver, peer, host);
-            case NODE_CREDENTIAL -> reconnect(enrollment, request.getNodeCredential(), request, responseObserver, peer, host);
+            case INVITE_TOKEN -> enroll(enrollment, request, responseObserver, peer, host, tls);
+            case NODE_CREDENTIAL -> reconnect(enrollment, request.getNodeCredential(), request, responseObserver, peer, host, tls);
             default -> {
                 String header = NodeAuthInterceptor.HEADER_CREDENTIAL.get();
                 EnrolledNode byCertificate = NodeAuthInterceptor.NODE.get();
@@ -86,7 +90,7 @@ final class Handshake {
                         // Renewal: the current certificate (valid, not revoked) vouches for the new key; the
                         // CSR may name no other node. Open streams are not touched.
                         Status failed = certificates.issueInto(answer, byCertificate.nodeId(), byCertificate.name(),
-                                request.getCsr().toByteArray(), until -> sessions.certificateRenewed(byCertificate.nodeId(), until));
+                                request.getCsr().toByteArray(), renewed -> sessions.certificateRenewed(byCertificate.nodeId(), renewed));
                         if (failed != null) {
                             LOG.warn("refused to renew the certificate of node {} from {}: {}", byCertificate.nodeId(), peer,
                                     failed.getDescription());
@@ -98,7 +102,7 @@ final class Handshake {
                     LOG.debug("node {} handshake from {} (certificate)", byCertificate.nodeId(), peer);
                     Answers.complete(responseObserver, answer.build());
                 } else if (header != null && !header.isEmpty()) {
-                    reconnect(enrollment, header, request, responseObserver, peer, host);
+                    reconnect(enrollment, header, request, responseObserver, peer, host, tls);
                 } else {
                     rateLimiter.failed(host);
                     Answers.fail(responseObserver, Status.INVALID_ARGUMENT.withDescription(
@@ -109,9 +113,17 @@ final class Handshake {
     }
 
     private void enroll(EnrollmentStore enrollment, SyncConfigurationRequest request,
-            StreamObserver<SyncConfigurationResponse> responseObserver, String peer, String host) {
+            StreamObserver<SyncConfigurationResponse> responseObserver, String peer, String host, boolean tls) {
         sessions.enrollmentAttempted();
-        byte[] csr = request.getCsr().toByteArray();
+        // A plaintext port cannot carry a certificate: the node gets a bearer credential there instead.
+        byte[] csr = tls ? request.getCsr().toByteArray() : new byte[0];
+        if (tls && csr.length == 0) {
+            LOG.warn("refused enrollment from {}: no CSR", peer);
+            Answers.fail(responseObserver, Status.INVALID_ARGUMENT.withDescription("enrollment needs a csr (PKCS#10, EC P-256"
+                    + " or P-384) for the key the node made: the hub answers with the node's certificate, its only identity"
+                    + " (bearer credentials are retired); the token was not spent"));
+            return;
+        }
         if (csr.length > 0) {
             Status refusal = certificates.refusal(csr);
             if (refusal != null) {
@@ -136,15 +148,18 @@ final class Handshake {
                 .whenComplete((enrolled, failure) -> {
                     if (failure == null) {
                         LOG.debug("node {} ({}) enrolled from {}", enrolled.node().nodeId(), enrolled.node().name(), peer);
-                        SyncConfigurationResponse.Builder answer = response(enrolled.node()).setNodeCredential(enrolled.credential());
-                        if (csr.length > 0) {
-                            Status failed = certificates.issueInto(answer, enrolled.node().nodeId(), enrolled.node().name(), csr);
-                            if (failed != null) {
-                                // The token is spent: answer with the credential, and the node gets its certificate on
-                                // its next handshake (credential + CSR).
+                        SyncConfigurationResponse.Builder answer = response(enrolled.node());
+                        Status failed = csr.length == 0 ? Status.UNAVAILABLE
+                                : certificates.issueInto(answer, enrolled.node().nodeId(), enrolled.node().name(), csr);
+                        if (failed != null) {
+                            // Plaintext port, or the token is spent and no certificate came of it: the node gets
+                            // a bearer credential, which on a TLS port it can only trade for a certificate
+                            // (SyncConfiguration with node_credential and csr) on its next handshake.
+                            if (csr.length > 0) {
                                 LOG.error("node {} enrolled, but its certificate could not be issued: {}", enrolled.node().nodeId(),
                                         failed.getDescription());
                             }
+                            answer.setNodeCredential(enrolled.credential());
                         }
                         Answers.complete(responseObserver, answer.build());
                         return;
@@ -166,7 +181,14 @@ final class Handshake {
     }
 
     private void reconnect(EnrollmentStore enrollment, String credential, SyncConfigurationRequest request,
-            StreamObserver<SyncConfigurationResponse> responseObserver, String peer, String host) {
+            StreamObserver<SyncConfigurationResponse> responseObserver, String peer, String host, boolean tls) {
+        if (tls && request.getCsr().isEmpty()) {
+            LOG.warn("refused a bearer credential from {}: it came without a CSR to trade it for", peer);
+            Answers.fail(responseObserver, Status.INVALID_ARGUMENT.withDescription("bearer credentials are retired on this hub:"
+                    + " send the credential once with a csr (SyncConfiguration{node_credential, csr}) to trade it for the node's"
+                    + " certificate, then connect with that certificate"));
+            return;
+        }
         Optional<EnrolledNode> node;
         try {
             node = enrollment.authenticate(credential);
@@ -185,17 +207,37 @@ final class Handshake {
         }
         LOG.debug("node {} handshake from {}", node.get().nodeId(), peer);
         SyncConfigurationResponse.Builder answer = response(node.get());
-        if (!request.getCsr().isEmpty()) {
-            // A node enrolled before certificates moves onto one: its credential vouches for the CSR.
-            Status failed = certificates.issueInto(answer, node.get().nodeId(), node.get().name(), request.getCsr().toByteArray());
-            if (failed != null) {
-                LOG.warn("refused a certificate to node {} from {}: {}", node.get().nodeId(), peer, failed.getDescription());
-                Answers.fail(responseObserver, failed);
+        if (!tls) {
+            Answers.complete(responseObserver, answer.build());
+            return;
+        }
+        // The one-time trade: the credential vouches for the CSR, and is retired (durably) before the
+        // node learns its certificate, so a copy of the credential is worth nothing from then on.
+        EnrolledNode traded = node.get();
+        Status failed = certificates.issueInto(answer, traded.nodeId(), traded.name(), request.getCsr().toByteArray());
+        if (failed != null) {
+            LOG.warn("refused a certificate to node {} from {}: {}", traded.nodeId(), peer, failed.getDescription());
+            Answers.fail(responseObserver, failed);
+            return;
+        }
+        CompletableFuture<Void> retired;
+        try {
+            retired = enrollment.retireCredential(traded.nodeId()).toCompletableFuture();
+        } catch (RuntimeException e) {
+            retired = CompletableFuture.failedFuture(e);
+        }
+        retired.whenComplete((done, failure) -> {
+            if (failure != null) {
+                LOG.warn("node {}: its bearer credential could not be retired, so no certificate is handed out", traded.nodeId(),
+                        ApiStatuses.unwrap(failure));
+                Answers.fail(responseObserver, Status.UNAVAILABLE.withDescription("the hub could not record the trade of the"
+                        + " node's credential for a certificate (journal busy or stopped); retry shortly: the credential still works"));
                 return;
             }
-            LOG.info("node {} ({}) moved from its bearer credential to a certificate", node.get().nodeId(), node.get().name());
-        }
-        Answers.complete(responseObserver, answer.build());
+            LOG.info("node {} ({}) traded its bearer credential for a certificate; the credential is retired", traded.nodeId(),
+                    traded.name());
+            Answers.complete(responseObserver, answer.build());
+        });
     }
 
     private SyncConfigurationResponse.Builder response(EnrolledNode node) {

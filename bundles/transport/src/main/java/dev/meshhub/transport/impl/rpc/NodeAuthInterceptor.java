@@ -32,10 +32,12 @@ import dev.meshhub.server.support.Peers;
 
 /**
  * Authenticates every NodeService call except the handshake, from memory (no database or disk on
- * this path): by the node certificate the TLS connection carries (the node id in its URI SAN; the
- * TLS layer already checked that the hub's CA issued it), or, for nodes that have not moved to a
- * certificate yet, by the bearer credential header. A certificate of a revoked, unknown or expired
- * node is refused with a status that says which. Puts the caller's peer address, and for
+ * this path): on a TLS port by the node certificate the connection carries (the node id in its URI
+ * SAN; the TLS layer already checked that the hub's CA issued it) and nothing else: bearer
+ * credentials are retired there (a node that still holds one may only trade it, once, in the
+ * handshake). On a plaintext port (loopback only, an admin's explicit choice) no certificate can be
+ * presented, so the bearer credential header is the identity. A certificate of a revoked, unknown or
+ * expired node is refused with a status that says which. Puts the caller's peer address, and for
  * authenticated calls the node, into the call's {@link Context}; the handshake gets the node too
  * when a valid certificate came with it.
  */
@@ -47,11 +49,14 @@ public final class NodeAuthInterceptor implements ServerInterceptor {
     static final Context.Key<EnrolledNode> NODE = Context.key("meshhub-node");
     /** The peer address of the current call, as host:port. */
     static final Context.Key<String> PEER = Context.key("meshhub-peer");
-    /** Until when the certificate that authenticated the current call is valid (absent for a bearer credential). */
-    static final Context.Key<Instant> CERTIFICATE_VALID_UNTIL = Context.key("meshhub-certificate-valid-until");
+    /** The certificate that authenticated the current call (absent for a bearer credential). */
+    static final Context.Key<X509Certificate> CERTIFICATE = Context.key("meshhub-certificate");
 
     /** The peer host of the current call (no port), for per-address limits. */
     static final Context.Key<String> PEER_HOST = Context.key("meshhub-peer-host");
+
+    /** Whether the current call came over TLS (false only on a plaintext port). */
+    static final Context.Key<Boolean> TLS = Context.key("meshhub-tls");
 
     /** A credential sent as a header on the handshake (nodes may send it there instead of the field). */
     static final Context.Key<String> HEADER_CREDENTIAL = Context.key("meshhub-header-credential");
@@ -78,11 +83,12 @@ public final class NodeAuthInterceptor implements ServerInterceptor {
         SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
         String peer = Peers.describe(remote);
         String host = Peers.host(remote);
-        Context context = Context.current().withValue(PEER, peer).withValue(PEER_HOST, host);
+        SSLSession tls = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
+        Context context = Context.current().withValue(PEER, peer).withValue(PEER_HOST, host).withValue(TLS, tls != null);
 
         String credential = headers.get(WireHeaders.NODE_CREDENTIAL);
         boolean handshake = UNAUTHENTICATED_METHOD.equals(call.getMethodDescriptor().getFullMethodName());
-        X509Certificate certificate = peerCertificate(call);
+        X509Certificate certificate = peerCertificate(tls);
         if (certificate != null) {
             Status refusal;
             EnrollmentStore enrollment = store.get();
@@ -92,7 +98,7 @@ public final class NodeAuthInterceptor implements ServerInterceptor {
                 CertifiedNode checked = check(certificate, enrollment);
                 if (checked.node() != null) {
                     return Contexts.interceptCall(context.withValue(NODE, checked.node())
-                            .withValue(CERTIFICATE_VALID_UNTIL, certificate.getNotAfter().toInstant()), call, headers, next);
+                            .withValue(CERTIFICATE, certificate), call, headers, next);
                 }
                 refusal = checked.refusal();
             }
@@ -102,11 +108,20 @@ public final class NodeAuthInterceptor implements ServerInterceptor {
         if (handshake) {
             return Contexts.interceptCall(context.withValue(HEADER_CREDENTIAL, credential), call, headers, next);
         }
+        if (tls != null) {
+            LOG.warn("refused {} from {}: no node certificate{}", call.getMethodDescriptor().getBareMethodName(), peer,
+                    credential == null ? "" : " (a bearer credential, which is retired)");
+            return refuse(call, Status.UNAUTHENTICATED.withDescription(credential == null
+                    ? "this call needs the node's certificate on the TLS connection; enroll with SyncConfiguration, an invite"
+                            + " token and a CSR, then connect with the certificate it returns"
+                    : "bearer credentials are retired on this hub: present the node's certificate; a node that holds only a"
+                            + " credential trades it once for a certificate with SyncConfiguration{node_credential, csr}"));
+        }
         if (credential == null || credential.isEmpty()) {
             LOG.warn("refused {} from {}: no node credential", call.getMethodDescriptor().getBareMethodName(), peer);
             return refuse(call, Status.UNAUTHENTICATED.withDescription("no node certificate on this connection (nor a "
-                    + WireHeaders.NODE_CREDENTIAL.name() + " header); enroll with SyncConfiguration, an invite token and a CSR,"
-                    + " then connect with the certificate it returns"));
+                    + WireHeaders.NODE_CREDENTIAL.name() + " header, which a plaintext port needs); enroll with"
+                    + " SyncConfiguration and an invite token first"));
         }
         EnrollmentStore enrollment = store.get();
         if (enrollment == null) {
@@ -165,8 +180,7 @@ public final class NodeAuthInterceptor implements ServerInterceptor {
     }
 
     /** The verified client certificate of the call's TLS connection, or null (plaintext, or none presented). */
-    private static X509Certificate peerCertificate(ServerCall<?, ?> call) {
-        SSLSession session = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
+    private static X509Certificate peerCertificate(SSLSession session) {
         if (session == null) {
             return null;
         }

@@ -45,12 +45,12 @@ final class NodeCertificateIssuer {
      * @return null, or the status to answer with when it could not be issued
      */
     Status issueInto(SyncConfigurationResponse.Builder response, String nodeId, String nodeName, byte[] csr) {
-        return issueInto(response, nodeId, nodeName, csr, validUntil -> { });
+        return issueInto(response, nodeId, nodeName, csr, certificate -> { });
     }
 
-    /** As {@link #issueInto(SyncConfigurationResponse.Builder, String, String, byte[])}, telling {@code validUntil} the new expiry. */
+    /** As {@link #issueInto(SyncConfigurationResponse.Builder, String, String, byte[])}, telling {@code issued} the new certificate. */
     Status issueInto(SyncConfigurationResponse.Builder response, String nodeId, String nodeName, byte[] csr,
-            java.util.function.Consumer<java.time.Instant> validUntil) {
+            java.util.function.Consumer<X509Certificate> issuedTo) {
         HubPki current = pki.get();
         if (current == null) {
             return Status.UNAVAILABLE.withDescription("the hub's PKI is not available; retry shortly");
@@ -63,7 +63,7 @@ final class NodeCertificateIssuer {
             for (X509Certificate ca : issued.trustBundle()) {
                 response.addTrustBundle(ByteString.copyFrom(ca.getEncoded()));
             }
-            validUntil.accept(issued.certificate().getNotAfter().toInstant());
+            issuedTo.accept(issued.certificate());
             return null;
         } catch (PkiException e) {
             return statusOf(e, "nothing was issued");

@@ -77,7 +77,7 @@ public final class NodeServiceImpl extends NodeServiceGrpc.NodeServiceImplBase {
         EnrolledNode node = NodeAuthInterceptor.NODE.get();
         ServerCallStreamObserver<HubMessage> outbound = (ServerCallStreamObserver<HubMessage>) responseObserver;
         NodeSessionHandle session = new NodeSessionHandle(node.nodeId(), node.name(), NodeAuthInterceptor.PEER.get(), outbound, clock);
-        session.certificateValidUntil(NodeAuthInterceptor.CERTIFICATE_VALID_UNTIL.get());
+        session.certificate(NodeAuthInterceptor.CERTIFICATE.get());
         opened.add(session);
         outbound.setOnCancelHandler(() -> ended(session, "stream cancelled: the node went away or its connection dropped"));
         // Also when the call was closed below the handler (a request that did not parse): no session outlives its call.

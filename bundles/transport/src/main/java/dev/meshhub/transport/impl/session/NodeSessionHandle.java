@@ -62,6 +62,19 @@ public final class NodeSessionHandle {
         certificateValidUntil = until;
     }
 
+    private volatile java.security.cert.X509Certificate certificate;
+
+    /** The node certificate the session stands on (the newest renewal's), or null for a bearer credential. */
+    public java.security.cert.X509Certificate certificate() {
+        return certificate;
+    }
+
+    /** The session stands on {@code current} from now on: its certificate and expiry. */
+    public void certificate(java.security.cert.X509Certificate current) {
+        certificate = current;
+        certificateValidUntil = current == null ? null : current.getNotAfter().toInstant();
+    }
+
     /** This session's id (unique while the hub runs), for logs and takeover audits. */
     public String sessionId() {
         return sessionId;

@@ -217,10 +217,10 @@ public final class NodeSessions implements NodeDirectory {
     }
 
     /** A node renewed its certificate: its live session now stands on the new one. */
-    public void certificateRenewed(String nodeId, Instant validUntil) {
+    public void certificateRenewed(String nodeId, java.security.cert.X509Certificate renewed) {
         NodeSessionHandle session = live.get(nodeId);
-        if (session != null && session.certificateValidUntil() != null) {
-            session.certificateValidUntil(validUntil);
+        if (session != null && session.certificate() != null) {
+            session.certificate(renewed);
         }
     }
 
@@ -367,6 +367,12 @@ public final class NodeSessions implements NodeDirectory {
     }
 
     private final AtomicLong enrollmentAttempts = new AtomicLong();
+    private volatile long nodesOnNewCa = -1;
+
+    /** During a CA rotation, how many enrolled nodes hold a certificate of the new CA; -1 when none runs. */
+    public void nodesOnNewCa(long count) {
+        nodesOnNewCa = count;
+    }
 
     /** Counts an enrollment call that reached the invite token check. */
     public void enrollmentAttempted() {
@@ -375,7 +381,7 @@ public final class NodeSessions implements NodeDirectory {
 
     @Override
     public NodeLinkStats linkStats() {
-        return new NodeLinkStats(enrollmentAttempts.get(), takeovers.refused(), takeovers.replaced());
+        return new NodeLinkStats(enrollmentAttempts.get(), takeovers.refused(), takeovers.replaced(), nodesOnNewCa);
     }
 
     @Override

@@ -74,9 +74,16 @@ public class NodeServiceImplTest {
         timers.shutdownNow();
     }
 
+    /** A handshake over a plaintext port, where a bearer credential is the node's identity. */
     private RecordingStreamObserver<SyncConfigurationResponse> handshake(SyncConfigurationRequest request, String headerCredential) {
+        return handshake(request, headerCredential, false);
+    }
+
+    private RecordingStreamObserver<SyncConfigurationResponse> handshake(SyncConfigurationRequest request, String headerCredential,
+            boolean tls) {
         RecordingStreamObserver<SyncConfigurationResponse> out = new RecordingStreamObserver<>();
         Context.current()
+                .withValue(NodeAuthInterceptor.TLS, tls)
                 .withValue(NodeAuthInterceptor.PEER, PEER)
                 .withValue(NodeAuthInterceptor.PEER_HOST, HOST)
                 .withValue(NodeAuthInterceptor.HEADER_CREDENTIAL, headerCredential)
@@ -125,6 +132,27 @@ public class NodeServiceImplTest {
         SyncConfigurationResponse header = handshake(SyncConfigurationRequest.getDefaultInstance(), "cred-n-2").sent.get(0);
         assertEquals("n-2", header.getNodeId());
         assertEquals(0, store.enrollCalls.get());
+    }
+
+    @Test
+    public void overTlsAnEnrollmentWithoutACsrIsRefusedBeforeTheTokenIsSpent() {
+        Status refused = handshake(token("good"), null, true).closedWith;
+        assertEquals(Status.Code.INVALID_ARGUMENT, refused.getCode());
+        assertTrue(refused.getDescription(), refused.getDescription().contains("enrollment needs a csr"));
+        assertTrue(refused.getDescription(), refused.getDescription().contains("the token was not spent"));
+        assertEquals("the store was never asked", 0, store.enrollCalls.get());
+    }
+
+    @Test
+    public void overTlsABearerCredentialOnlyTradesForACertificateAndNeverAuthenticatesAlone() {
+        for (RecordingStreamObserver<SyncConfigurationResponse> out : List.of(
+                handshake(SyncConfigurationRequest.newBuilder().setNodeCredential("cred-n-1").build(), null, true),
+                handshake(SyncConfigurationRequest.getDefaultInstance(), "cred-n-1", true))) {
+            assertEquals(Status.Code.INVALID_ARGUMENT, out.closedWith.getCode());
+            assertTrue(out.closedWith.getDescription(), out.closedWith.getDescription().contains("bearer credentials are retired"));
+            assertTrue(out.closedWith.getDescription(), out.closedWith.getDescription().contains("node_credential, csr"));
+        }
+        assertTrue("nothing was retired", store.retired.isEmpty());
     }
 
     @Test

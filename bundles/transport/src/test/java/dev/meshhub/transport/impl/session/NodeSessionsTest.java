@@ -119,14 +119,15 @@ public class NodeSessionsTest {
     public void aSessionOutlivingItsCertificateIsClosedUnlessTheNodeRenewedIt() {
         RecordingStreamObserver<HubMessage> renewing = new RecordingStreamObserver<>();
         RecordingStreamObserver<HubMessage> lapsing = new RecordingStreamObserver<>();
+        dev.meshhub.transport.impl.TestCas ca = new dev.meshhub.transport.impl.TestCas("test CA");
         NodeSessionHandle renewed = open("n-1", renewing);
-        renewed.certificateValidUntil(clock.instant().plusSeconds(3));
+        renewed.certificate(ca.issue("n-1", clock.instant().plusSeconds(3)));
         sessions.register(renewed);
         NodeSessionHandle lapsed = open("n-2", lapsing);
-        lapsed.certificateValidUntil(clock.instant().plusSeconds(3));
+        lapsed.certificate(ca.issue("n-2", clock.instant().plusSeconds(3)));
         sessions.register(lapsed);
 
-        sessions.certificateRenewed("n-1", clock.instant().plusSeconds(60));
+        sessions.certificateRenewed("n-1", ca.issue("n-1", clock.instant().plusSeconds(60)));
         clock.advance(Duration.ofSeconds(3));
         renewed.heard();
         lapsed.heard();
