@@ -68,6 +68,27 @@ final class CertificateRenewal {
         }
     }
 
+    /**
+     * The hub's CAs changed (a CA rotation): keeps the bundle it sent for later connections, and
+     * renews at once when asked. Nothing to do for a node on a bearer credential (plaintext port).
+     */
+    void trustUpdated(dev.meshhub.proto.v1.TrustUpdate update, CredentialStore store) {
+        if (credentials.certificate() == null || update.getTrustBundleCount() == 0) {
+            return;
+        }
+        try {
+            store.saveHubCas(NodeKeyMaterial.fromDer(update.getTrustBundleList()));
+        } catch (IOException | CertificateException e) {
+            LOG.warning("the hub's new trust bundle could not be kept (" + e.getMessage() + "); the current one stays");
+        }
+        if (update.getRenewNow()) {
+            LOG.info("the hub's CA is rotating: renewing the node certificate now");
+            renewNow();
+        } else {
+            LOG.info("the hub's CA rotation is over; kept the trust bundle of " + update.getTrustBundleCount() + " CA(s)");
+        }
+    }
+
     void cancel() {
         scheduleAt(null);
     }

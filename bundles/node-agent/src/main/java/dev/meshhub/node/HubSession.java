@@ -32,6 +32,10 @@ import java.util.logging.Logger;
 final class HubSession implements ClientResponseObserver<NodeMessage, HubMessage> {
 
     private static final Logger LOG = Logger.getLogger(HubSession.class.getName());
+    /** Used when the hub sends no heartbeat interval. */
+    static final long DEFAULT_HEARTBEAT_INTERVAL_MS = 10_000;
+    /** Floor for the interval, so a bad setting cannot turn heartbeats into a busy loop. */
+    static final long MIN_HEARTBEAT_INTERVAL_MS = 50;
 
     /** What a session tells the agent that owns it; all on the agent's thread. */
     interface Owner {
@@ -192,10 +196,21 @@ final class HubSession implements ClientResponseObserver<NodeMessage, HubMessage
         }
     }
 
+    /** The heartbeat interval the hub asks for, with a floor so a bad setting cannot make a busy loop. */
+    static long heartbeatInterval(NodeSettings settings) {
+        return settings.getHeartbeatIntervalMs() > 0
+                ? Math.max(MIN_HEARTBEAT_INTERVAL_MS, settings.getHeartbeatIntervalMs())
+                : DEFAULT_HEARTBEAT_INTERVAL_MS;
+    }
+
+    static long heartbeatTimeout(NodeSettings settings, long interval) {
+        return settings.getHeartbeatTimeoutMs() > 0 ? settings.getHeartbeatTimeoutMs() : 3 * interval;
+    }
+
     /** The hub's settings changed while connected: heartbeats and the watchdog follow them from now on. */
     private void settingsUpdate(NodeSettings settings) {
-        long interval = NodeAgent.heartbeatInterval(settings);
-        long timeout = NodeAgent.heartbeatTimeout(settings, interval);
+        long interval = heartbeatInterval(settings);
+        long timeout = heartbeatTimeout(settings, interval);
         if (interval == intervalMs && timeout == timeoutMs) {
             return;
         }

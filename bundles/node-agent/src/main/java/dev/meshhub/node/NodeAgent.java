@@ -16,7 +16,6 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -61,10 +60,6 @@ public final class NodeAgent implements AutoCloseable {
     public static final Pattern NODE_NAME_SHAPE = Pattern.compile("^[A-Za-z0-9._-]{1,63}$");
     /** Deadline of every unary call. */
     static final long RPC_DEADLINE_MS = 10_000;
-    /** Used when the hub sends no heartbeat interval. */
-    static final long DEFAULT_HEARTBEAT_INTERVAL_MS = 10_000;
-    /** Floor for the interval, so a bad setting cannot turn heartbeats into a busy loop. */
-    static final long MIN_HEARTBEAT_INTERVAL_MS = 50;
 
     private static final Logger LOG = Logger.getLogger(NodeAgent.class.getName());
     private static final AtomicInteger INSTANCES = new AtomicInteger();
@@ -221,40 +216,15 @@ public final class NodeAgent implements AutoCloseable {
         if (stopping) {
             return;
         }
-        info = nodeInfo(config.agentVersion());
-        Optional<NodeIdentity> stored;
-        try {
-            stored = store.load();
-        } catch (IOException e) {
-            finish(new AgentExit(AgentExit.USAGE_OR_ENROLLMENT_REFUSED, e.getMessage()));
+        info = AgentStart.nodeInfo(config.agentVersion());
+        AgentStart start = AgentStart.check(config, store);
+        if (start.refusal() != null) {
+            finish(start.refusal());
             return;
         }
-        String token = config.inviteToken();
-        if (stored.isPresent()) {
-            identity = stored.get();
-            if (token != null) {
-                LOG.warning("a credential is already stored in " + store.directory() + "; ignoring the invite token"
-                        + " (delete that directory to enroll again)");
-            }
-            if (config.nodeName() != null && !config.nodeName().equals(identity.name())) {
-                LOG.warning("--name is only used at enrollment; this node is enrolled as " + identity.describe());
-            }
+        identity = start.stored();
+        if (identity != null) {
             credentialHeader = NodeCredentials.header(identity);
-            LOG.info("using the stored " + (identity.credential().isEmpty() ? "certificate" : "credential") + " of "
-                    + identity.describe() + " from " + store.directory());
-        } else if (token == null) {
-            finish(new AgentExit(AgentExit.USAGE_OR_ENROLLMENT_REFUSED, "no credential in " + store.directory()
-                    + " and no invite token; start once with --token <invite token>"
-                    + " (an admin creates one with 'meshctl invite create')"));
-            return;
-        } else if (!INVITE_TOKEN_SHAPE.matcher(token).matches()) {
-            finish(new AgentExit(AgentExit.USAGE_OR_ENROLLMENT_REFUSED, "the invite token is malformed (expected"
-                    + " mhi.<16 hex digits>.<43 characters>); copy it again from 'meshctl invite create'"));
-            return;
-        } else if (config.nodeName() != null && !NODE_NAME_SHAPE.matcher(config.nodeName()).matches()) {
-            finish(new AgentExit(AgentExit.USAGE_OR_ENROLLMENT_REFUSED, "invalid --name '" + config.nodeName()
-                    + "': use letters, digits, '.', '_' or '-', at most 63 characters"));
-            return;
         }
         try {
             if (identity != null) {
@@ -406,8 +376,8 @@ public final class NodeAgent implements AutoCloseable {
             return;
         }
         NodeSettings settings = response.getSettings();
-        long interval = heartbeatInterval(settings);
-        long timeout = heartbeatTimeout(settings, interval);
+        long interval = HubSession.heartbeatInterval(settings);
+        long timeout = HubSession.heartbeatTimeout(settings, interval);
         if (!response.getNodeName().isEmpty() && !response.getNodeName().equals(identity.name())) {
             identity = new NodeIdentity(identity.nodeId(), response.getNodeName(), identity.credential());
         }
@@ -420,17 +390,6 @@ public final class NodeAgent implements AutoCloseable {
         LOG.info("connected to " + config.hub() + " as " + identity.describe() + "; heartbeat every "
                 + StatusText.seconds(interval));
         renewal.schedule();
-    }
-
-    /** The heartbeat interval the hub asks for, with a floor so a bad setting cannot make a busy loop. */
-    static long heartbeatInterval(NodeSettings settings) {
-        return settings.getHeartbeatIntervalMs() > 0
-                ? Math.max(MIN_HEARTBEAT_INTERVAL_MS, settings.getHeartbeatIntervalMs())
-                : DEFAULT_HEARTBEAT_INTERVAL_MS;
-    }
-
-    static long heartbeatTimeout(NodeSettings settings, long interval) {
-        return settings.getHeartbeatTimeoutMs() > 0 ? settings.getHeartbeatTimeoutMs() : 3 * interval;
     }
 
     /** What the current session reports, on the agent's thread. */
@@ -448,20 +407,7 @@ public final class NodeAgent implements AutoCloseable {
 
         @Override
         public void trustUpdated(dev.meshhub.proto.v1.TrustUpdate update) {
-            if (credentials.certificate() == null || update.getTrustBundleCount() == 0) {
-                return;
-            }
-            try {
-                store.saveHubCas(NodeKeyMaterial.fromDer(update.getTrustBundleList()));
-            } catch (IOException | java.security.cert.CertificateException e) {
-                LOG.warning("the hub's new trust bundle could not be kept (" + e.getMessage() + "); the current one stays");
-            }
-            if (update.getRenewNow()) {
-                LOG.info("the hub's CA is rotating: renewing the node certificate now");
-                renewal.renewNow();
-            } else {
-                LOG.info("the hub's CA rotation is over; kept the trust bundle of " + update.getTrustBundleCount() + " CA(s)");
-            }
+            renewal.trustUpdated(update, store);
         }
 
         @Override
@@ -550,17 +496,5 @@ public final class NodeAgent implements AutoCloseable {
             old.shutdown();
         }
         return true;
-    }
-
-    private static NodeInfo nodeInfo(String agentVersion) {
-        String host;
-        try {
-            host = InetAddress.getLocalHost().getHostName();
-        } catch (IOException | RuntimeException e) {
-            host = System.getenv().getOrDefault("HOSTNAME", System.getenv().getOrDefault("COMPUTERNAME", "unknown"));
-        }
-        String os = System.getProperty("os.name", "unknown") + " " + System.getProperty("os.version", "")
-                + " (" + System.getProperty("os.arch", "") + ")";
-        return NodeInfo.newBuilder().setHostname(host).setOs(os).setAgentVersion(agentVersion).build();
     }
 }
