@@ -23,7 +23,7 @@ import dev.meshhub.proto.v1.UploadDone;
  * (TLS 1.3 on the node port, nodes verified by certificate) and one with {@code plaintext = true} on
  * loopback; one simulated node each. Rounds alternate between the two (on, off, then off, on, ...):
  * the dispatch round trip p50 through the probe (as row 1), then uploads of a pseudo-random file with
- * 256 KiB chunks, as 1 upload and as 8 parallel ones (as row 4). Goals (issue 10): TLS adds at most
+ * 256 KiB chunks, as 1 upload and as 8 parallel ones (as row 4); {@code --sync-rounds} rounds (default 3). Goals (issue 10): TLS adds at most
  * 10% to the dispatch p50 and keeps at least 90% of the plaintext file-sync throughput.
  */
 final class TlsRow {
@@ -37,7 +37,6 @@ final class TlsRow {
     static final String SYNC_GOAL = "TLS >= 90% of plaintext MB/s in every configuration";
     static final int CHUNK = 256 * 1024;
     static final int[] PARALLEL = {1, 8};
-    static final int ROUNDS = 3;
 
     private final BenchMain main;
     private final BenchOptions options;
@@ -48,6 +47,7 @@ final class TlsRow {
     }
 
     List<Report.Row> run() {
+        final int rounds = options.syncRounds();
         List<String> details = new ArrayList<>();
         Map<Boolean, List<Double>> p50 = new LinkedHashMap<>(Map.of(true, new ArrayList<>(), false, new ArrayList<>()));
         Map<String, List<Double>> throughput = new LinkedHashMap<>();
@@ -83,10 +83,10 @@ final class TlsRow {
             details.add("hub 'tls-on': node port TLS 1.3 (as shipped), the node by certificate; hub 'tls-off': plaintext = true on"
                     + " 127.0.0.1; 1 simulated node each (driver JVM); rounds alternate on/off");
             try (FileChannel file = FileChannel.open(source.file(), StandardOpenOption.READ)) {
-                for (int round = 1; round <= ROUNDS; round++) {
+                for (int round = 1; round <= rounds; round++) {
                     List<HubPhase> order = round % 2 == 1 ? List.of(on, off) : List.of(off, on);
                     main.progress("TLS on/off round %d of %d: %d tasks one at a time, then %d MiB uploads (1 and 8 parallel)", round,
-                            ROUNDS, options.roundTripCount(), size >> 20);
+                            rounds, options.roundTripCount(), size >> 20);
                     for (HubPhase phase : order) {
                         Properties result = main.probe(phase.hub, main.roundTripConfiguration("tls-" + phase.label + "-r" + round),
                                 Duration.ofSeconds(120));
