@@ -26,12 +26,13 @@ final class NodeListing {
     }
 
     /**
-     * Columns ID NAME ADDRESS CONNECTED-SINCE LAST-HEARTBEAT, plus STATE with {@code --all}, plus
+     * Columns ID NAME ADDRESS CONNECTED-SINCE LAST-HEARTBEAT CONFINEMENT ("bwrap", "UNCONFINED", or
+     * "-" offline or not said), plus STATE with {@code --all}, plus
      * TAKEOVERS ("count,last=ADDRESS") when a second session ever contended for a listed node.
      */
     static String table(List<NodeStatus> nodes, boolean withState) {
         boolean contended = nodes.stream().anyMatch(n -> n.getTakeovers() > 0);
-        List<String> header = new ArrayList<>(List.of("ID", "NAME", "ADDRESS", "CONNECTED-SINCE", "LAST-HEARTBEAT"));
+        List<String> header = new ArrayList<>(List.of("ID", "NAME", "ADDRESS", "CONNECTED-SINCE", "LAST-HEARTBEAT", "CONFINEMENT"));
         if (withState) {
             header.add("STATE");
         }
@@ -42,7 +43,7 @@ final class NodeListing {
         rows.add(header.toArray(new String[0]));
         for (NodeStatus n : nodes) {
             List<String> row = new ArrayList<>(List.of(dash(n.getNodeId()), dash(n.getName()), dash(n.getAddress()),
-                    dash(iso(n.getConnectedSinceMs())), dash(iso(n.getLastHeartbeatMs()))));
+                    dash(iso(n.getConnectedSinceMs())), dash(iso(n.getLastHeartbeatMs())), confinement(n)));
             if (withState) {
                 row.add(state(n));
             }
@@ -52,6 +53,15 @@ final class NodeListing {
             rows.add(row.toArray(new String[0]));
         }
         return Table.render(rows);
+    }
+
+    /** The confinement mark: what STRICT means on this node at a glance (the reason is in --json). */
+    static String confinement(NodeStatus n) {
+        String said = n.getConfinement();
+        if (said.isEmpty()) {
+            return "-";
+        }
+        return said.startsWith("unconfined") ? "UNCONFINED" : said;
     }
 
     /** A JSON array of {id, name, connected, address, connectedSince, lastHeartbeat, enrolledAt, revoked, takeovers, lastTakeoverAddress}. */
@@ -69,6 +79,7 @@ final class NodeListing {
                     .name("revoked").value(n.getRevoked())
                     .name("takeovers").value(n.getTakeovers())
                     .name("lastTakeoverAddress").value(n.getLastTakeoverAddress().isEmpty() ? null : n.getLastTakeoverAddress())
+                    .name("confinement").value(n.getConfinement().isEmpty() ? null : n.getConfinement())
                     .endObject();
         }
         if (!nodes.isEmpty()) {

@@ -190,16 +190,16 @@ public class MeshCtlLoopbackTest {
         Result r = meshctl("nodes");
         assertEquals(r.toString(), 0, r.code);
         assertEquals(""
-                + "ID              NAME   ADDRESS         CONNECTED-SINCE       LAST-HEARTBEAT\n"
-                + "n-0000000000a1  web-1  10.0.0.5:51234  2026-01-01T00:00:00Z  2026-01-01T00:01:01Z\n", r.out);
+                + "ID              NAME   ADDRESS         CONNECTED-SINCE       LAST-HEARTBEAT        CONFINEMENT\n"
+                + "n-0000000000a1  web-1  10.0.0.5:51234  2026-01-01T00:00:00Z  2026-01-01T00:01:01Z  -\n", r.out);
         assertFalse(((ListNodesRequest) hub.requests.poll(5, TimeUnit.SECONDS)).getIncludeOffline());
 
         r = meshctl("nodes", "--all");
         assertEquals(r.toString(), 0, r.code);
         assertEquals(""
-                + "ID              NAME   ADDRESS         CONNECTED-SINCE       LAST-HEARTBEAT        STATE\n"
-                + "n-0000000000a1  web-1  10.0.0.5:51234  2026-01-01T00:00:00Z  2026-01-01T00:01:01Z  connected\n"
-                + "n-0000000000b2  db     -               -                     -                     revoked\n",
+                + "ID              NAME   ADDRESS         CONNECTED-SINCE       LAST-HEARTBEAT        CONFINEMENT  STATE\n"
+                + "n-0000000000a1  web-1  10.0.0.5:51234  2026-01-01T00:00:00Z  2026-01-01T00:01:01Z  -            connected\n"
+                + "n-0000000000b2  db     -               -                     -                     -            revoked\n",
                 r.out);
         assertTrue(((ListNodesRequest) hub.requests.poll(5, TimeUnit.SECONDS)).getIncludeOffline());
     }
@@ -212,7 +212,7 @@ public class MeshCtlLoopbackTest {
         assertEquals(r.toString(), 0, r.code);
         assertEquals("[\n{\"id\":\"n-0000000000b2\",\"name\":\"d\\\"b\",\"connected\":false,\"address\":null,"
                 + "\"connectedSince\":null,\"lastHeartbeat\":null,\"enrolledAt\":\"2026-01-01T00:00:00Z\","
-                + "\"revoked\":true,\"takeovers\":0,\"lastTakeoverAddress\":null}\n]\n", r.out);
+                + "\"revoked\":true,\"takeovers\":0,\"lastTakeoverAddress\":null,\"confinement\":null}\n]\n", r.out);
         assertEquals("", r.err);
 
         hub.nodes.clear();

@@ -2,6 +2,7 @@ package dev.meshhub.cli;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
 
 import dev.meshhub.proto.v1.NodeStatus;
 import java.util.List;
@@ -20,8 +21,8 @@ public class NodeListingTest {
     public void tableCellsStayOnOneLine() {
         String table = NodeListing.table(List.of(NodeStatus.newBuilder().setNodeId("n-1").setName("a b\nc")
                 .setConnected(true).build()), false);
-        assertEquals("ID   NAME   ADDRESS  CONNECTED-SINCE  LAST-HEARTBEAT\n"
-                + "n-1  a?b?c  -        -                -\n", table);
+        assertEquals("ID   NAME   ADDRESS  CONNECTED-SINCE  LAST-HEARTBEAT  CONFINEMENT\n"
+                + "n-1  a?b?c  -        -                -               -\n", table);
     }
 
     @Test
@@ -30,8 +31,21 @@ public class NodeListingTest {
                 NodeStatus.newBuilder().setNodeId("n-1").setName("calm").setConnected(true).build(),
                 NodeStatus.newBuilder().setNodeId("n-2").setName("contended").setConnected(true).setTakeovers(2)
                         .setLastTakeoverAddress("192.0.2.9:5000").build()), false);
-        assertEquals("ID   NAME       ADDRESS  CONNECTED-SINCE  LAST-HEARTBEAT  TAKEOVERS\n"
-                + "n-1  calm       -        -                -               0\n"
-                + "n-2  contended  -        -                -               2,last=192.0.2.9:5000\n", table);
+        assertEquals("ID   NAME       ADDRESS  CONNECTED-SINCE  LAST-HEARTBEAT  CONFINEMENT  TAKEOVERS\n"
+                + "n-1  calm       -        -                -               -            0\n"
+                + "n-2  contended  -        -                -               -            2,last=192.0.2.9:5000\n", table);
+    }
+
+    @Test
+    public void anUnconfinedNodeIsMarkedAndTheReasonIsInTheJson() {
+        List<NodeStatus> nodes = List.of(
+                NodeStatus.newBuilder().setNodeId("n-1").setName("boxed").setConnected(true).setConfinement("bwrap").build(),
+                NodeStatus.newBuilder().setNodeId("n-2").setName("bare").setConnected(true)
+                        .setConfinement("unconfined: bwrap not found in /usr/bin/bwrap").build());
+        assertEquals("ID   NAME   ADDRESS  CONNECTED-SINCE  LAST-HEARTBEAT  CONFINEMENT\n"
+                + "n-1  boxed  -        -                -               bwrap\n"
+                + "n-2  bare   -        -                -               UNCONFINED\n", NodeListing.table(nodes, false));
+        String json = NodeListing.json(nodes);
+        assertTrue(json, json.contains("\"confinement\":\"unconfined: bwrap not found in /usr/bin/bwrap\""));
     }
 }

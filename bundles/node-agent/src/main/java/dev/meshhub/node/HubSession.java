@@ -102,7 +102,8 @@ final class HubSession implements ClientResponseObserver<NodeMessage, HubMessage
     void open(NodeInfo info) {
         NodeServiceGrpc.newStub(channel).withInterceptors(credentialHeader).taskStream(this);
         lastHeardNanos = System.nanoTime();
-        toHub.onNext(NodeMessage.newBuilder().setHello(Hello.newBuilder().setInfo(info)).build());
+        toHub.onNext(NodeMessage.newBuilder().setHello(Hello.newBuilder().setInfo(info)
+                .setConfinement(tasks.confinement().description())).build());
         heartbeats = agentThread.scheduleAtFixedRate(this::sendHeartbeat, intervalMs, intervalMs,
                 TimeUnit.MILLISECONDS);
         watchdog = agentThread.schedule(this::checkSilence, timeoutMs, TimeUnit.MILLISECONDS);

@@ -90,6 +90,11 @@ public final class MeshNode implements Callable<Integer> {
             description = "Seconds between two passes over the sync folders (default 60).")
     private long syncIntervalSeconds = NodeAgentConfig.Builder.DEFAULT_SYNC_INTERVAL.toSeconds();
 
+    @Option(names = "--confinement", paramLabel = "MODE",
+            description = "How STRICT tasks are confined: auto (default: bubblewrap where it works, else unconfined and"
+                    + " marked so), bwrap (refuse to start without it) or none.")
+    private String confinement = "auto";
+
     @Option(names = "--verbose", description = "Log details and stack traces.")
     private boolean verbose;
 
@@ -151,8 +156,13 @@ public final class MeshNode implements Callable<Integer> {
             System.err.println("meshnode: invalid --ca-pin: " + e.getMessage());
             return AgentExit.USAGE_OR_ENROLLMENT_REFUSED;
         }
+        if (!java.util.List.of("auto", "bwrap", "none").contains(confinement)) {
+            System.err.println("meshnode: --confinement takes auto, bwrap or none; got '" + confinement + "'");
+            return AgentExit.USAGE_OR_ENROLLMENT_REFUSED;
+        }
         OneLineLogging.configure(verbose);
         NodeAgent agent = new NodeAgent(NodeAgentConfig.builder(address, workspace)
+                .confinement(confinement)
                 .verification(verification)
                 .inviteToken(token)
                 .nodeName(name)

@@ -217,6 +217,12 @@ public final class NodeAgent implements AutoCloseable {
             return;
         }
         info = AgentStart.nodeInfo(config.agentVersion());
+        if ("bwrap".equals(config.confinement()) && !tasks.confinement().confined()) {
+            finish(new AgentExit(AgentExit.USAGE_OR_ENROLLMENT_REFUSED, "--confinement bwrap: STRICT tasks cannot be confined"
+                    + " here (" + tasks.confinement().description() + "); install the bubblewrap package, or start with"
+                    + " --confinement auto to run STRICT tasks unconfined"));
+            return;
+        }
         AgentStart start = AgentStart.check(config, store);
         if (start.refusal() != null) {
             finish(start.refusal());

@@ -25,9 +25,11 @@ public final class NodeAgentConfig {
     private final java.util.List<String> syncFolders;
     private final Duration syncInterval;
     private final HubVerification verification;
+    private final String confinement;
 
     private NodeAgentConfig(Builder b) {
         this.verification = b.verification;
+        this.confinement = b.confinement;
         this.hub = b.hub;
         this.workspace = b.workspace;
         this.inviteToken = b.inviteToken;
@@ -39,6 +41,11 @@ public final class NodeAgentConfig {
         this.defaultTaskTimeout = b.defaultTaskTimeout;
         this.syncFolders = java.util.List.copyOf(b.syncFolders);
         this.syncInterval = b.syncInterval;
+    }
+
+    /** How STRICT tasks are confined: {@code auto} (bwrap where it works), {@code bwrap} (required) or {@code none}. */
+    public String confinement() {
+        return confinement;
     }
 
     /** How the hub is verified before anything is sent to it. */
@@ -132,6 +139,16 @@ public final class NodeAgentConfig {
         private java.util.List<String> syncFolders = java.util.List.of();
         private Duration syncInterval = DEFAULT_SYNC_INTERVAL;
         private HubVerification verification = HubVerification.stored();
+        private String confinement = "auto";
+
+        /** How STRICT tasks are confined: auto (default), bwrap or none. */
+        public Builder confinement(String mode) {
+            if (!java.util.List.of("auto", "bwrap", "none").contains(mode)) {
+                throw new IllegalArgumentException("--confinement takes auto, bwrap or none; got '" + mode + "'");
+            }
+            this.confinement = mode;
+            return this;
+        }
 
         /** Default of {@link #syncInterval(Duration)}: one minute. */
         public static final Duration DEFAULT_SYNC_INTERVAL = Duration.ofMinutes(1);

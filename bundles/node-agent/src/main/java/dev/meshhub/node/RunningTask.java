@@ -107,7 +107,7 @@ final class RunningTask implements SupervisedTask {
     /** Reports the start, starts the readers, watches for the exit and arms the timeout. */
     void start() {
         out.add(NodeMessage.newBuilder()
-                .setTaskStarted(TaskStarted.newBuilder().setTaskId(id).setPid(process.pid()))
+                .setTaskStarted(TaskStarted.newBuilder().setTaskId(id).setPid(process.pid()).setProgram(program))
                 .build());
         pump(TaskOutput.Stream.STDOUT, "out");
         pump(TaskOutput.Stream.STDERR, "err");

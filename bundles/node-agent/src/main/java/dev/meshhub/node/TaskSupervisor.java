@@ -69,6 +69,7 @@ final class TaskSupervisor implements AutoCloseable {
     private static final File NO_INPUT = new File(File.separatorChar == '\\' ? "NUL" : "/dev/null");
 
     private final Path workspace;
+    private final Confinement confinement;
     private final int maxTasks;
     private final long defaultTimeoutMs;
     private final ScheduledExecutorService scheduler;
@@ -102,6 +103,7 @@ final class TaskSupervisor implements AutoCloseable {
      */
     TaskSupervisor(NodeAgentConfig config, ScheduledExecutorService scheduler, Executor serial, int instance) {
         this.workspace = config.workspace();
+        this.confinement = Confinement.detect(config.confinement(), StrictLaunch.DEFAULT_TRUSTED_DIRECTORIES);
         this.maxTasks = config.maxTasks();
         this.defaultTimeoutMs = config.defaultTaskTimeout().toMillis();
         this.scheduler = scheduler;
@@ -117,6 +119,11 @@ final class TaskSupervisor implements AutoCloseable {
             control.scheduleWithFixedDelay(this::trackTrees, TRACK_INTERVAL_MS, TRACK_INTERVAL_MS,
                     TimeUnit.MILLISECONDS);
         }
+    }
+
+    /** How STRICT tasks are confined here (said in the Hello). */
+    Confinement confinement() {
+        return confinement;
     }
 
     // ---- policy ----
@@ -204,12 +211,32 @@ final class TaskSupervisor implements AutoCloseable {
         List<String> argv = shell ? List.of("/bin/sh", "-c", command.getShellCommand()) : command.getArgv().getArgsList();
         String program = shorten(argv.get(0), 60);
         String marker = UUID.randomUUID().toString();
+        StrictLaunch strict = null;
+        if (PolicyRules.isStrict(policy)) {
+            try {
+                strict = StrictLaunch.of(nodeLabel, argv, command.getEnvironmentMap(), policy.getTrustedDirectoriesList(), workspace,
+                        directory, workspace.resolve(CredentialStore.DIRECTORY), confinement, Map.entry(ProcessTree.MARKER_VARIABLE, marker));
+            } catch (StrictLaunch.Refused e) {
+                fail(out, id, TaskFinished.Outcome.REFUSED, e.getMessage());
+                return;
+            } catch (IOException e) {
+                fail(out, id, TaskFinished.Outcome.FAILED, "cannot start '" + program + "': " + e.getMessage());
+                return;
+            }
+            program = strict.program().toString();
+        }
         Process process;
         try {
-            ProcessBuilder builder = new ProcessBuilder(argv)
+            ProcessBuilder builder = new ProcessBuilder(strict != null ? strict.command() : argv)
                     .directory(directory.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(NO_INPUT));
-            builder.environment().putAll(command.getEnvironmentMap());
+            if (strict != null) {
+                // STRICT: exactly the environment StrictLaunch built, nothing of the agent's own.
+                builder.environment().clear();
+                builder.environment().putAll(strict.environment());
+            } else {
+                builder.environment().putAll(command.getEnvironmentMap());
+            }
             // Set last so a task cannot choose it; it lets the tree be found again (ProcessTree).
             builder.environment().put(ProcessTree.MARKER_VARIABLE, marker);
             process = builder.start();
@@ -227,7 +254,8 @@ final class TaskSupervisor implements AutoCloseable {
         trees.add(task.tree());
         task.start();
         LOG.info("task " + shorten(id, 60) + ": started '" + program + "' as pid " + process.pid() + " in "
-                + directory + " (" + (shell ? "shell" : "argv") + ", timeout " + timeoutMs + " ms)");
+                + directory + " (" + (shell ? "shell" : strict == null ? "argv" : "argv, " + confinement.description())
+                + ", timeout " + timeoutMs + " ms)");
     }
 
     /** Starts fetching a file the hub pushes; the destination is checked on the download's thread. */

@@ -70,13 +70,14 @@ public class TaskExecutionLoopbackTest {
     }
 
     @Test
-    public void environmentIsTheAgentsPlusTheTasksAndStdinIsClosed() throws Exception {
-        FakeHub.NodeStream hub = harness.connect(strict(1, "printenv", "cat"));
+    public void strictEnvironmentIsBuiltFromScratchPlusTheTasksAndStdinIsClosed() throws Exception {
+        FakeHub.NodeStream hub = harness.connect(strict(1, "printenv", "cat").toBuilder().addAllowedEnvironment("MESHHUB_TEST_*").build());
         hub.assign("t-env", argv("printenv", "MESHHUB_TEST_VALUE", "PATH")
                 .putEnvironment("MESHHUB_TEST_VALUE", "hello env").build());
         TaskRun env = hub.awaitFinished("t-env");
         assertEquals(env.toString(), TaskFinished.Outcome.SUCCEEDED, env.finished().getOutcome());
-        assertEquals("hello env\n" + System.getenv("PATH") + "\n", env.stdout());
+        // STRICT: the task's PATH is the trusted directories, never the agent's own.
+        assertEquals("hello env\n" + String.join(":", StrictLaunch.DEFAULT_TRUSTED_DIRECTORIES) + "\n", env.stdout());
 
         // cat reads stdin until end of file: it ends at once only if stdin is closed (/dev/null).
         hub.assign("t-stdin", argv("cat").build());
@@ -106,10 +107,12 @@ public class TaskExecutionLoopbackTest {
 
         TaskRun missing = hub.awaitFinished("t-missing");
         assertEquals("nothing started: " + missing, 1, missing.messages.size());
-        assertEquals(TaskFinished.Outcome.FAILED, missing.finished().getOutcome());
+        assertEquals("STRICT looks names up in the trusted directories only", TaskFinished.Outcome.REFUSED,
+                missing.finished().getOutcome());
         assertFalse(missing.finished().hasExitCode());
-        assertEquals("cannot start 'meshhub-no-such-program': No such file or directory",
-                missing.finished().getDiagnostic());
+        assertTrue(missing.finished().getDiagnostic(), missing.finished().getDiagnostic().contains(
+                "'meshhub-no-such-program' is not an executable file in its trusted directories (/usr/local/bin, /usr/bin,"));
+        assertTrue(missing.finished().getDiagnostic(), missing.finished().getDiagnostic().endsWith("(rule strict.resolution)"));
 
         TaskRun denied = hub.awaitFinished("t-denied");
         assertEquals(TaskFinished.Outcome.FAILED, denied.finished().getOutcome());

@@ -86,7 +86,13 @@ public class TaskPolicyLoopbackTest {
         FakeHub.NodeStream hub = harness.connect(strict(1, "touch"));
         hub.assign("t-ld", argv("touch", "marker").putEnvironment("LD_PRELOAD", "/tmp/evil.so").build());
         assertRefused(hub.awaitFinished("t-ld"), PolicyRules.ENVIRONMENT);
-        assertFalse(Files.exists(harness.file("marker")));
+        hub.assign("t-gconv", argv("touch", "marker").putEnvironment("GCONV_PATH", "/tmp/evil").build());
+        assertRefused(hub.awaitFinished("t-gconv"), PolicyRules.ENVIRONMENT);
+        hub.assign("t-other", argv("touch", "marker").putEnvironment("APP_SECRET_MODE", "1").build());
+        assertRefused(hub.awaitFinished("t-other"), PolicyRules.ENV_ALLOWLIST);
+        assertFalse("nothing ran", Files.exists(harness.file("marker")));
+        hub.assign("t-lang", argv("touch", "marker").putEnvironment("LC_ALL", "C").build());
+        assertEquals(TaskFinished.Outcome.SUCCEEDED, hub.awaitFinished("t-lang").finished().getOutcome());
     }
 
     @Test

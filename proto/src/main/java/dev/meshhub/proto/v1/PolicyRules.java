@@ -12,7 +12,8 @@ import java.util.regex.Pattern;
  * anything, so a hub and its nodes never disagree about what a policy allows.
  *
  * <p>Both modes: a program must be given, the working directory must stay inside the workspace
- * ({@value #WORKDIR}), and environment variable names must be plain names ({@value #ENV_NAME}).
+ * ({@value #WORKDIR}), environment variable names must be plain names ({@value #ENV_NAME}), and
+ * their values hold no NUL and at most {@value #MAX_ENV_VALUE} characters ({@value #ENV_VALUE}).
  *
  * <p>STRICT (also for an unset or unknown mode: fail closed) adds:
  * <ul>
@@ -27,7 +28,11 @@ import java.util.regex.Pattern;
  * --rsh=}, {@code -oProxyCommand=}, ...). This list is a heuristic, not a proof; the allowlist is the
  * real boundary;</li>
  * <li>{@value #ENVIRONMENT}: no variable that changes which program runs or what it loads
- * ({@code PATH}, {@code LD_*}, {@code BASH_ENV}, ...).</li>
+ * ({@code PATH}, {@code LD_*}, {@code BASH_ENV}, {@code GCONV_PATH}, {@code GLIBC_TUNABLES},
+ * {@code GIT_CONFIG_*}, {@code JDK_JAVA_OPTIONS}, ...), even if the policy names it;</li>
+ * <li>{@value #ENV_ALLOWLIST}: every other variable must be on the environment allowlist: the
+ * built-in names ({@link #BUILT_IN_ENVIRONMENT}) and the policy's {@code allowed_environment}
+ * (an entry ending in {@code *} is a prefix).</li>
  * </ul>
  */
 public final class PolicyRules {
@@ -41,6 +46,14 @@ public final class PolicyRules {
     public static final String METACHARACTER = "strict.metacharacter";
     public static final String OPTION_INJECTION = "strict.option-injection";
     public static final String ENVIRONMENT = "strict.environment";
+    public static final String ENV_ALLOWLIST = "strict.environment-allowlist";
+    public static final String ENV_VALUE = "environment.value";
+
+    /** Longest environment value accepted, in characters. */
+    public static final int MAX_ENV_VALUE = 32 * 1024;
+    /** Variables a STRICT task may always set (entries ending in '*' are prefixes): locale and terminal only. */
+    public static final List<String> BUILT_IN_ENVIRONMENT = List.of("LANG", "LANGUAGE", "LC_*", "TZ", "TERM", "COLUMNS", "LINES",
+            "NO_COLOR");
 
     private static final String METACHARACTERS = ";&|`$<>(){}*?[]~!\n\r\0";
     private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
@@ -50,10 +63,21 @@ public final class PolicyRules {
             "--checkpoint-action", "--to-command", "--use-compress-program", "--index-filter", "--filter",
             "--command", "--config", "-c", "-e", "--eval", "--run", "-oproxycommand", "-olocalcommand",
             "--pager", "--editor", "--command-fd");
+    /** Variables (glibc, the loader, shells, git, JVM, Python, Perl, Ruby, Node) that change what runs or what it loads. */
     private static final Set<String> LOADER_VARIABLES = Set.of(
-            "PATH", "IFS", "ENV", "BASH_ENV", "SHELLOPTS", "BASHOPTS", "PS4", "PROMPT_COMMAND", "JAVA_TOOL_OPTIONS",
-            "_JAVA_OPTIONS", "PYTHONSTARTUP", "PYTHONPATH", "PERL5OPT", "PERL5LIB", "RUBYOPT", "NODE_OPTIONS", "GIT_SSH",
-            "GIT_SSH_COMMAND", "GIT_EXEC_PATH", "EDITOR", "VISUAL", "PAGER");
+            "PATH", "IFS", "ENV", "BASH_ENV", "SHELLOPTS", "BASHOPTS", "PS4", "PROMPT_COMMAND", "CDPATH", "GLOBIGNORE",
+            "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "JAVA_OPTIONS", "CLASSPATH", "JAVA_HOME",
+            "PYTHONSTARTUP", "PYTHONPATH", "PYTHONHOME", "PYTHONINSPECT", "PYTHONUSERBASE", "PYTHONBREAKPOINT",
+            "PERL5OPT", "PERL5LIB", "PERLLIB", "PERL5DB", "PERL_MB_OPT", "PERL_MM_OPT", "RUBYOPT", "RUBYLIB",
+            "NODE_OPTIONS", "NODE_PATH", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_EXEC_PATH", "GIT_ASKPASS", "GIT_PAGER",
+            "GIT_EDITOR", "GIT_EXTERNAL_DIFF", "GIT_DIR", "GIT_WORK_TREE", "GIT_TEMPLATE_DIR", "EDITOR", "VISUAL", "PAGER",
+            "GCONV_PATH", "GLIBC_TUNABLES", "MALLOC_CHECK_", "MALLOC_PERTURB_", "HOSTALIASES", "LOCALDOMAIN", "RES_OPTIONS",
+            "NLSPATH", "TMPDIR", "HOME", "SHELL", "SSLKEYLOGFILE", "OPENSSL_CONF", "OPENSSL_ENGINES", "SSL_CERT_FILE",
+            "SSL_CERT_DIR", "CURL_HOME", "WGETRC", "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS", "XDG_DATA_DIRS", "TERMINFO",
+            "TERMINFO_DIRS", "LESSOPEN", "LESSCLOSE", "LESSKEY", "MANPAGER", "BROWSER");
+    /** Prefixes of such variables. */
+    private static final List<String> LOADER_PREFIXES = List.of("LD_", "DYLD_", "GIT_CONFIG", "MALLOC_", "PYTHON", "PERL5",
+            "BASH_FUNC_");
 
     private PolicyRules() {
     }
@@ -87,9 +111,18 @@ public final class PolicyRules {
         if (workdir.isPresent()) {
             return workdir;
         }
-        for (String name : command.getEnvironmentMap().keySet()) {
+        for (java.util.Map.Entry<String, String> variable : command.getEnvironmentMap().entrySet()) {
+            String name = variable.getKey();
             if (!NAME.matcher(name).matches()) {
                 return refuse(ENV_NAME, prefix + "environment variable name '" + shorten(name) + "' is not a plain name");
+            }
+            String value = variable.getValue();
+            if (value.indexOf('\0') >= 0) {
+                return refuse(ENV_VALUE, prefix + "the value of environment variable " + name + " holds a NUL character");
+            }
+            if (value.length() > MAX_ENV_VALUE) {
+                return refuse(ENV_VALUE, prefix + "the value of environment variable " + name + " has " + value.length()
+                        + " characters; at most " + MAX_ENV_VALUE + " are accepted");
             }
         }
         if (!strict) {
@@ -132,12 +165,33 @@ public final class PolicyRules {
                 }
             }
         }
+        List<String> environment = policy == null ? List.of() : policy.getAllowedEnvironmentList();
         for (String name : command.getEnvironmentMap().keySet()) {
-            if (LOADER_VARIABLES.contains(name) || name.startsWith("LD_") || name.startsWith("DYLD_")) {
+            if (isLoaderVariable(name)) {
                 return refuse(ENVIRONMENT, prefix + "environment variable " + name + " could change which program runs or what it loads");
+            }
+            if (!matches(BUILT_IN_ENVIRONMENT, name) && !matches(environment, name)) {
+                return refuse(ENV_ALLOWLIST, prefix + "environment variable " + name + " is not on its environment allowlist"
+                        + " (allowed: " + allowedList(java.util.stream.Stream.concat(BUILT_IN_ENVIRONMENT.stream(), environment.stream())
+                                .toList()) + ")");
             }
         }
         return Optional.empty();
+    }
+
+    /** Whether a variable changes which program runs or what it loads (refused in STRICT whatever the policy says). */
+    public static boolean isLoaderVariable(String name) {
+        String upper = name.toUpperCase(Locale.ROOT);
+        return LOADER_VARIABLES.contains(upper) || LOADER_PREFIXES.stream().anyMatch(upper::startsWith);
+    }
+
+    private static boolean matches(List<String> entries, String name) {
+        for (String entry : entries) {
+            if (entry.endsWith("*") ? name.startsWith(entry.substring(0, entry.length() - 1)) : entry.equals(name)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Optional<Refusal> checkWorkingDirectory(String prefix, String directory) {

@@ -57,6 +57,43 @@ public class PolicyRulesTest {
     }
 
     @Test
+    public void strictPassesOnlyAllowlistedEnvironmentAndNeverALoaderVariable() {
+        for (String name : new String[] {"LANG", "LC_ALL", "LC_TIME", "TZ", "TERM", "NO_COLOR"}) {
+            assertEquals(name, Optional.empty(), PolicyRules.check("n1", STRICT, argv("ls").toBuilder().putEnvironment(name, "x").build()));
+        }
+        // Every variable the glibc, loader, git, JVM, Python and Perl documentation lists as changing what runs or loads.
+        for (String name : new String[] {"GCONV_PATH", "GLIBC_TUNABLES", "LD_LIBRARY_PATH", "LD_AUDIT", "MALLOC_CHECK_",
+                "HOSTALIASES", "LOCALDOMAIN", "RES_OPTIONS", "NLSPATH", "TMPDIR", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_COUNT",
+                "GIT_CONFIG_KEY_0", "GIT_CONFIG_PARAMETERS", "GIT_EXEC_PATH", "GIT_ASKPASS", "GIT_DIR", "JDK_JAVA_OPTIONS",
+                "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "CLASSPATH", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONWARNINGS",
+                "PERL5OPT", "PERL5LIB", "PERLLIB", "PERL5DB", "RUBYOPT", "NODE_OPTIONS", "BASH_ENV", "ENV", "BASH_FUNC_ls%%",
+                "IFS", "HOME", "SHELL", "OPENSSL_CONF", "SSLKEYLOGFILE", "path", "Ld_Preload"}) {
+            SandboxPolicy lenient = STRICT.toBuilder().addAllowedEnvironment("*").build();
+            String rule = PolicyRules.check("n1", lenient, argv("ls").toBuilder().putEnvironment(name, "x").build())
+                    .map(PolicyRules.Refusal::rule).orElse("allowed");
+            assertTrue(name + " was " + rule, rule.equals(PolicyRules.ENVIRONMENT) || rule.equals(PolicyRules.ENV_NAME));
+        }
+        PolicyRules.Refusal other = PolicyRules.check("n1", STRICT, argv("ls").toBuilder().putEnvironment("APP_MODE", "x").build())
+                .orElseThrow();
+        assertEquals(PolicyRules.ENV_ALLOWLIST, other.rule());
+        assertTrue(other.message(), other.message().contains("APP_MODE is not on its environment allowlist (allowed: LANG, LANGUAGE, LC_*"));
+        SandboxPolicy withApp = STRICT.toBuilder().addAllowedEnvironment("APP_*").build();
+        assertEquals(Optional.empty(), PolicyRules.check("n1", withApp, argv("ls").toBuilder().putEnvironment("APP_MODE", "x").build()));
+    }
+
+    @Test
+    public void environmentValuesHoldNoNulAndAreBoundedInEveryMode() {
+        for (SandboxPolicy policy : new SandboxPolicy[] {STRICT, PERMISSIVE}) {
+            CommandTask base = policy == STRICT ? argv("ls") : shell("ls");
+            assertEquals(PolicyRules.ENV_VALUE, refusedBy(policy, base.toBuilder().putEnvironment("LANG", "C\0x").build()));
+            assertEquals(PolicyRules.ENV_VALUE, refusedBy(policy, base.toBuilder()
+                    .putEnvironment("LANG", "x".repeat(PolicyRules.MAX_ENV_VALUE + 1)).build()));
+            assertEquals(Optional.empty(), PolicyRules.check("n1", policy, base.toBuilder()
+                    .putEnvironment("LANG", "x".repeat(PolicyRules.MAX_ENV_VALUE)).build()));
+        }
+    }
+
+    @Test
     public void anUnsetOrMissingPolicyIsStrictWithNothingAllowed() {
         assertEquals(PolicyRules.ALLOWLIST, refusedBy(SandboxPolicy.getDefaultInstance(), argv("echo", "hi")));
         assertEquals(PolicyRules.NO_SHELL, refusedBy(null, shell("echo hi")));

@@ -167,6 +167,38 @@ public class FileSyncIT extends HubTestBase {
     }
 
     @Test
+    public void theAgentsPrivateDirectoryIsRefusedByTheHubForEveryKindOfTransfer() throws Exception {
+        TestNode node = hub.enroll("private");
+        for (String path : List.of(".meshnode/credential", ".MESHNODE/node.key", "%2emeshnode/hub-ca.pem")) {
+            try (TestUpload upload = node.upload()) {
+                upload.startOnly(path, 10);
+                Status refused = upload.awaitEnd(10);
+                assertEquals(path, Status.Code.INVALID_ARGUMENT, refused.getCode());
+                assertTrue(refused.getDescription(), refused.getDescription().contains("rule path.private"));
+            }
+        }
+        try (TestStream stream = node.stream().hello().keepAlive()) {
+            Poll.until("private listed", PATIENCE, () -> directory.session(node.getNodeId()).isPresent());
+            java.nio.file.Path source = Files.writeString(hub.home.resolve("private-source.txt"), "x");
+            for (java.util.concurrent.Callable<?> transfer : List.<java.util.concurrent.Callable<?>>of(
+                    () -> transfers.pull("private", ".meshnode/node.key", null),
+                    () -> transfers.push("private", source.toString(), ".meshnode/hub-ca.pem", null),
+                    // A mirror source is resolved as the push starts: its refusal ends the transfer.
+                    () -> transfers.push("private", "mirror:private/.meshnode/credential", "copy.txt", null).result()
+                            .toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS))) {
+                Exception failed = org.junit.Assert.assertThrows(Exception.class, transfer::call);
+                Throwable cause = failed instanceof java.util.concurrent.ExecutionException ? failed.getCause() : failed;
+                assertTrue(String.valueOf(cause), cause instanceof dev.meshhub.api.sync.TransferException);
+                assertEquals(dev.meshhub.api.sync.TransferException.Reason.INVALID,
+                        ((dev.meshhub.api.sync.TransferException) cause).reason());
+                assertTrue(cause.getMessage(), cause.getMessage().contains("rule path.private"));
+            }
+            assertTrue("nothing was asked of the node", stream.received.stream().noneMatch(m -> m.hasSyncRequest() || m.hasTask()));
+        }
+        awaitNoLocks();
+    }
+
+    @Test
     public void aNodeWhoseStreamDropsOrSessionEndsMidUploadReleasesItsLockAtOnce() throws Exception {
         TestNode node = hub.enroll("dropping");
         byte[] data = random(2 * MIB, 3);

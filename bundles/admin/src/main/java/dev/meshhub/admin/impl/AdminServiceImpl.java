@@ -327,7 +327,8 @@ final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
                     .setConnectedSinceMs(session.connectedSince().toEpochMilli())
                     .setLastHeartbeatMs(session.lastHeartbeat().toEpochMilli())
                     .setTakeovers(session.takeovers())
-                    .setLastTakeoverAddress(session.lastTakeoverAddress()));
+                    .setLastTakeoverAddress(session.lastTakeoverAddress())
+                    .setConfinement(session.confinement()));
         }
         EnrollmentStore enrollment = services.enrollment();
         List<EnrolledNode> enrolled = List.of();

@@ -14,16 +14,25 @@ import java.util.Objects;
  * @param takeovers      how often, since the hub started, a second session presented this node's
  *                       identity while one was registered (refused or replacing it)
  * @param lastTakeoverAddress the peer address of the last such session, or ""
+ * @param confinement    how the node confines STRICT tasks, as its Hello said ("bwrap", "unconfined: why"),
+ *                       or "" when it did not say (an older agent)
  */
 public record NodeSession(String nodeId, String name, String address, Instant connectedSince, Instant lastHeartbeat,
-                          long takeovers, String lastTakeoverAddress) {
+                          long takeovers, String lastTakeoverAddress, String confinement) {
 
     /** A session no other session ever contended with. */
     public NodeSession(String nodeId, String name, String address, Instant connectedSince, Instant lastHeartbeat) {
-        this(nodeId, name, address, connectedSince, lastHeartbeat, 0, "");
+        this(nodeId, name, address, connectedSince, lastHeartbeat, 0, "", "");
+    }
+
+    /** The constructor of version 1.1 (no confinement reported). */
+    public NodeSession(String nodeId, String name, String address, Instant connectedSince, Instant lastHeartbeat,
+            long takeovers, String lastTakeoverAddress) {
+        this(nodeId, name, address, connectedSince, lastHeartbeat, takeovers, lastTakeoverAddress, "");
     }
 
     public NodeSession {
+        Objects.requireNonNull(confinement, "confinement");
         Objects.requireNonNull(lastTakeoverAddress, "lastTakeoverAddress");
         Objects.requireNonNull(nodeId, "nodeId");
         Objects.requireNonNull(name, "name");

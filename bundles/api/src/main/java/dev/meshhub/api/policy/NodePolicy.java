@@ -11,9 +11,18 @@ import java.util.List;
  *                           has no '/') or absolute paths (matched exactly)
  * @param revision           increases with every change, so nodes ignore stale updates
  * @param source             which policy decided it, for messages and logs
+ * @param allowedEnvironment STRICT: environment variable names a task may set besides the built-in locale
+ *                           and terminal ones; an entry ending in '*' is a prefix
  */
-public record NodePolicy(String nodeId, SandboxMode mode, List<String> allowedExecutables, long revision, String source) {
+public record NodePolicy(String nodeId, SandboxMode mode, List<String> allowedExecutables, long revision, String source,
+        List<String> allowedEnvironment) {
     public NodePolicy {
         allowedExecutables = List.copyOf(allowedExecutables == null ? List.of() : allowedExecutables);
+        allowedEnvironment = List.copyOf(allowedEnvironment == null ? List.of() : allowedEnvironment);
+    }
+
+    /** A policy with only the built-in environment names (the constructor of version 1.0). */
+    public NodePolicy(String nodeId, SandboxMode mode, List<String> allowedExecutables, long revision, String source) {
+        this(nodeId, mode, allowedExecutables, revision, source, List.of());
     }
 }

@@ -1,7 +1,7 @@
 /**
  * The sandbox policy nodes run under, and the admin act that changes it.
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export
 package dev.meshhub.api.policy;
 

@@ -24,6 +24,15 @@ final class MirrorPaths {
     /** {@code C:}, {@code c:x}: a Windows drive, absolute or drive-relative. */
     private static final Pattern DRIVE = Pattern.compile("^[A-Za-z]:.*", Pattern.DOTALL);
     private static final String RELATIVE_HINT = "; use a path relative to the node's workspace";
+    /**
+     * The node agent's private directory at the top of its workspace (key, certificate, hub CA, the
+     * bearer credential of old nodes). Nothing in it is ever pulled, pushed, uploaded or served from a
+     * mirror, whatever the node agent would do: node.proto states the rule. Compared ignoring case
+     * (a case-insensitive file system on the node would take {@code .MeshNode} for it).
+     */
+    static final String PRIVATE_DIRECTORY = ".meshnode";
+    /** The rule a refusal of a private path names. */
+    static final String PRIVATE_RULE = "path.private";
     /** Longest quoted value in a message, so a hostile input cannot flood the log. */
     private static final int QUOTE_LIMIT = 120;
 
@@ -70,8 +79,17 @@ final class MirrorPaths {
             throw bad("path " + quote(path) + " is " + pathBytes + " bytes long in UTF-8; at most " + MAX_PATH_BYTES
                     + " are accepted");
         }
-        for (String segment : path.split("/", -1)) {
+        String[] segments = path.split("/", -1);
+        for (String segment : segments) {
             checkSegment(path, segment);
+        }
+        String first = segments[0];
+        while (first.indexOf('%') >= 0 && !percentDecode(first).equals(first)) {
+            first = percentDecode(first);
+        }
+        if (first.equalsIgnoreCase(PRIVATE_DIRECTORY)) {
+            throw bad("path " + quote(path) + " is inside the node agent's private directory " + PRIVATE_DIRECTORY
+                    + "; nothing in it is ever transferred (rule " + PRIVATE_RULE + ")");
         }
         return path;
     }

@@ -5,6 +5,8 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
+import java.util.List;
+
 import org.junit.Test;
 
 import dev.meshhub.api.mirror.MirrorException;
@@ -43,6 +45,22 @@ public class MirrorPathsTest {
         refusedWith("a/../b", "'..' segment");
         refusedWith("a/..", "'..' segment");
         refusedWith("..", "'..' segment");
+    }
+
+    @Test
+    public void refusesTheAgentsPrivateDirectoryHoweverItIsSpelled() {
+        for (String path : List.of(".meshnode/credential", ".meshnode/node.key", ".meshnode", ".MeshNode/node.key",
+                "%2emeshnode/node.key", "%252Emeshnode/hub-ca.pem")) {
+            assertEquals(path, "path '" + path + "' is inside the node agent's private directory .meshnode; nothing in it is"
+                    + " ever transferred (rule path.private)", refused(path));
+        }
+        for (String path : List.of("docs/.meshnode/notes", ".meshnode2/x", "meshnode/x", ".meshnodes")) {
+            try {
+                assertEquals(path, MirrorPaths.checkPath(path));
+            } catch (dev.meshhub.api.mirror.MirrorException e) {
+                throw new AssertionError(path + " is not private: " + e.getMessage(), e);
+            }
+        }
     }
 
     @Test

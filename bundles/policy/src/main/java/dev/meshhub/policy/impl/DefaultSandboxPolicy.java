@@ -82,6 +82,8 @@ public final class DefaultSandboxPolicy implements SandboxPolicy, PolicyAdminist
     /** Valid per-node configurations by PID (sorted, so conflicts resolve the same way every time). */
     private final Map<String, ConfiguredNode> configured = new TreeMap<>();
     private List<String> defaultAllowlist = List.of();
+    /** The default policy's allowedEnvironment; every node's, read by policyFor. */
+    private volatile List<String> environment = List.of();
     private boolean active;
     /** What policyFor reads; replaced whole under {@link #lock}. Until activation: STRICT, nothing allowed. */
     private volatile Table table = new Table(List.of(), Map.of(), revisions.next());
@@ -89,6 +91,7 @@ public final class DefaultSandboxPolicy implements SandboxPolicy, PolicyAdminist
     @Activate
     void activate(DefaultPolicyConfiguration config) {
         List<String> allowlist = read(config);
+        environment = EnvironmentAllowlist.parse("allowedEnvironment", config.allowedEnvironment());
         synchronized (lock) {
             defaultAllowlist = allowlist;
             active = true;
@@ -103,16 +106,18 @@ public final class DefaultSandboxPolicy implements SandboxPolicy, PolicyAdminist
     void modified(DefaultPolicyConfiguration config) {
         // read() throws for an invalid configuration before anything changes: the running policy stays.
         List<String> allowlist = read(config);
+        List<String> nextEnvironment = EnvironmentAllowlist.parse("allowedEnvironment", config.allowedEnvironment());
         boolean changed;
         synchronized (lock) {
-            changed = !allowlist.equals(defaultAllowlist);
+            changed = !allowlist.equals(defaultAllowlist) || !nextEnvironment.equals(environment);
+            environment = nextEnvironment;
             defaultAllowlist = allowlist;
             if (changed) {
                 rebuild();
             }
         }
         if (changed) {
-            LOG.info("sandbox policy {}: default allowlist is now {}", NAME, allowlist);
+            LOG.info("sandbox policy {}: default allowlist is now {}, allowed environment {}", NAME, allowlist, nextEnvironment);
             post(null);
         }
     }
@@ -166,7 +171,7 @@ public final class DefaultSandboxPolicy implements SandboxPolicy, PolicyAdminist
             mode = act.mode();
             revision = Math.max(revision, act.revision());
         }
-        return new NodePolicy(nodeId, mode, allowlist, revision, NAME);
+        return new NodePolicy(nodeId, mode, allowlist, revision, NAME, environment);
     }
 
     /**

@@ -34,7 +34,7 @@ import dev.meshhub.api.policy.SandboxPolicy;
 public class DefaultSandboxPolicyTest {
 
     private static final List<String> DEFAULT_ALLOWLIST = List.of("echo", "true", "false", "ls", "cat", "head", "tail",
-            "wc", "uname", "hostname", "date", "whoami", "id", "df", "du", "uptime", "sleep", "pwd");
+            "wc", "uname", "whoami", "id", "df", "du", "uptime", "sleep", "pwd");
 
     private final RecordingAuditLog audit = new RecordingAuditLog();
     private final RecordingEventAdmin events = new RecordingEventAdmin();
@@ -133,6 +133,24 @@ public class DefaultSandboxPolicyTest {
 
         assertEquals(DEFAULT_ALLOWLIST, policy.policyFor("n1", "web1").allowedExecutables());
         assertTrue(changeEvents().isEmpty());
+    }
+
+    @Test
+    public void theEnvironmentAllowlistIsEmptyByDefaultAndEditableButNeverEverything() {
+        assertEquals(List.of(), policy.policyFor("n1", "web1").allowedEnvironment());
+        long before = policy.policyFor("n1", "web1").revision();
+
+        policy.modified(TypedConfigs.of(DefaultPolicyConfiguration.class, Map.of("allowedEnvironment", "APP_*, RUST_LOG")));
+        NodePolicy after = policy.policyFor("n1", "web1");
+        assertEquals(List.of("APP_*", "RUST_LOG"), after.allowedEnvironment());
+        assertTrue("nodes get the change", after.revision() > before);
+
+        for (String bad : List.of("*", "A B", "1X", "X=1", "LC_*_X")) {
+            IllegalArgumentException e = assertThrows(bad, IllegalArgumentException.class, () -> policy.modified(
+                    TypedConfigs.of(DefaultPolicyConfiguration.class, Map.of("allowedEnvironment", bad))));
+            assertTrue(e.getMessage(), e.getMessage().startsWith("allowedEnvironment: "));
+        }
+        assertEquals("a refused edit changes nothing", List.of("APP_*", "RUST_LOG"), policy.policyFor("n1", "web1").allowedEnvironment());
     }
 
     @Test

@@ -49,6 +49,7 @@ public final class TaskMessages {
         return SandboxPolicy.newBuilder()
                 .setMode(policy.mode() == dev.meshhub.api.policy.SandboxMode.PERMISSIVE ? SandboxPolicy.Mode.PERMISSIVE : SandboxPolicy.Mode.STRICT)
                 .addAllAllowedExecutables(policy.allowedExecutables())
+                .addAllAllowedEnvironment(policy.allowedEnvironment())
                 .setRevision(revision)
                 .build();
     }

@@ -42,6 +42,7 @@ final class TaskStreamObserver implements StreamObserver<NodeMessage> {
         if (message.getPayloadCase() == NodeMessage.PayloadCase.HELLO) {
             if (!helloReceived) {
                 helloReceived = true;
+                session.confinement(message.getHello().getConfinement());
                 sessions.register(session);
             }
             return;

@@ -115,7 +115,15 @@ public final class NodeSessionHandle {
     }
 
     public NodeSession snapshot() {
-        return new NodeSession(nodeId, name, address, connectedSince, lastHeard);
+        return new NodeSession(nodeId, name, address, connectedSince, lastHeard, 0, "", confinement);
+    }
+
+    private volatile String confinement = "";
+
+    /** How the node confines STRICT tasks, as its Hello said (bounded and printable; "" when it did not say). */
+    public void confinement(String said) {
+        String printable = said == null ? "" : said.replaceAll("[\\p{Cntrl}]", "?");
+        confinement = printable.length() > 200 ? printable.substring(0, 200) + "..." : printable;
     }
 
     /**

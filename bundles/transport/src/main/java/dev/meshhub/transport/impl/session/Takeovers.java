@@ -90,7 +90,7 @@ final class Takeovers {
         NodeSession plain = session.snapshot();
         Count count = byNode.get(session.nodeId());
         return count == null ? plain : new NodeSession(plain.nodeId(), plain.name(), plain.address(), plain.connectedSince(),
-                plain.lastHeartbeat(), count.count(), count.lastAddress());
+                plain.lastHeartbeat(), count.count(), count.lastAddress(), plain.confinement());
     }
 
     long refused() {
