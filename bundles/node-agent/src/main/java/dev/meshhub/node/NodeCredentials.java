@@ -27,6 +27,8 @@ final class NodeCredentials {
     private NodeKeyMaterial certificate;
     /** The key pair whose CSR is on its way to the hub. */
     private KeyPair pending;
+    /** The CSR of an enrollment in progress, sent again unchanged on a retry. */
+    private ByteString enrollmentCsr;
 
     NodeCredentials(CredentialStore store) {
         this.store = store;
@@ -41,12 +43,19 @@ final class NodeCredentials {
         return certificate;
     }
 
-    /** The enrollment request: token, name, and a CSR for a new key pair. */
+    /**
+     * The enrollment request: token, name, and a CSR for a new key pair. A retry sends the very same
+     * CSR (and keeps the same key): if the hub spent the token but its answer was lost, it recognises
+     * the request and answers again, rather than "already used".
+     */
     SyncConfigurationRequest enrollment(String token, String name, NodeInfo info) {
-        pending = NodeKeyMaterial.newKeyPair();
+        if (pending == null || enrollmentCsr == null) {
+            pending = NodeKeyMaterial.newKeyPair();
+            enrollmentCsr = ByteString.copyFrom(NodeKeyMaterial.csr(pending, name));
+        }
         SyncConfigurationRequest.Builder request = SyncConfigurationRequest.newBuilder()
                 .setInviteToken(token)
-                .setCsr(ByteString.copyFrom(NodeKeyMaterial.csr(pending, name)))
+                .setCsr(enrollmentCsr)
                 .setInfo(info);
         if (name != null) {
             request.setNodeName(name);
@@ -61,6 +70,7 @@ final class NodeCredentials {
     SyncConfigurationRequest reconnect(NodeIdentity identity, NodeInfo info) {
         SyncConfigurationRequest.Builder request = SyncConfigurationRequest.newBuilder().setInfo(info);
         if (certificate == null) {
+            enrollmentCsr = null;
             pending = NodeKeyMaterial.newKeyPair();
             request.setNodeCredential(identity.credential()).setCsr(ByteString.copyFrom(NodeKeyMaterial.csr(pending, identity.name())));
         }
@@ -69,6 +79,7 @@ final class NodeCredentials {
 
     /** A renewal request: a CSR for a new key, sent over a connection with the current certificate. */
     SyncConfigurationRequest renewal(NodeInfo info) {
+        enrollmentCsr = null;
         pending = NodeKeyMaterial.newKeyPair();
         return SyncConfigurationRequest.newBuilder().setInfo(info)
                 .setCsr(ByteString.copyFrom(NodeKeyMaterial.csr(pending, null))).build();
@@ -130,6 +141,7 @@ final class NodeCredentials {
                 NodeKeyMaterial.fromDer(response.getTrustBundleList()));
         store.saveCertificate(material);
         pending = null;
+        enrollmentCsr = null;
         certificate = material;
     }
 

@@ -271,6 +271,26 @@ public class NodeIdentityIT extends HubTestBase {
     }
 
     @Test
+    public void anEnrollmentWhoseAnswerWasLostIsAnsweredAgainForTheSameCsrOnly() throws Exception {
+        String token = hub.invite();
+        KeyPair key = keys("secp256r1");
+        ByteString csr = ByteString.copyFrom(csr(key, null));
+        SyncConfigurationRequest request = SyncConfigurationRequest.newBuilder().setInviteToken(token).setNodeName("lost-answer")
+                .setCsr(csr).build();
+        SyncConfigurationResponse lost = hub.node().syncConfiguration(request);
+
+        SyncConfigurationResponse again = hub.node().syncConfiguration(request);
+        assertEquals("the same node, not a second one", lost.getNodeId(), again.getNodeId());
+        assertEquals(lost.getNodeId(), pki.nodeIdOf(der(again.getCertificateChainList()).get(0)).orElseThrow());
+        assertEquals(key.getPublic(), der(again.getCertificateChainList()).get(0).getPublicKey());
+        StatusRuntimeException other = HubIT.failure(() -> hub.node().syncConfiguration(request.toBuilder()
+                .setCsr(ByteString.copyFrom(csr(keys("secp256r1"), null))).build()));
+        assertEquals("another key cannot use the spent token", Status.Code.UNAUTHENTICATED, other.getStatus().getCode());
+        assertTrue(other.getMessage(), other.getStatus().getDescription().contains("already used"));
+        assertEquals(1, enrollment.nodes().stream().filter(n -> n.name().startsWith("lost-answer")).count());
+    }
+
+    @Test
     public void aNodeEnrolledWithABearerCredentialTradesItOnceForACertificateAndItIsRetired() throws Exception {
         // A node enrolled before certificates: a journal row with a bearer credential (the store's own API).
         Enrollment legacy = enrollment.enroll(hub.invite(), "legacy", "127.0.0.1:1", Instant.now().plusSeconds(10))

@@ -47,6 +47,23 @@ public interface EnrollmentStore {
      */
     CompletionStage<Enrollment> enroll(String inviteToken, String requestedName, String address, Instant deadline);
 
+    /** How long after spending a token the same request may enroll again and get the same node. */
+    Duration REPLAY_WINDOW = Duration.ofMinutes(10);
+
+    /**
+     * As {@link #enroll(String, String, String, Instant)}, idempotent by {@code requestId}: when the
+     * token was spent by a request with this id less than {@link #REPLAY_WINDOW} ago (its answer lost
+     * on the way to the node, say), the same node is answered again, with an empty credential,
+     * instead of "already used". The hub uses the SHA-256 of the node's CSR, which only the holder of
+     * the CSR's key can use.
+     *
+     * @param requestId 64 lowercase hex characters, or null for a single-shot enrollment
+     */
+    default CompletionStage<Enrollment> enroll(String inviteToken, String requestedName, String address, Instant deadline,
+            String requestId) {
+        return enroll(inviteToken, requestedName, address, deadline);
+    }
+
     /**
      * Checks a node credential from memory.
      *

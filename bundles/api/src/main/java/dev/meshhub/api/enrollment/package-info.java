@@ -1,7 +1,7 @@
 /**
  * Invite tokens, node enrollment and node credentials.
  */
-@Version("1.1.0")
+@Version("1.2.0")
 @Export
 package dev.meshhub.api.enrollment;
 

@@ -157,6 +157,15 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
     @Override
     public CompletionStage<Enrollment> enroll(String inviteToken, String requestedName, String address,
                                               Instant deadline) {
+        return enroll(inviteToken, requestedName, address, deadline, null);
+    }
+
+    @Override
+    public CompletionStage<Enrollment> enroll(String inviteToken, String requestedName, String address,
+                                              Instant deadline, String requestId) {
+        if (requestId != null && !requestId.matches("[0-9a-f]{64}")) {
+            return JournalExecutor.failed(Reason.MALFORMED, "an enrollment request id is 64 lowercase hex characters");
+        }
         if (closed.get()) {
             return stopped();
         }
@@ -172,7 +181,7 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
             return JournalExecutor.failed(Reason.MALFORMED, NodeNames.MALFORMED_MESSAGE);
         }
         String from = printable(address, MAX_ADDRESS_LENGTH);
-        return executor.submit("node.enroll", () -> enrollNow(token.get(), requestedName, from, deadline));
+        return executor.submit("node.enroll", () -> enrollNow(token.get(), requestedName, from, deadline, requestId));
     }
 
     @Override
@@ -265,7 +274,7 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
         return new IssuedInvite(token.inviteId(), token.text(), expiresAt);
     }
 
-    private Enrollment enrollNow(InviteToken token, String requestedName, String address, Instant deadline)
+    private Enrollment enrollNow(InviteToken token, String requestedName, String address, Instant deadline, String requestId)
             throws SQLException {
         Instant started = clock.instant();
         try {
@@ -276,8 +285,18 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
             String nodeId = NodeCredential.newNodeId(secrets);
             NodeCredential credential = NodeCredential.issue(nodeId, secrets);
             byte[] credentialHash = TokenSecrets.sha256(credential.secret());
+            EnrolledNode[] replayed = {null};
             EnrolledNode node = inTransaction(connection -> {
-                spendInvite(connection, token, nodeId, now);
+                String earlier = spendInvite(connection, token, nodeId, now, requestId);
+                if (earlier != null) {
+                    EnrolledNode again = selectNode(connection, earlier);
+                    if (again == null || again.revoked()) {
+                        throw new EnrollmentException(Reason.USED, USED_MESSAGE);
+                    }
+                    audit(connection, now, "node.enroll.replayed", earlier, "invite=" + token.inviteId() + " from=" + address);
+                    replayed[0] = again;
+                    return again;
+                }
                 String name = chooseName(connection, requestedName);
                 insertNode(connection, nodeId, name, credentialHash, now, address);
                 audit(connection, now, "node.enroll", nodeId,
@@ -287,6 +306,11 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
                 }
                 return new EnrolledNode(nodeId, name, now, false);
             });
+            if (replayed[0] != null) {
+                LOG.info("node {} '{}': its enrollment with invite {} answered again (same request, from {}): the first answer"
+                        + " was lost", node.nodeId(), node.name(), token.inviteId(), address);
+                return new Enrollment(node, "");
+            }
             nodes.put(node, credentialHash);
             LOG.info("node {} '{}' enrolled from {} with invite {}", nodeId, node.name(), address, token.inviteId());
             return new Enrollment(node, credential.text());
@@ -296,20 +320,28 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
         }
     }
 
-    /** Checks the invite and marks it used, or throws; the caller's transaction rolls back on a throw. */
-    private void spendInvite(Connection connection, InviteToken token, String nodeId, Instant now)
+    /**
+     * Checks the invite and marks it used, or throws; the caller's transaction rolls back on a throw.
+     *
+     * @return null when spent now; the node it enrolled when the same request spent it within the replay window
+     */
+    private String spendInvite(Connection connection, InviteToken token, String nodeId, Instant now, String requestId)
             throws SQLException {
         byte[] stored = null;
         Instant expiresAt = null;
         Instant usedAt = null;
+        String usedBy = null;
+        String usedByRequest = null;
         try (PreparedStatement select = connection.prepareStatement(
-                "SELECT secret_hash, expires_at, used_at FROM INVITES WHERE invite_id = ?")) {
+                "SELECT secret_hash, expires_at, used_at, used_by_node, used_by_request FROM INVITES WHERE invite_id = ?")) {
             select.setString(1, token.inviteId());
             try (ResultSet rows = select.executeQuery()) {
                 if (rows.next()) {
                     stored = TokenSecrets.fromHex(rows.getString("secret_hash"));
                     expiresAt = JournalTime.get(rows, "expires_at");
                     usedAt = JournalTime.get(rows, "used_at");
+                    usedBy = rows.getString("used_by_node");
+                    usedByRequest = rows.getString("used_by_request");
                 }
             }
         }
@@ -317,6 +349,10 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
         boolean matches = TokenSecrets.matches(TokenSecrets.sha256(token.secret()), stored == null ? secrets.decoy() : stored);
         if (stored == null || !matches) {
             throw new EnrollmentException(Reason.UNKNOWN, UNKNOWN_INVITE_MESSAGE);
+        }
+        if (usedAt != null && requestId != null && requestId.equals(usedByRequest) && usedBy != null
+                && now.isBefore(usedAt.plus(REPLAY_WINDOW))) {
+            return usedBy;
         }
         if (!now.isBefore(expiresAt)) {
             throw new EnrollmentException(Reason.EXPIRED,
@@ -327,14 +363,16 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
         }
         // The guard makes the second of two concurrent enrollments wait for the first, then miss.
         try (PreparedStatement claim = connection.prepareStatement(
-                "UPDATE INVITES SET used_at = ?, used_by_node = ? WHERE invite_id = ? AND used_at IS NULL")) {
+                "UPDATE INVITES SET used_at = ?, used_by_node = ?, used_by_request = ? WHERE invite_id = ? AND used_at IS NULL")) {
             JournalTime.set(claim, 1, now);
             claim.setString(2, nodeId);
-            claim.setString(3, token.inviteId());
+            claim.setString(3, requestId);
+            claim.setString(4, token.inviteId());
             if (claim.executeUpdate() != 1) {
                 throw new EnrollmentException(Reason.USED, USED_MESSAGE);
             }
         }
+        return null;
     }
 
     private String chooseName(Connection connection, String requested) throws SQLException {

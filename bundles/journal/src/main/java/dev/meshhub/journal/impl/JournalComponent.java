@@ -169,6 +169,12 @@ public final class JournalComponent implements EnrollmentStore, TaskJournal, Aud
     }
 
     @Override
+    public CompletionStage<Enrollment> enroll(String inviteToken, String requestedName, String address, Instant deadline,
+            String requestId) {
+        return opened.enrollment().enroll(inviteToken, requestedName, address, deadline, requestId);
+    }
+
+    @Override
     public Optional<EnrolledNode> authenticate(String credential) {
         return opened.enrollment().authenticate(credential);
     }

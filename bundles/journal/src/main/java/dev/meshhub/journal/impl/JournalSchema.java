@@ -25,7 +25,7 @@ final class JournalSchema {
     static final int MAX_HUB_INSTANCE_LENGTH = 64;
 
     /** The version these statements create. */
-    static final int VERSION = 3;
+    static final int VERSION = 4;
 
     /** Column sizes of {@code TASKS}, checked (or truncated to) before any SQL runs. */
     static final int MAX_TASK_ID_LENGTH = 64;
@@ -99,8 +99,16 @@ final class JournalSchema {
         "ALTER TABLE TASKS ADD COLUMN hub_instance VARCHAR(" + MAX_HUB_INSTANCE_LENGTH + ")",
     };
 
+    /**
+     * Version 4: the request an invite was spent by (the SHA-256 of the node's CSR), so the same
+     * request can enroll again within a short window when its answer was lost.
+     */
+    private static final String[] VERSION_4 = {
+        "ALTER TABLE INVITES ADD COLUMN used_by_request CHAR(64)",
+    };
+
     /** {@code STEPS[v - 1]} turns a database of version {@code v - 1} into version {@code v}. */
-    private static final String[][] STEPS = {VERSION_1, VERSION_2, VERSION_3};
+    private static final String[][] STEPS = {VERSION_1, VERSION_2, VERSION_3, VERSION_4};
 
     private JournalSchema() {
     }

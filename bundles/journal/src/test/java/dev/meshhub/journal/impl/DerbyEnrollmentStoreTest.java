@@ -269,6 +269,33 @@ public class DerbyEnrollmentStoreTest {
     }
 
     @Test
+    public void theSameRequestEnrollsAgainWithinTheWindowAndNothingElseDoes() {
+        DerbyEnrollmentStore store = journal.open();
+        String token = journal.invite(store).token();
+        String request = "ab".repeat(32);
+        Enrollment first = await(store.enroll(token, "lost", "peer", journal.later(), request));
+        assertFalse(first.credential().isEmpty());
+
+        // The answer never reached the node; it retries with the same token and the same request.
+        Enrollment again = await(store.enroll(token, "lost", "peer", journal.later(), request));
+        assertEquals("the same node, not a second one", first.node(), again.node());
+        assertEquals("no new credential", "", again.credential());
+        assertEquals(1, store.nodes().size());
+        assertEquals(1, journal.count("SELECT COUNT(*) FROM AUDIT WHERE action = 'node.enroll.replayed'"));
+
+        failure(store.enroll(token, "lost", "peer", journal.later(), "cd".repeat(32)), Reason.USED);
+        failure(store.enroll(token, "lost", "peer", journal.later()), Reason.USED);
+        failure(store.enroll(token, "lost", "peer", journal.later(), "not-hex"), Reason.MALFORMED);
+        journal.clock.advance(dev.meshhub.api.enrollment.EnrollmentStore.REPLAY_WINDOW);
+        failure(store.enroll(token, "lost", "peer", journal.later(), request), Reason.USED);
+
+        String other = journal.invite(store).token();
+        Enrollment revokedLater = await(store.enroll(other, "revoked-later", "peer", journal.later(), request));
+        await(store.revokeNode(revokedLater.node().nodeId()));
+        failure(store.enroll(other, "revoked-later", "peer", journal.later(), request), Reason.USED);
+    }
+
+    @Test
     public void aRetiredCredentialNeverAuthenticatesAgainEvenAfterReopen() {
         DerbyEnrollmentStore store = journal.open();
         Enrollment traded = await(store.enroll(journal.invite(store).token(), "traded", "peer", journal.later()));

@@ -204,6 +204,8 @@ final class DiskMirror implements MirrorStore {
             long remaining = expectedSize < 0 ? 0 : expectedSize - held;
             checkQuota(node, normal, remaining);
             checkReserve(id, normal, remaining);
+            EntryLimit.reserve(node, normal, (Files.exists(partial, LinkOption.NOFOLLOW_LINKS) ? 0 : 2)
+                    + EntryLimit.missing(root.resolve(id), normal), settings.maxFiles(), root.resolve(id));
             channel = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.READ,
                     StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
             long size = channel.size();
@@ -305,6 +307,8 @@ final class DiskMirror implements MirrorStore {
                 if (moved) {
                     node.partial -= size;
                     node.complete += size - replaced;
+                    // The partial became the file (reserved at open as its destination) and the sidecar is gone.
+                    node.entries -= 2;
                 }
                 node.pending--;
                 node.version++;
@@ -393,11 +397,17 @@ final class DiskMirror implements MirrorStore {
             if (!node.loaded) {
                 node.complete = MirrorTrees.size(root.resolve(id));
                 node.partial = partialBytes(id);
+                node.entries = entries(id);
                 node.loaded = true;
                 node.version++;
             }
         }
         return node;
+    }
+
+    /** Files and directories of a node's tree and partial directory, from disk. */
+    long entries(String id) {
+        return MirrorTrees.entries(root.resolve(id)) + MirrorTrees.entries(partialRoot.resolve(id));
     }
 
     long partialBytes(String id) {

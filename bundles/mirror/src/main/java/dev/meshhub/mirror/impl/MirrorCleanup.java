@@ -262,8 +262,10 @@ final class MirrorCleanup {
         }
         long complete = MirrorTrees.size(root.resolve(node.nodeId));
         long partial = mirror.partialBytes(node.nodeId);
+        long entries = mirror.entries(node.nodeId);
         synchronized (node) {
             if (node.version == version && node.pending == 0 && node.loaded) {
+                node.entries = entries;
                 if (node.complete != complete || node.partial != partial) {
                     LOG.debug("node {}: usage recounted from disk: {} + {} partial (was {} + {})", node.nodeId,
                             complete, partial, node.complete, node.partial);

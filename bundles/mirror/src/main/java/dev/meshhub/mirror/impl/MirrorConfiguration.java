@@ -18,6 +18,7 @@ public @interface MirrorConfiguration {
     String DEFAULT_MIRROR_DIRECTORY = "data/mirror";
     long DEFAULT_QUOTA_BYTES = 10L * 1024 * 1024 * 1024;
     long DEFAULT_RESERVE_BYTES = 1024L * 1024 * 1024;
+    long DEFAULT_MAX_FILES_PER_NODE = 100_000;
     long DEFAULT_PARTIAL_TTL_MINUTES = 24 * 60;
     /** One year: long enough for any real use, short enough that the arithmetic never overflows. */
     long MAX_PARTIAL_TTL_MINUTES = 366L * 24 * 60;
@@ -32,6 +33,11 @@ public @interface MirrorConfiguration {
             description = "Most bytes one node's mirror may hold, complete files and partial uploads together."
                     + " A file being replaced counts twice until its upload finishes.")
     long quotaBytes() default DEFAULT_QUOTA_BYTES;
+
+    @AttributeDefinition(name = "Files per node", min = "1",
+            description = "Most files and directories one node's mirror may hold (partial uploads included), so a node"
+                    + " cannot use up the disk's inodes with empty files.")
+    long maxFilesPerNode() default DEFAULT_MAX_FILES_PER_NODE;
 
     @AttributeDefinition(name = "Free-disk reserve (bytes)", min = "0",
             description = "Uploads are refused rather than leave less than this free on the mirror's disk.")

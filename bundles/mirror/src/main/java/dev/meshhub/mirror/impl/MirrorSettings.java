@@ -12,9 +12,15 @@ import java.time.Duration;
  * @param reserveBytes         free disk kept on the mirror's file system
  * @param partialTtl           how long an idle partial is kept for resume
  * @param removeRevokedMirrors whether cleanup deletes revoked nodes' mirrors
+ * @param maxFiles             most files and directories one node may hold, partials included
  */
 record MirrorSettings(Path root, long quotaBytes, long reserveBytes, Duration partialTtl,
-                      boolean removeRevokedMirrors) {
+                      boolean removeRevokedMirrors, long maxFiles) {
+
+    /** Settings with the default file limit. */
+    MirrorSettings(Path root, long quotaBytes, long reserveBytes, Duration partialTtl, boolean removeRevokedMirrors) {
+        this(root, quotaBytes, reserveBytes, partialTtl, removeRevokedMirrors, MirrorConfiguration.DEFAULT_MAX_FILES_PER_NODE);
+    }
 
     /** Framework property naming meshhub's home directory. */
     static final String HOME_PROPERTY = "meshhub.home";
@@ -43,8 +49,13 @@ record MirrorSettings(Path root, long quotaBytes, long reserveBytes, Duration pa
                     + MirrorConfiguration.MAX_PARTIAL_TTL_MINUTES + ", got " + ttl + " (default "
                     + MirrorConfiguration.DEFAULT_PARTIAL_TTL_MINUTES + ")");
         }
+        long files = config.maxFilesPerNode();
+        if (files < 1) {
+            throw new IllegalArgumentException(MirrorConfiguration.PID + ": maxFilesPerNode must be at least 1, got " + files
+                    + " (default " + MirrorConfiguration.DEFAULT_MAX_FILES_PER_NODE + ")");
+        }
         return new MirrorSettings(directory(config.mirrorDirectory(), home, workingDirectory), quota, reserve,
-                Duration.ofMinutes(ttl), config.removeRevokedMirrors());
+                Duration.ofMinutes(ttl), config.removeRevokedMirrors(), files);
     }
 
     /** Resolved the way the journal and the monitor resolve their directories. */

@@ -88,17 +88,41 @@ final class MirrorTrees {
         return new Removal(counts[0], counts[1], failures[0], first[0]);
     }
 
+    /** Bytes of the regular files below a directory, and how many files and directories it holds. */
+    record Usage(long bytes, long entries) {
+    }
+
+    /** Files and directories below {@code top} (not counting it), links not followed; 0 if it does not exist. */
+    static long entries(Path top) {
+        return usage(top).entries();
+    }
+
     /** Bytes of the regular files under {@code top} (links not followed); unreadable parts are skipped. */
     static long size(Path top) {
+        return usage(top).bytes();
+    }
+
+    /** One walk below {@code top}, links not followed; best effort (unreadable entries are skipped). */
+    static Usage usage(Path top) {
         if (!Files.exists(top, LinkOption.NOFOLLOW_LINKS)) {
-            return 0;
+            return new Usage(0, 0);
         }
         final long[] bytes = new long[1];
+        final long[] entries = new long[1];
         try {
             Files.walkFileTree(top, EnumSet.noneOf(FileVisitOption.class), Integer.MAX_VALUE,
                     new SimpleFileVisitor<>() {
                         @Override
+                        public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+                            if (!dir.equals(top)) {
+                                entries[0]++;
+                            }
+                            return FileVisitResult.CONTINUE;
+                        }
+
+                        @Override
                         public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                            entries[0]++;
                             if (attrs.isRegularFile()) {
                                 bytes[0] += attrs.size();
                             }
@@ -113,7 +137,7 @@ final class MirrorTrees {
         } catch (IOException e) {
             // The visitor swallows per-file failures; what is left is best effort by design.
         }
-        return bytes[0];
+        return new Usage(bytes[0], entries[0]);
     }
 
     /**

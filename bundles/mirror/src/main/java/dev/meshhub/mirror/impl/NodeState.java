@@ -18,6 +18,11 @@ final class NodeState {
     long complete;
     /** Bytes of partial uploads, including bytes reserved by writes still going. */
     long partial;
+    /**
+     * Files and directories in the node's tree and partial directory, plus those open uploads will
+     * still create (reserved when they open); recounted from disk with the bytes.
+     */
+    long entries;
     /** Bumped by every change, so a recount from disk can tell whether it raced with one. */
     long version;
     /** Writes and finishes between their reservation and their outcome. */

@@ -33,6 +33,24 @@ public class DiskMirrorLimitsTest {
     public final RuleChain rules = RuleChain.outerRule(folder).around(fixture);
 
     @Test
+    public void aNodeCannotFillTheDisksInodesWithEmptyFiles() throws Exception {
+        fixture.with("maxFilesPerNode", 12L);
+        // Each empty file in a directory of its own: the file and its directory count, and while an upload
+        // runs its partial and sidecar too (so the fifth needs 8 + 4).
+        for (int i = 0; i < 5; i++) {
+            fixture.upload(NODE, "d" + i + "/empty", new byte[0]);
+        }
+        MirrorException refused = refused(Reason.QUOTA_EXCEEDED, () -> fixture.mirror().openUpload(NODE, "one-more", 0));
+        assertTrue(refused.getMessage(), refused.getMessage().contains("holds 10 files and directories in its mirror;"
+                + " 'one-more' would take it past its limit of 12 (maxFilesPerNode"));
+        assertFalse("nothing was created for the refused upload", Files.exists(fixture.partialOf(NODE, "one-more")));
+        // Replacing a file it holds needs no new entry beyond the upload's own partial, and another node is untouched.
+        fixture.with("maxFilesPerNode", 13L).reconfigure();
+        fixture.upload(NODE, "d0/empty", new byte[] {1});
+        fixture.upload("n-2", "elsewhere/x", new byte[0]);
+    }
+
+    @Test
     public void quotaIsCheckedUpFrontWithTheNumbersInTheMessage() throws Exception {
         fixture.with("quotaBytes", 10 * MirrorFixture.GIB);
         MirrorException e = refused(Reason.QUOTA_EXCEEDED,

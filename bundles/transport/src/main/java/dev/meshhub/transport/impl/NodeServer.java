@@ -65,12 +65,13 @@ public final class NodeServer {
     private record Shape(String bindAddress, int port, int maxInboundMessageBytes, int maxInboundMetadataBytes,
                          int maxConcurrentCallsPerConnection, int maxRstFramesPerWindow, int rstWindowSeconds,
                          int keepAliveTimeSeconds, int keepAliveTimeoutSeconds, int permitKeepAliveTimeSeconds,
-                         int connectionHandshakeTimeoutSeconds, boolean plaintext, List<String> tlsProtocols) {
+                         int connectionHandshakeTimeoutSeconds, boolean plaintext, List<String> tlsProtocols,
+                         int idleConnectionTimeoutSeconds) {
         static Shape of(TransportConfig c) {
             return new Shape(c.bindAddress(), c.port(), c.maxInboundMessageBytes(), c.maxInboundMetadataBytes(),
                     c.maxConcurrentCallsPerConnection(), c.maxRstFramesPerWindow(), c.rstWindowSeconds(), c.keepAliveTimeSeconds(),
                     c.keepAliveTimeoutSeconds(), c.permitKeepAliveTimeSeconds(), c.connectionHandshakeTimeoutSeconds(),
-                    c.plaintext(), List.copyOf(TransportConfigCheck.protocols(c.tlsProtocols())));
+                    c.plaintext(), List.copyOf(TransportConfigCheck.protocols(c.tlsProtocols())), c.idleConnectionTimeoutSeconds());
         }
 
         boolean sameAddress(Shape other) {
@@ -80,7 +81,7 @@ public final class NodeServer {
         Shape withPort(int actual) {
             return new Shape(bindAddress, actual, maxInboundMessageBytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection,
                     maxRstFramesPerWindow, rstWindowSeconds, keepAliveTimeSeconds, keepAliveTimeoutSeconds,
-                    permitKeepAliveTimeSeconds, connectionHandshakeTimeoutSeconds, plaintext, tlsProtocols);
+                    permitKeepAliveTimeSeconds, connectionHandshakeTimeoutSeconds, plaintext, tlsProtocols, idleConnectionTimeoutSeconds);
         }
     }
 
@@ -307,6 +308,7 @@ public final class NodeServer {
                 .permitKeepAliveTime(shape.permitKeepAliveTimeSeconds(), TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true)
                 .handshakeTimeout(shape.connectionHandshakeTimeoutSeconds(), TimeUnit.SECONDS)
+                .maxConnectionIdle(shape.idleConnectionTimeoutSeconds(), TimeUnit.SECONDS)
                 .addService(ServerInterceptors.intercept(StrictRequestParsing.apply(service.bindService()),
                         new NodeAuthInterceptor(() -> enrollmentStore, () -> pki, clock)))
                 .addService(health.getHealthService());

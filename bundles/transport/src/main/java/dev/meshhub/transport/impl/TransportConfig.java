@@ -59,9 +59,15 @@ public @interface TransportConfig {
             min = "1", max = "600")
     int connectionHandshakeTimeoutSeconds() default 10;
 
-    @AttributeDefinition(name = "Max inbound message (bytes)", description = "Largest message accepted from a node.",
+    @AttributeDefinition(name = "Idle connection timeout (s)", description = "A connection with no call in progress for this"
+            + " long is closed (a node always has its TaskStream open; an enrolled-and-gone client or a connection that"
+            + " never calls does not keep a slot).", min = "10", max = "86400")
+    int idleConnectionTimeoutSeconds() default 120;
+
+    @AttributeDefinition(name = "Max inbound message (bytes)", description = "Largest message accepted from a node: an upload"
+            + " chunk (1 MiB) plus framing by default, so an upload holds at most 4 of them in the hub's memory.",
             min = "1024", max = "268435456")
-    int maxInboundMessageBytes() default 4 * 1024 * 1024;
+    int maxInboundMessageBytes() default 1024 * 1024 + 64 * 1024;
 
     @AttributeDefinition(name = "Max inbound metadata (bytes)", description = "Largest request header block accepted.",
             min = "1024", max = "1048576")
@@ -116,6 +122,15 @@ public @interface TransportConfig {
     @AttributeDefinition(name = "Max uploads", description = "Uploads the hub runs at once; more are refused (RESOURCE_EXHAUSTED).",
             min = "1", max = "100000")
     int maxUploads() default 64;
+
+    @AttributeDefinition(name = "Max uploads per node", description = "Uploads one node may run at once, so no node can take"
+            + " every slot; more are refused (RESOURCE_EXHAUSTED).", min = "1", max = "100000")
+    int maxUploadsPerNode() default 8;
+
+    @AttributeDefinition(name = "Upload idle timeout (s)", description = "An upload that sends nothing for this long is ended"
+            + " (DEADLINE_EXCEEDED): its slot and its file lock are freed; what arrived is kept for a resume.",
+            min = "1", max = "86400")
+    int uploadIdleTimeoutSeconds() default 60;
 
     @AttributeDefinition(name = "Upload lock TTL (s)", description = "An upload's file lock expires this long after its last chunk unless the upload ends first (a backstop: uploads release their locks when they end).",
             min = "1", max = "86400")

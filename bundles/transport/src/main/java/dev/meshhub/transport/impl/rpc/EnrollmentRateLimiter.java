@@ -10,8 +10,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Counts failed enrollments per peer host in fixed one-minute windows and refuses a host that went
  * over its limit until its window ends. Memory-bounded: at most {@link #MAX_TRACKED_HOSTS} hosts are
- * tracked; past that, expired windows are dropped first, then the map is cleared (an attacker with
- * that many addresses is not stopped by a per-address limit anyway).
+ * tracked; past that, expired windows are dropped first, then hosts that are not refused yet (fewest
+ * failures first), and only then the oldest refused ones, down to nine tenths of the bound: a flood
+ * of new addresses never makes the limiter forget everyone at once, least of all the hosts it refuses.
  */
 public final class EnrollmentRateLimiter {
 
@@ -62,8 +63,21 @@ public final class EnrollmentRateLimiter {
                 it.remove();
             }
         }
-        if (windows.size() >= MAX_TRACKED_HOSTS) {
-            windows.clear();
+        if (windows.size() < MAX_TRACKED_HOSTS) {
+            return;
+        }
+        int target = MAX_TRACKED_HOSTS * 9 / 10;
+        int limit = failuresPerWindow;
+        java.util.List<Map.Entry<String, Window>> byRisk = new java.util.ArrayList<>(windows.entrySet());
+        // Least worth keeping first: not refused yet and with few failures, then refused and oldest.
+        byRisk.sort(java.util.Comparator.<Map.Entry<String, Window>>comparingInt(e -> e.getValue().failures() >= limit ? 1 : 0)
+                .thenComparingInt(e -> e.getValue().failures())
+                .thenComparing(e -> e.getValue().start()));
+        for (Map.Entry<String, Window> entry : byRisk) {
+            if (windows.size() <= target) {
+                break;
+            }
+            windows.remove(entry.getKey(), entry.getValue());
         }
     }
 

@@ -140,7 +140,11 @@ final class Handshake {
         CompletableFuture<Enrollment> pending;
         try {
             // copy(): the timeout below must not complete the store's own future.
-            pending = enrollment.enroll(request.getInviteToken(), request.getNodeName(), peer, deadline).toCompletableFuture().copy();
+            // The CSR's hash is the request id: a node whose answer was lost retries with the same CSR (only the
+            // holder of its key can use what it earns) and gets the same node instead of "already used".
+            String requestId = csr.length == 0 ? null : java.util.HexFormat.of().formatHex(sha256(csr));
+            pending = enrollment.enroll(request.getInviteToken(), request.getNodeName(), peer, deadline, requestId)
+                    .toCompletableFuture().copy();
         } catch (RuntimeException e) {
             pending = CompletableFuture.failedFuture(e);
         }
@@ -158,6 +162,11 @@ final class Handshake {
                             if (csr.length > 0) {
                                 LOG.error("node {} enrolled, but its certificate could not be issued: {}", enrolled.node().nodeId(),
                                         failed.getDescription());
+                            }
+                            if (enrolled.credential().isEmpty()) {
+                                // A replayed enrollment has no credential to fall back on: the node retries.
+                                Answers.fail(responseObserver, failed);
+                                return;
                             }
                             answer.setNodeCredential(enrolled.credential());
                         }
@@ -238,6 +247,14 @@ final class Handshake {
                     traded.name());
             Answers.complete(responseObserver, answer.build());
         });
+    }
+
+    private static byte[] sha256(byte[] bytes) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(bytes);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("no SHA-256 in this JVM", e);
+        }
     }
 
     private SyncConfigurationResponse.Builder response(EnrolledNode node) {

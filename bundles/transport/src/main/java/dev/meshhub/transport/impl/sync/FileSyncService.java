@@ -75,10 +75,15 @@ public final class FileSyncService implements FileTransfers, SessionListener {
     static final long PROGRESS_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
     /** The limits uploads and pulls are held to; replaced whole on a configuration change. */
-    public record SyncLimits(Duration lockTtl, Duration startTimeout, int maxUploads) {
+    public record SyncLimits(Duration lockTtl, Duration startTimeout, int maxUploads, int maxUploadsPerNode, Duration idleTimeout) {
         static SyncLimits of(TransportConfig config) {
             return new SyncLimits(Duration.ofSeconds(config.uploadLockTtlSeconds()), Duration.ofSeconds(config.syncStartTimeoutSeconds()),
-                    config.maxUploads());
+                    config.maxUploads(), config.maxUploadsPerNode(), Duration.ofSeconds(config.uploadIdleTimeoutSeconds()));
+        }
+
+        /** Limits with the default per-node share (8) and idle timeout (60 s). */
+        public SyncLimits(Duration lockTtl, Duration startTimeout, int maxUploads) {
+            this(lockTtl, startTimeout, maxUploads, 8, Duration.ofSeconds(60));
         }
     }
 
@@ -112,6 +117,13 @@ public final class FileSyncService implements FileTransfers, SessionListener {
         this.pulls = new PullRequests(this);
         this.pushes = new PushTransfers(this, dispatcher);
         sessions.addListener(this);
+        timer.scheduleWithFixedDelay(() -> {
+            try {
+                endIdleUploads();
+            } catch (RuntimeException e) {
+                LOG.warn("the idle upload sweep failed", e);
+            }
+        }, 1, 1, TimeUnit.SECONDS);
     }
 
     static ThreadPoolExecutor pool(int threads) {
@@ -136,8 +148,9 @@ public final class FileSyncService implements FileTransfers, SessionListener {
             return;
         }
         limits = next;
-        LOG.info("file sync now: {} IO thread(s), at most {} uploads, lock TTL {} s, pulls start within {} s", threads,
-                next.maxUploads(), next.lockTtl().toSeconds(), next.startTimeout().toSeconds());
+        LOG.info("file sync now: {} IO thread(s), at most {} uploads ({} per node, ended after {} s idle), lock TTL {} s, pulls"
+                + " start within {} s", threads, next.maxUploads(), next.maxUploadsPerNode(), next.idleTimeout().toSeconds(),
+                next.lockTtl().toSeconds(), next.startTimeout().toSeconds());
     }
 
     @Deactivate
@@ -291,14 +304,41 @@ public final class FileSyncService implements FileTransfers, SessionListener {
         return pulls;
     }
 
-    /** Adds an upload unless the hub runs its maximum already. */
-    boolean admit(UploadReceiver upload) {
+    /**
+     * Adds an upload unless the hub runs its maximum already, or its node its share.
+     *
+     * @return null when admitted, else why not (for a RESOURCE_EXHAUSTED status)
+     */
+    String admit(UploadReceiver upload) {
+        SyncLimits current = limits;
         synchronized (uploads) {
-            if (uploads.size() >= limits.maxUploads()) {
-                return false;
+            if (uploads.size() >= current.maxUploads()) {
+                return "the hub runs " + current.maxUploads() + " uploads already (maxUploads); retry shortly";
+            }
+            long mine = uploads.stream().filter(running -> running.nodeId().equals(upload.nodeId())).count();
+            if (mine >= current.maxUploadsPerNode()) {
+                return "node " + upload.nodeId() + " runs " + mine + " uploads already (maxUploadsPerNode " + current.maxUploadsPerNode()
+                        + "); retry when one ends";
             }
             uploads.add(upload);
-            return true;
+            return null;
+        }
+    }
+
+    /** Ends the uploads that sent nothing for longer than the idle timeout (on the timer, every few seconds). */
+    void endIdleUploads() {
+        endIdleUploads(System.nanoTime());
+    }
+
+    /** As {@link #endIdleUploads()}, as of {@code now} ({@link System#nanoTime()} scale). */
+    void endIdleUploads(long now) {
+        Duration idle = limits.idleTimeout();
+        for (UploadReceiver upload : uploads) {
+            if (now - upload.lastActivityNanos() > idle.toNanos()) {
+                upload.ended(Status.DEADLINE_EXCEEDED.withDescription("the upload sent nothing for " + idle.toSeconds()
+                        + " s (uploadIdleTimeoutSeconds): it is ended and its slot and file lock are free; what arrived is kept,"
+                        + " upload again to resume"));
+            }
         }
     }
 

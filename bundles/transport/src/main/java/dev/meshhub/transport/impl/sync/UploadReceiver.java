@@ -52,6 +52,8 @@ final class UploadReceiver implements StreamObserver<UploadRequest> {
     private boolean started;
     private boolean ending;
     private boolean finished;
+    /** When the node last sent anything on this stream (for the idle timeout; read by the timer). */
+    private volatile long lastActivityNanos = System.nanoTime();
 
     UploadReceiver(FileSyncService sync, EnrolledNode node, String peer, ServerCallStreamObserver<UploadResponse> out) {
         this.sync = sync;
@@ -62,8 +64,13 @@ final class UploadReceiver implements StreamObserver<UploadRequest> {
         this.out = out;
     }
 
+    long lastActivityNanos() {
+        return lastActivityNanos;
+    }
+
     @Override
     public void onNext(UploadRequest request) {
+        lastActivityNanos = System.nanoTime();
         switch (request.getPayloadCase()) {
             case START -> guarded(() -> start(request.getStart()));
             case CHUNK -> guarded(() -> chunk(request.getChunk().getOffset(), request.getChunk().getData()));
@@ -152,9 +159,9 @@ final class UploadReceiver implements StreamObserver<UploadRequest> {
             pull = wanted;
         }
         FileSyncService.SyncLimits limits = sync.limits();
-        if (!sync.admit(this)) {
-            fail(Status.RESOURCE_EXHAUSTED.withDescription("the hub runs " + limits.maxUploads() + " uploads already"
-                    + " (maxUploads); retry shortly"));
+        String refused = sync.admit(this);
+        if (refused != null) {
+            fail(Status.RESOURCE_EXHAUSTED.withDescription(refused));
             return;
         }
         String key = "mirror/" + node.nodeId() + "/" + path;

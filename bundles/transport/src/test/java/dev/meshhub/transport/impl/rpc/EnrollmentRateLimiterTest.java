@@ -37,4 +37,18 @@ public class EnrollmentRateLimiterTest {
         }
         assertTrue(limiter.trackedHosts() <= EnrollmentRateLimiter.MAX_TRACKED_HOSTS);
     }
+
+    @Test
+    public void aFloodOfNewAddressesNeverFreesTheHostsItRefuses() {
+        for (int i = 0; i < 3; i++) {
+            limiter.failed("10.6.6.6");
+        }
+        assertEquals(Duration.ofMinutes(1), limiter.retryAfter("10.6.6.6"));
+        for (int i = 0; i < EnrollmentRateLimiter.MAX_TRACKED_HOSTS * 3; i++) {
+            limiter.failed("flood-" + i);
+            assertTrue(limiter.trackedHosts() <= EnrollmentRateLimiter.MAX_TRACKED_HOSTS);
+        }
+        assertEquals("still refused after 30,000 other addresses", Duration.ofMinutes(1), limiter.retryAfter("10.6.6.6"));
+        assertTrue("it forgets a tenth at a time, not everyone", limiter.trackedHosts() >= EnrollmentRateLimiter.MAX_TRACKED_HOSTS * 9 / 10);
+    }
 }

@@ -49,6 +49,7 @@ import io.grpc.stub.StreamObserver;
 public class UploadReceiverTest {
 
     private static final String PEER = "10.0.0.1:4000";
+    private static final Duration IDLE = Duration.ofSeconds(60);
 
     private final MutableClock clock = new MutableClock();
     private final NodeSessions sessions = new NodeSessions(clock, Duration.ofSeconds(5), Duration.ofSeconds(15), (topic, properties) -> {
@@ -60,7 +61,7 @@ public class UploadReceiverTest {
     private final FileSyncService sync = new FileSyncService(sessions,
             new Dispatcher(sessions, timers, new Dispatcher.TaskLimits(Duration.ofMinutes(1), Duration.ofSeconds(1), 8)),
             MoreExecutors.newDirectExecutorService(), timers,
-            new FileSyncService.SyncLimits(Duration.ofMinutes(5), Duration.ofSeconds(30), 2));
+            new FileSyncService.SyncLimits(Duration.ofMinutes(5), Duration.ofSeconds(30), 2, 2, IDLE));
     private final EnrolledNode node = store.find("n-1").orElseThrow();
 
     {
@@ -228,6 +229,48 @@ public class UploadReceiverTest {
         two.in.onCompleted();
         four.in.onCompleted();
         assertNothingHeld();
+    }
+
+    @Test
+    public void oneNodeCannotTakeEverySlotAndAStalledUploadIsEndedFreeingItsSlotAndLock() {
+        FileSyncService shares = new FileSyncService(sessions,
+                new Dispatcher(sessions, timers, new Dispatcher.TaskLimits(Duration.ofMinutes(1), Duration.ofSeconds(1), 8)),
+                MoreExecutors.newDirectExecutorService(), timers,
+                new FileSyncService.SyncLimits(Duration.ofMinutes(5), Duration.ofSeconds(30), 3, 2, IDLE));
+        shares.bindMirrorStore(mirror);
+        shares.bindLockRegistry(locks);
+        shares.bindEnrollmentStore(store);
+        List<RecordingStreamObserver<UploadResponse>> mine = new java.util.ArrayList<>();
+        List<StreamObserver<UploadRequest>> mineIn = new java.util.ArrayList<>();
+        for (String path : List.of("a", "b", "c")) {
+            RecordingStreamObserver<UploadResponse> out = new RecordingStreamObserver<>();
+            StreamObserver<UploadRequest> in = shares.upload(node, PEER, out);
+            in.onNext(UploadRequest.newBuilder().setStart(UploadStart.newBuilder().setPath(path).setSize(10)).build());
+            mine.add(out);
+            mineIn.add(in);
+        }
+        mineIn.get(1).onNext(UploadRequest.newBuilder().setChunk(UploadChunk.newBuilder().setOffset(0)
+                .setData(ByteString.copyFrom(bytes("01234")))).build());
+        assertEquals(Status.Code.RESOURCE_EXHAUSTED, mine.get(2).closedWith.getCode());
+        assertTrue(mine.get(2).closedWith.getDescription(), mine.get(2).closedWith.getDescription()
+                .contains("node n-1 runs 2 uploads already (maxUploadsPerNode 2)"));
+        RecordingStreamObserver<UploadResponse> otherOut = new RecordingStreamObserver<>();
+        shares.upload(store.find("n-2").orElseThrow(), PEER, otherOut)
+                .onNext(UploadRequest.newBuilder().setStart(UploadStart.newBuilder().setPath("x").setSize(1)).build());
+        assertNull("another node still gets a slot", otherOut.closedWith);
+        assertEquals(3, shares.uploadsRunning());
+
+        // Nothing arrives for longer than the idle timeout: every upload ends, its slot and lock freed.
+        shares.endIdleUploads(System.nanoTime() + IDLE.toNanos() + 1);
+        for (RecordingStreamObserver<UploadResponse> stalled : List.of(mine.get(0), mine.get(1), otherOut)) {
+            assertEquals(Status.Code.DEADLINE_EXCEEDED, stalled.closedWith.getCode());
+            assertTrue(stalled.closedWith.getDescription(), stalled.closedWith.getDescription()
+                    .contains("sent nothing for 60 s (uploadIdleTimeoutSeconds)"));
+        }
+        assertEquals("what arrived is kept for a resume", 5, mirror.partials.get("n-1/b").size());
+        assertTrue("no IO lock left: " + locks.held, locks.held.isEmpty());
+        assertEquals(0, shares.uploadsRunning());
+        shares.endIdleUploads(System.nanoTime());
     }
 
     @Test

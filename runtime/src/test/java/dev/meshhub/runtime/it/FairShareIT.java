@@ -1,0 +1,80 @@
+package dev.meshhub.runtime.it;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import javax.inject.Inject;
+
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+
+import dev.meshhub.api.lock.LockRegistry;
+import io.grpc.Status;
+
+/**
+ * One hostile node cannot keep another from syncing: it gets its share of upload slots and no more,
+ * its stalled uploads are ended after the idle timeout (slots and file locks freed), and meanwhile
+ * another node's upload goes through.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class FairShareIT extends HubTestBase {
+
+    private static final Duration PATIENCE = Duration.ofSeconds(30);
+
+    @Inject
+    private LockRegistry locks;
+
+    @Configuration
+    public Option[] config() {
+        return HubTestSupport.hubOptions("FairShareIT", Map.of("maxUploads", "4", "maxUploadsPerNode", "2",
+                "uploadIdleTimeoutSeconds", "2"), "meshhub");
+    }
+
+    @Test
+    public void aHostileNodeGetsItsShareAndItsStalledUploadsAreEnded() throws Exception {
+        TestNode hostile = hub.enroll("hostile");
+        TestNode honest = hub.enroll("honest");
+        List<TestUpload> stalled = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            TestUpload upload = hostile.upload();
+            if (i < 2) {
+                assertEquals("admitted", 0, upload.start("stall-" + i + ".bin", 1 << 20));
+            } else {
+                upload.startOnly("stall-" + i + ".bin", 1 << 20);
+            }
+            stalled.add(upload);
+        }
+        Status refused = stalled.get(2).awaitEnd(10);
+        assertEquals(refused.toString(), Status.Code.RESOURCE_EXHAUSTED, refused.getCode());
+        assertTrue(refused.getDescription(), refused.getDescription().contains("maxUploadsPerNode 2"));
+
+        byte[] data = "an honest node's file".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (TestUpload upload = honest.upload()) {
+            assertEquals(0, upload.start("honest.txt", data.length));
+            upload.chunk(0, data).end(data.length, TestUpload.sha256(data));
+            assertEquals("the honest node syncs while the hostile one stalls", Status.Code.OK, upload.awaitEnd(10).getCode());
+        }
+
+        for (TestUpload upload : stalled.subList(0, 2)) {
+            Status ended = upload.awaitEnd((int) PATIENCE.toSeconds());
+            assertEquals(ended.toString(), Status.Code.DEADLINE_EXCEEDED, ended.getCode());
+            assertTrue(ended.getDescription(), ended.getDescription().contains("uploadIdleTimeoutSeconds"));
+            upload.close();
+        }
+        Poll.until("no live IO lock", PATIENCE, () -> locks.stats().live() == 0);
+        try (TestUpload again = hostile.upload()) {
+            assertEquals("its slots are free again", 0, again.start("stall-0.bin", 1 << 20));
+        }
+    }
+}
