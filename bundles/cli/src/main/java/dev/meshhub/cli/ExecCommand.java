@@ -80,6 +80,12 @@ final class ExecCommand implements Callable<Integer> {
     @Option(names = "--env", paramLabel = "NAME=VALUE", description = "Extra environment variable (repeatable).")
     List<String> env = new ArrayList<>();
 
+    @Option(names = "--secret-env", paramLabel = "NAME[=VALUE]",
+            description = "An environment variable whose value the hub never stores (the journal keeps only its name)."
+                    + " Without =VALUE the value is read from meshctl's own environment, so it is not on any command line"
+                    + " (repeatable).")
+    List<String> secretEnv = new ArrayList<>();
+
     @Option(names = "--shell", paramLabel = "LINE",
             description = "Run LINE with /bin/sh -c instead of an argv (only nodes whose policy is PERMISSIVE"
                     + " accept it).")
@@ -143,6 +149,7 @@ final class ExecCommand implements Callable<Integer> {
             command.setWorkingDirectory(cwd);
         }
         command.putAllEnvironment(environment(cl));
+        command.putAllSecretEnvironment(secretEnvironment(cl, MeshCtl.root(spec).environment()));
         if (timeout != null) {
             long ms = timeout.toMillis();
             if (ms > MAX_TIMEOUT_MS) {
@@ -161,6 +168,25 @@ final class ExecCommand implements Callable<Integer> {
                 throw new CommandLine.ParameterException(cl, "--env wants NAME=VALUE, not '" + entry + "'");
             }
             vars.put(entry.substring(0, eq), entry.substring(eq + 1));
+        }
+        return vars;
+    }
+
+    private Map<String, String> secretEnvironment(CommandLine cl, Map<String, String> own) {
+        Map<String, String> vars = new LinkedHashMap<>();
+        for (String entry : secretEnv) {
+            int eq = entry.indexOf('=');
+            if (eq == 0 || entry.isEmpty()) {
+                throw new CommandLine.ParameterException(cl, "--secret-env wants NAME or NAME=VALUE, not '" + entry + "'");
+            }
+            if (eq > 0) {
+                vars.put(entry.substring(0, eq), entry.substring(eq + 1));
+            } else if (own.containsKey(entry)) {
+                vars.put(entry, own.get(entry));
+            } else {
+                throw new CommandLine.ParameterException(cl, "--secret-env " + entry + ": " + entry
+                        + " is not set in meshctl's environment; export it first, or give NAME=VALUE");
+            }
         }
         return vars;
     }

@@ -167,6 +167,11 @@ public final class MeshCtl implements Callable<Integer> {
                         + " sync pull or sync push");
     }
 
+    /** meshctl's own environment (as given to {@link #run}). */
+    Map<String, String> environment() {
+        return env;
+    }
+
     PrintStream out() {
         return out;
     }

@@ -265,6 +265,22 @@ public class MeshCtlExecLoopbackTest {
     }
 
     @Test
+    public void secretVariablesGoInTheirOwnMapAndCanComeFromMeshctlsEnvironment() throws Exception {
+        hub.exec = sends(accepted("t-1"), finished(TaskState.SUCCEEDED, 0, ""));
+        env.put("DEPLOY_TOKEN", "s3cr3t-from-env");
+        MeshCtlLoopbackTest.Result r = meshctl("exec", "web-1", "--secret-env", "DEPLOY_TOKEN", "--secret-env", "OTHER=given",
+                "--env", "PLAIN=1", "--", "deploy");
+        assertEquals(r.toString(), 0, r.code);
+        CommandTask command = lastExec().getCommand();
+        assertEquals(Map.of("DEPLOY_TOKEN", "s3cr3t-from-env", "OTHER", "given"), command.getSecretEnvironmentMap());
+        assertEquals(Map.of("PLAIN", "1"), command.getEnvironmentMap());
+
+        MeshCtlLoopbackTest.Result missing = meshctl("exec", "web-1", "--secret-env", "NOT_SET", "--", "deploy");
+        assertEquals(2, missing.code);
+        assertTrue(missing.err, missing.err.contains("--secret-env NOT_SET: NOT_SET is not set in meshctl's environment"));
+    }
+
+    @Test
     public void withoutOptionsTheHubDefaultsApply() throws Exception {
         hub.exec = sends(finished(TaskState.SUCCEEDED, 0, ""));
         assertEquals(0, meshctl("exec", "n-0000000000a1", "--", "uptime").code);

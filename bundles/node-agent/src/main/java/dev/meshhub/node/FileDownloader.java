@@ -120,6 +120,9 @@ final class FileDownloader {
         Context.CancellableContext call = Context.current().withCancellation();
         Context previous = call.attach();
         try {
+            if (!directory.toRealPath().equals(directory)) {
+                throw new DownloadException("a directory on the way to " + shown + " is a link; left unchanged", null);
+            }
             if (workspace != null) {
                 marker = DownloadTemps.register(workspace, temp);
             }
@@ -167,6 +170,11 @@ final class FileDownloader {
                 // Checked when resolved; checked again since the workspace may have changed meanwhile.
                 throw new DownloadException(shown + " became a symbolic link or a directory during the download;"
                         + " left unchanged", null);
+            }
+            if (!directory.toRealPath().equals(directory)) {
+                // A directory on the way was swapped for a link (into the agent's private state, say).
+                throw new DownloadException("a directory on the way to " + shown + " was replaced by a link during the"
+                        + " download; left unchanged", null);
             }
             Files.move(temp, destination, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             moved = true;

@@ -4,6 +4,10 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.Files;
+import java.util.Objects;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.LinkOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -64,12 +68,38 @@ final class FileUploader {
     }
 
     /**
+     * Opens the file that was checked, and only it: never through a link (the last name is opened
+     * without following links), and only if it is still the same regular file (same file key) in the
+     * same real directory once open. A link or another file swapped in after the check (by a task,
+     * say, pointing at the agent's private state) fails the upload instead of being read.
+     */
+    static FileChannel openChecked(Path file) throws IOException {
+        BasicFileAttributes before = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        if (!before.isRegularFile()) {
+            throw new IOException("it is no longer a regular file (a link or something else was put in its place); not uploaded");
+        }
+        FileChannel in = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+        try {
+            BasicFileAttributes after = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            Path parent = file.getParent();
+            if (!after.isRegularFile() || !Objects.equals(before.fileKey(), after.fileKey())
+                    || (parent != null && !parent.toRealPath().equals(parent))) {
+                throw new IOException("it changed while it was being opened (a link or another file swapped in); not uploaded");
+            }
+            return in;
+        } catch (IOException | RuntimeException e) {
+            in.close();
+            throw e;
+        }
+    }
+
+    /**
      * Uploads {@code file} as {@code path}. Blocks until the hub confirmed the file or the upload
      * failed; an interrupt cancels the stream (what the hub holds stays for a resume).
      */
     Result upload(Path file, String path, String syncId) throws UploadException, InterruptedException {
         Call call = new Call();
-        try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
+        try (FileChannel in = openChecked(file)) {
             long size = in.size();
             NodeServiceGrpc.newStub(channel).withInterceptors(credential).upload(call);
             call.send(UploadRequest.newBuilder().setStart(UploadStart.newBuilder().setPath(path).setSize(size)

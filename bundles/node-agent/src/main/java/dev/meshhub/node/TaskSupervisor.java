@@ -214,7 +214,9 @@ final class TaskSupervisor implements AutoCloseable {
         StrictLaunch strict = null;
         if (PolicyRules.isStrict(policy)) {
             try {
-                strict = StrictLaunch.of(nodeLabel, argv, command.getEnvironmentMap(), policy.getTrustedDirectoriesList(), workspace,
+                Map<String, String> variables = new LinkedHashMap<>(command.getEnvironmentMap());
+                variables.putAll(command.getSecretEnvironmentMap());
+                strict = StrictLaunch.of(nodeLabel, argv, variables, policy.getTrustedDirectoriesList(), workspace,
                         directory, workspace.resolve(CredentialStore.DIRECTORY), confinement, Map.entry(ProcessTree.MARKER_VARIABLE, marker));
             } catch (StrictLaunch.Refused e) {
                 fail(out, id, TaskFinished.Outcome.REFUSED, e.getMessage());
@@ -236,6 +238,7 @@ final class TaskSupervisor implements AutoCloseable {
                 builder.environment().putAll(strict.environment());
             } else {
                 builder.environment().putAll(command.getEnvironmentMap());
+                builder.environment().putAll(command.getSecretEnvironmentMap());
             }
             // Set last so a task cannot choose it; it lets the tree be found again (ProcessTree).
             builder.environment().put(ProcessTree.MARKER_VARIABLE, marker);

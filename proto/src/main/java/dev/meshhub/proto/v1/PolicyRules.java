@@ -111,7 +111,9 @@ public final class PolicyRules {
         if (workdir.isPresent()) {
             return workdir;
         }
-        for (java.util.Map.Entry<String, String> variable : command.getEnvironmentMap().entrySet()) {
+        java.util.Map<String, String> variables = new java.util.LinkedHashMap<>(command.getEnvironmentMap());
+        variables.putAll(command.getSecretEnvironmentMap());
+        for (java.util.Map.Entry<String, String> variable : variables.entrySet()) {
             String name = variable.getKey();
             if (!NAME.matcher(name).matches()) {
                 return refuse(ENV_NAME, prefix + "environment variable name '" + shorten(name) + "' is not a plain name");
@@ -166,7 +168,7 @@ public final class PolicyRules {
             }
         }
         List<String> environment = policy == null ? List.of() : policy.getAllowedEnvironmentList();
-        for (String name : command.getEnvironmentMap().keySet()) {
+        for (String name : variables.keySet()) {
             if (isLoaderVariable(name)) {
                 return refuse(ENVIRONMENT, prefix + "environment variable " + name + " could change which program runs or what it loads");
             }

@@ -82,6 +82,15 @@ public class PolicyRulesTest {
     }
 
     @Test
+    public void secretVariablesFollowTheSameRules() {
+        assertEquals(PolicyRules.ENVIRONMENT, refusedBy(STRICT, argv("ls").toBuilder().putSecretEnvironment("LD_PRELOAD", "/x.so").build()));
+        assertEquals(PolicyRules.ENV_ALLOWLIST, refusedBy(STRICT, argv("ls").toBuilder().putSecretEnvironment("TOKEN", "x").build()));
+        assertEquals(PolicyRules.ENV_VALUE, refusedBy(PERMISSIVE, shell("ls").toBuilder().putSecretEnvironment("TOKEN", "a\0b").build()));
+        assertEquals(Optional.empty(), PolicyRules.check("n1", STRICT.toBuilder().addAllowedEnvironment("TOKEN").build(),
+                argv("ls").toBuilder().putSecretEnvironment("TOKEN", "x").build()));
+    }
+
+    @Test
     public void environmentValuesHoldNoNulAndAreBoundedInEveryMode() {
         for (SandboxPolicy policy : new SandboxPolicy[] {STRICT, PERMISSIVE}) {
             CommandTask base = policy == STRICT ? argv("ls") : shell("ls");

@@ -119,6 +119,33 @@ public class TaskDispatchIT extends HubTestBase {
     }
 
     @Test
+    public void aSecretVariableReachesTheNodeButItsValueIsNeverJournaled() throws Exception {
+        String secret = "s3cr3t-" + java.util.UUID.randomUUID();
+        try (TestStream stream = connectedNode("secretive")) {
+            TaskHandle handle = dispatcher.dispatch("secretive", CommandSpec.argv("echo", "hi")
+                    .withSecretEnvironment(Map.of("LANG", secret)), null);
+            HubMessage assignment = null;
+            while (assignment == null) {
+                HubMessage message = stream.next(10);
+                assertNotNull("the node got no task", message);
+                if (message.hasTask()) {
+                    assignment = message;
+                }
+            }
+            assertEquals("the node gets the value", secret, assignment.getTask().getCommand().getSecretEnvironmentMap().get("LANG"));
+            TaskRecord record = record(handle.taskId());
+            String stored = new String(record.spec(), java.nio.charset.StandardCharsets.ISO_8859_1);
+            assertFalse("the journal never holds the value", stored.contains(secret));
+            assertTrue("the journal keeps the name", dev.meshhub.proto.v1.TaskAssignment.parseFrom(record.spec()).getCommand()
+                    .getSecretEnvironmentMap().containsKey("LANG"));
+            dev.meshhub.api.task.DispatchException loader = org.junit.Assert.assertThrows(dev.meshhub.api.task.DispatchException.class,
+                    () -> dispatcher.dispatch("secretive", CommandSpec.argv("echo", "hi")
+                            .withSecretEnvironment(Map.of("LD_PRELOAD", "/tmp/x.so")), null));
+            assertTrue(loader.getMessage(), loader.getMessage().contains("rule strict.environment"));
+        }
+    }
+
+    @Test
     public void aNodeDroppingWithManyTasksPendingFailsThemAllDurably() throws Exception {
         List<TaskHandle> handles = new ArrayList<>();
         TestStream stream = connectedNode("dropper");

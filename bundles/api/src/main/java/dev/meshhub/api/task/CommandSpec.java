@@ -14,13 +14,22 @@ import java.util.Objects;
  * @param workingDirectory relative to the node's workspace; "" for the workspace itself
  * @param environment      extra environment variables
  * @param timeout          the node ends the whole process tree after this long; {@code null} for the hub's default
+ * @param secretEnvironment environment variables whose values the hub never stores (the journal keeps
+ *                         their names with empty values); they reach the node only
  */
 public record CommandSpec(List<String> argv, String shellCommand, String workingDirectory, Map<String, String> environment,
-        Duration timeout) {
+        Duration timeout, Map<String, String> secretEnvironment) {
+
+    /** A command without secret variables (the constructor of version 1.0). */
+    public CommandSpec(List<String> argv, String shellCommand, String workingDirectory, Map<String, String> environment,
+            Duration timeout) {
+        this(argv, shellCommand, workingDirectory, environment, timeout, Map.of());
+    }
 
     public CommandSpec {
         argv = List.copyOf(argv == null ? List.of() : argv);
         environment = Map.copyOf(environment == null ? Map.of() : environment);
+        secretEnvironment = Map.copyOf(secretEnvironment == null ? Map.of() : secretEnvironment);
         workingDirectory = workingDirectory == null ? "" : workingDirectory;
         if (argv.isEmpty() == (shellCommand == null)) {
             throw new IllegalArgumentException("give either argv or a shell command, not both or neither");
@@ -41,15 +50,20 @@ public record CommandSpec(List<String> argv, String shellCommand, String working
     }
 
     public CommandSpec withTimeout(Duration newTimeout) {
-        return new CommandSpec(argv, shellCommand, workingDirectory, environment, newTimeout);
+        return new CommandSpec(argv, shellCommand, workingDirectory, environment, newTimeout, secretEnvironment);
     }
 
     public CommandSpec withWorkingDirectory(String directory) {
-        return new CommandSpec(argv, shellCommand, directory, environment, timeout);
+        return new CommandSpec(argv, shellCommand, directory, environment, timeout, secretEnvironment);
     }
 
     public CommandSpec withEnvironment(Map<String, String> variables) {
-        return new CommandSpec(argv, shellCommand, workingDirectory, variables, timeout);
+        return new CommandSpec(argv, shellCommand, workingDirectory, variables, timeout, secretEnvironment);
+    }
+
+    /** The same command with variables whose values are never stored. */
+    public CommandSpec withSecretEnvironment(Map<String, String> variables) {
+        return new CommandSpec(argv, shellCommand, workingDirectory, environment, timeout, variables);
     }
 
     /** Whether this runs through a shell. */
@@ -60,5 +74,12 @@ public record CommandSpec(List<String> argv, String shellCommand, String working
     /** A one-line human summary: the argv joined by spaces, or the shell command. */
     public String summary() {
         return isShell() ? "sh -c " + shellCommand : String.join(" ", argv);
+    }
+
+    /** Never prints secret values. */
+    @Override
+    public String toString() {
+        return "CommandSpec[argv=" + argv + ", shellCommand=" + shellCommand + ", workingDirectory=" + workingDirectory
+                + ", environment=" + environment + ", timeout=" + timeout + ", secretEnvironment=" + secretEnvironment.keySet() + "]";
     }
 }

@@ -23,6 +23,7 @@ import dev.meshhub.api.audit.AuditLog;
 import dev.meshhub.api.enrollment.EnrolledNode;
 import dev.meshhub.api.enrollment.Enrollment;
 import dev.meshhub.api.enrollment.EnrollmentStore;
+import dev.meshhub.api.management.ManagementTask;
 import dev.meshhub.api.enrollment.IssuedInvite;
 import dev.meshhub.api.task.NewTask;
 import dev.meshhub.api.task.TaskJournal;
@@ -39,10 +40,11 @@ import dev.meshhub.api.task.TaskState;
  *
  * <p>One component for the three services keeps one database and one lifecycle per hub.
  */
-@Component(service = {EnrollmentStore.class, TaskJournal.class, AuditLog.class},
+@Component(service = {EnrollmentStore.class, TaskJournal.class, AuditLog.class, ManagementTask.class},
         configurationPid = JournalConfiguration.PID, immediate = true)
+@ManagementTask.Schedule(name = "journal-retention", period = 1, unit = java.util.concurrent.TimeUnit.HOURS)
 @Designate(ocd = JournalConfiguration.class)
-public final class JournalComponent implements EnrollmentStore, TaskJournal, AuditLog {
+public final class JournalComponent implements EnrollmentStore, TaskJournal, AuditLog, ManagementTask {
 
     /** Framework property naming meshhub's home directory. */
     static final String HOME_PROPERTY = "meshhub.home";
@@ -88,6 +90,18 @@ public final class JournalComponent implements EnrollmentStore, TaskJournal, Aud
     private String hubInstance;
     private JournalSettings settings;
     private volatile Opened opened;
+    private volatile JournalRetention.Keep keep = new JournalRetention.Keep(java.time.Duration.ofDays(30),
+            java.time.Duration.ofDays(365), java.time.Duration.ofDays(30));
+
+    /** The journal-retention management task: deletes old finished tasks, audit rows and invites, in small batches. */
+    @Override
+    public void run() throws Exception {
+        Opened current = opened;
+        if (current == null) {
+            return;
+        }
+        new JournalRetention(current.database()).run(keep, clock.instant());
+    }
 
     @Activate
     void activate(BundleContext context, JournalConfiguration config) {
@@ -123,6 +137,8 @@ public final class JournalComponent implements EnrollmentStore, TaskJournal, Aud
      * treated as a restart.
      */
     private void configure(JournalConfiguration config) {
+        keep = new JournalRetention.Keep(java.time.Duration.ofDays(config.taskRetentionDays()),
+                java.time.Duration.ofDays(config.auditRetentionDays()), java.time.Duration.ofDays(config.inviteRetentionDays()));
         JournalSettings next = JournalSettings.resolve(config.databaseDirectory(), config.dbThreads(),
                 config.queueCapacity(), home, Path.of("").toAbsolutePath());
         TaskJournalSettings nextTasks = new TaskJournalSettings(config.writeQueueCapacity(), config.maxBatch(),

@@ -44,4 +44,18 @@ public @interface JournalConfiguration {
     @AttributeDefinition(name = "Output tail bytes", min = "1", max = "16777216",
             description = "How many of a task's last output bytes the journal keeps (both streams as they arrived).")
     int outputTailBytes() default DEFAULT_OUTPUT_TAIL_BYTES;
+
+    @AttributeDefinition(name = "Task retention (days)", min = "0", max = "36600",
+            description = "Finished tasks (with their environment values and output tails) created longer ago than this are"
+                    + " deleted by the journal-retention task (hourly, in small batches); 0 keeps them forever.")
+    int taskRetentionDays() default 30;
+
+    @AttributeDefinition(name = "Audit retention (days)", min = "0", max = "36600",
+            description = "Audit rows older than this are deleted by the journal-retention task; 0 keeps them forever.")
+    int auditRetentionDays() default 365;
+
+    @AttributeDefinition(name = "Invite retention (days)", min = "0", max = "36600",
+            description = "Invites spent or expired longer ago than this are deleted by the journal-retention task; 0 keeps"
+                    + " them forever.")
+    int inviteRetentionDays() default 30;
 }

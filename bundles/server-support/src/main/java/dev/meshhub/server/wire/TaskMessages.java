@@ -24,6 +24,7 @@ public final class TaskMessages {
         CommandTask.Builder command = CommandTask.newBuilder()
                 .setWorkingDirectory(spec.workingDirectory())
                 .putAllEnvironment(spec.environment())
+                .putAllSecretEnvironment(spec.secretEnvironment())
                 .setTimeoutMs((int) Math.min(Integer.MAX_VALUE, (spec.timeout() != null ? spec.timeout() : defaultTimeout).toMillis()))
                 .setKillGraceMs((int) killGrace.toMillis());
         if (spec.isShell()) {
@@ -37,8 +38,10 @@ public final class TaskMessages {
     public static CommandSpec fromWire(CommandTask command) {
         Duration timeout = command.getTimeoutMs() == 0 ? null : Duration.ofMillis(command.getTimeoutMs());
         return command.getProgramCase() == CommandTask.ProgramCase.SHELL_COMMAND
-                ? new CommandSpec(null, command.getShellCommand(), command.getWorkingDirectory(), command.getEnvironmentMap(), timeout)
-                : new CommandSpec(command.getArgv().getArgsList(), null, command.getWorkingDirectory(), command.getEnvironmentMap(), timeout);
+                ? new CommandSpec(null, command.getShellCommand(), command.getWorkingDirectory(), command.getEnvironmentMap(), timeout,
+                        command.getSecretEnvironmentMap())
+                : new CommandSpec(command.getArgv().getArgsList(), null, command.getWorkingDirectory(), command.getEnvironmentMap(), timeout,
+                        command.getSecretEnvironmentMap());
     }
 
     /** The wire form of a node's policy; {@code null} (no policy service) is STRICT with nothing allowed. */
