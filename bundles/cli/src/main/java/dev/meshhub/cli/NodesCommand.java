@@ -10,7 +10,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code meshctl nodes}: lists connected nodes (all enrolled ones with {@code --all}). */
 @Command(name = "nodes", mixinStandardHelpOptions = true,
-        description = "Lists connected nodes; times are ISO-8601 UTC.")
+        description = "Lists connected nodes; times are ISO-8601 UTC.", subcommands = NodesCommand.Remove.class)
 final class NodesCommand implements Callable<Integer> {
 
     @Option(names = "--all", description = "Also list offline and revoked nodes (adds a STATE column).")
@@ -37,5 +37,28 @@ final class NodesCommand implements Callable<Integer> {
             root.err().println(all ? "no nodes enrolled" : "no nodes connected (--all lists offline ones too)");
         }
         return 0;
+    }
+
+    /** {@code meshctl nodes remove NODE}: forgets a node that is not connected. */
+    @Command(name = "remove", mixinStandardHelpOptions = true,
+            description = {"Forgets a node that is not connected (an enrollment that never came online, a revoked node):",
+                "its name can be enrolled again and its certificate is no longer recognised. Its tasks stay as history."})
+    static final class Remove implements Callable<Integer> {
+        @picocli.CommandLine.Parameters(paramLabel = "NODE", description = "The node's id (n-...) or name.")
+        String node;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            MeshCtl root = MeshCtl.root(spec);
+            dev.meshhub.proto.v1.RemoveNodeResponse response;
+            try (AdminClient client = root.connect()) {
+                response = client.call(stub -> stub.removeNode(dev.meshhub.proto.v1.RemoveNodeRequest.newBuilder().setNode(node).build()));
+            }
+            root.out().println("removed " + response.getNodeId() + " (" + response.getName() + "); the name can be enrolled again");
+            return 0;
+        }
     }
 }

@@ -1,6 +1,7 @@
 package dev.meshhub.runtime.it;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertThrows;
@@ -206,7 +207,7 @@ public class HubIT extends HubTestBase {
         assertTrue(bearer.getDescription(), bearer.getDescription().contains("bearer credentials are retired"));
 
         Collection<MethodDescriptor<?, ?>> adminMethods = AdminServiceGrpc.getServiceDescriptor().getMethods();
-        assertEquals("the test must see every method", 15, adminMethods.size());
+        assertEquals("the test must see every method", 16, adminMethods.size());
         Metadata wrongToken = new Metadata();
         wrongToken.put(dev.meshhub.proto.v1.WireHeaders.AUTHORIZATION, "Bearer mha.wrong");
         for (MethodDescriptor<?, ?> method : adminMethods) {
@@ -347,6 +348,29 @@ public class HubIT extends HubTestBase {
         AdminServiceGrpc.AdminServiceBlockingStub admin = hub.admin();
         StatusRuntimeException missing = failure(() -> admin.revokeNode(RevokeNodeRequest.newBuilder().setNode("no-such-node").build()));
         assertEquals(Status.Code.NOT_FOUND, missing.getStatus().getCode());
+    }
+
+    @Test
+    public void aNodeThatIsNotConnectedCanBeRemovedAndItsNameEnrollsAgain() throws Exception {
+        TestNode orphan = hub.enroll("orphan");
+        AdminServiceGrpc.AdminServiceBlockingStub admin = hub.admin();
+        try (TestStream stream = orphan.stream().hello().keepAlive()) {
+            Poll.until("listed", Duration.ofSeconds(5), () -> directory.session(orphan.getNodeId()).isPresent());
+            StatusRuntimeException connected = failure(() -> admin.removeNode(
+                    dev.meshhub.proto.v1.RemoveNodeRequest.newBuilder().setNode("orphan").build()));
+            assertEquals(Status.Code.FAILED_PRECONDITION, connected.getStatus().getCode());
+            assertTrue(connected.getMessage(), connected.getStatus().getDescription().contains("revoke it first"));
+            admin.revokeNode(RevokeNodeRequest.newBuilder().setNode("orphan").build());
+        }
+        Poll.until("gone", Duration.ofSeconds(5), () -> directory.session(orphan.getNodeId()).isEmpty());
+        var removed = admin.removeNode(dev.meshhub.proto.v1.RemoveNodeRequest.newBuilder().setNode("Orphan").build());
+        assertEquals(orphan.getNodeId(), removed.getNodeId());
+        StatusRuntimeException unknown = failure(() -> orphan.node().syncConfiguration(SyncConfigurationRequest.getDefaultInstance()));
+        assertEquals("its certificate names a node the hub no longer knows", Status.Code.UNAUTHENTICATED, unknown.getStatus().getCode());
+        TestNode again = hub.enroll("orphan");
+        assertNotEquals(orphan.getNodeId(), again.getNodeId());
+        assertEquals(Status.Code.NOT_FOUND, failure(() -> admin.removeNode(
+                dev.meshhub.proto.v1.RemoveNodeRequest.newBuilder().setNode("no-such-node").build())).getStatus().getCode());
     }
 
     @Test

@@ -16,9 +16,7 @@ import dev.meshhub.api.management.ManagementScheduler;
 import dev.meshhub.api.management.ManagementTaskStatus;
 import dev.meshhub.api.monitor.MeshSnapshot;
 import dev.meshhub.api.monitor.MeshStatus;
-import dev.meshhub.api.node.DisconnectCause;
 import dev.meshhub.api.node.NodeDirectory;
-import dev.meshhub.api.node.NodeEvents;
 import dev.meshhub.api.node.NodeSession;
 import dev.meshhub.api.policy.NodePolicy;
 import dev.meshhub.api.policy.PolicyAdministration;
@@ -49,6 +47,8 @@ import dev.meshhub.proto.v1.ListTasksResponse;
 import dev.meshhub.proto.v1.MeshStatusInfo;
 import dev.meshhub.proto.v1.NodeStatus;
 import dev.meshhub.proto.v1.PolicyInfo;
+import dev.meshhub.proto.v1.RemoveNodeRequest;
+import dev.meshhub.proto.v1.RemoveNodeResponse;
 import dev.meshhub.proto.v1.RevokeNodeRequest;
 import dev.meshhub.proto.v1.RotateCaRequest;
 import dev.meshhub.proto.v1.RevokeNodeResponse;
@@ -75,12 +75,14 @@ final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
     private final ExecCalls exec;
     private final TransferCalls transfers;
     private final TrustCalls trust;
+    private final NodeCalls nodes;
 
     AdminServiceImpl(HubServices services, LongCalls longCalls, LongSupplier execBufferBytes) {
         this.services = services;
         this.exec = new ExecCalls(services, longCalls, execBufferBytes);
         this.transfers = new TransferCalls(services, longCalls);
         this.trust = new TrustCalls(services);
+        this.nodes = new NodeCalls(services);
     }
 
     @Override
@@ -360,31 +362,16 @@ final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
 
     @Override
     public void revokeNode(RevokeNodeRequest request, StreamObserver<RevokeNodeResponse> responseObserver) {
-        String node = request.getNode().trim();
-        if (node.isEmpty()) {
-            Answers.fail(responseObserver, Status.INVALID_ARGUMENT.withDescription("name the node to revoke by its id or name"));
-            return;
-        }
-        EnrollmentStore enrollment = storeOrFail(responseObserver);
-        if (enrollment == null) {
-            return;
-        }
-        StoreAnswers.answer(() -> enrollment.revokeNode(node), responseObserver, revoked -> {
-            NodeDirectory directory = services.nodes();
-            boolean closed = directory != null && directory.disconnect(revoked.nodeId(), DisconnectCause.REVOKED, "revoked by an admin");
-            LOG.info("node {} ({}) revoked by an admin{}", revoked.nodeId(), revoked.name(), closed ? "; live session closed" : "");
-            services.post(NodeEvents.TOPIC_REVOKED, Map.of(NodeEvents.NODE_ID, revoked.nodeId(), NodeEvents.NODE_NAME, revoked.name()));
-            return RevokeNodeResponse.newBuilder().setNodeId(revoked.nodeId()).setSessionClosed(closed).build();
-        });
+        nodes.revoke(request, responseObserver);
+    }
+
+    @Override
+    public void removeNode(RemoveNodeRequest request, StreamObserver<RemoveNodeResponse> responseObserver) {
+        nodes.remove(request, responseObserver);
     }
 
     private <T> EnrollmentStore storeOrFail(StreamObserver<T> observer) {
-        EnrollmentStore enrollment = services.enrollment();
-        if (enrollment == null) {
-            Answers.fail(observer, Status.UNAVAILABLE.withDescription(
-                    "the hub's enrollment store is not available (journal stopped?); retry shortly"));
-        }
-        return enrollment;
+        return NodeCalls.storeOrFail(services, observer);
     }
 
 }

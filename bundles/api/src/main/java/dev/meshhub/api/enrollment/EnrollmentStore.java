@@ -93,4 +93,16 @@ public interface EnrollmentStore {
      * @param nodeId the node's id
      */
     CompletionStage<Void> retireCredential(String nodeId);
+
+    /**
+     * Removes a node the hub should forget: its row goes (audited), its name can be enrolled again,
+     * and its certificate names a node the hub does not know. Whether it may go (say, not connected)
+     * is the caller's decision; its tasks stay in the journal as history.
+     *
+     * @param idOrName the node's id or name
+     */
+    default CompletionStage<EnrolledNode> removeNode(String idOrName) {
+        return java.util.concurrent.CompletableFuture.failedFuture(new UnsupportedOperationException(
+                "this enrollment store cannot remove nodes"));
+    }
 }

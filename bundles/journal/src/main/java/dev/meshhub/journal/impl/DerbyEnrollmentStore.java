@@ -217,6 +217,32 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
     }
 
     @Override
+    public CompletionStage<EnrolledNode> removeNode(String idOrName) {
+        if (closed.get()) {
+            return stopped();
+        }
+        Optional<EnrolledNode> known = idOrName == null ? Optional.empty() : nodes.find(idOrName);
+        if (known.isEmpty()) {
+            return JournalExecutor.failed(Reason.UNKNOWN, "no node with id or name '" + printable(idOrName, MAX_ECHO_LENGTH) + "'");
+        }
+        EnrolledNode node = known.get();
+        return executor.submit("node.remove", () -> {
+            Instant now = now();
+            inTransaction(connection -> {
+                try (PreparedStatement delete = connection.prepareStatement("DELETE FROM NODES WHERE node_id = ?")) {
+                    delete.setString(1, node.nodeId());
+                    delete.executeUpdate();
+                }
+                audit(connection, now, "node.remove", node.nodeId(), "name=" + node.name() + (node.revoked() ? " (revoked)" : ""));
+                return null;
+            });
+            nodes.remove(node);
+            LOG.info("node {} '{}' removed; its name can be enrolled again", node.nodeId(), node.name());
+            return node;
+        });
+    }
+
+    @Override
     public CompletionStage<Void> retireCredential(String nodeId) {
         if (closed.get()) {
             return stopped();
@@ -477,8 +503,9 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
     }
 
     private static String nodeIdByName(Connection connection, String name) throws SQLException {
-        try (PreparedStatement select = connection.prepareStatement("SELECT node_id FROM NODES WHERE name = ?")) {
-            select.setString(1, name);
+        // Names differing only in case are one name (a case-insensitive file system or eye takes them for one).
+        try (PreparedStatement select = connection.prepareStatement("SELECT node_id FROM NODES WHERE LOWER(name) = ?")) {
+            select.setString(1, name.toLowerCase(java.util.Locale.ROOT));
             try (ResultSet rows = select.executeQuery()) {
                 return rows.next() ? rows.getString(1) : null;
             }

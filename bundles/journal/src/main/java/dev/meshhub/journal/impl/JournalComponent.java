@@ -211,6 +211,11 @@ public final class JournalComponent implements EnrollmentStore, TaskJournal, Aud
     }
 
     @Override
+    public CompletionStage<EnrolledNode> removeNode(String idOrName) {
+        return opened.enrollment().removeNode(idOrName);
+    }
+
+    @Override
     public CompletionStage<Void> retireCredential(String nodeId) {
         return opened.enrollment().retireCredential(nodeId);
     }

@@ -27,12 +27,18 @@ final class NodeCache {
 
     void put(EnrolledNode node, byte[] credentialHash) {
         byId.put(node.nodeId(), new Entry(node, credentialHash));
-        idByName.put(node.name(), node.nodeId());
+        idByName.put(node.name().toLowerCase(java.util.Locale.ROOT), node.nodeId());
     }
 
     /** Replaces the cached node (its revoked flag), keeping its credential hash. */
     void update(EnrolledNode node) {
         byId.computeIfPresent(node.nodeId(), (id, entry) -> new Entry(node, entry.credentialHash()));
+    }
+
+    /** Forgets a removed node. */
+    void remove(EnrolledNode node) {
+        byId.remove(node.nodeId());
+        idByName.remove(node.name().toLowerCase(java.util.Locale.ROOT), node.nodeId());
     }
 
     /** Forgets the node's credential hash: from now on no credential authenticates it. */
@@ -61,7 +67,7 @@ final class NodeCache {
     Optional<EnrolledNode> find(String idOrName) {
         Entry entry = byId.get(idOrName);
         if (entry == null) {
-            String id = idByName.get(idOrName);
+            String id = idByName.get(idOrName.toLowerCase(java.util.Locale.ROOT));
             entry = id == null ? null : byId.get(id);
         }
         return Optional.ofNullable(entry).map(Entry::node);

@@ -4,6 +4,7 @@ import static dev.meshhub.journal.impl.JournalFixture.await;
 import static dev.meshhub.journal.impl.JournalFixture.failedAlready;
 import static dev.meshhub.journal.impl.JournalFixture.failure;
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertNull;
@@ -266,6 +267,31 @@ public class DerbyEnrollmentStoreTest {
         assertTrue(reopened.authenticate(enrollment.credential()).isEmpty());
         assertTrue(reopened.find(enrollment.node().nodeId()).orElseThrow().revoked());
         assertEquals(other.node(), reopened.authenticate(other.credential()).orElseThrow());
+    }
+
+    @Test
+    public void aRemovedNodeIsForgottenAndItsNameEnrollsAgain() {
+        DerbyEnrollmentStore store = journal.open();
+        Enrollment orphan = await(store.enroll(journal.invite(store).token(), "orphan", "peer", journal.later()));
+        assertEquals(orphan.node(), await(store.removeNode("ORPHAN")));
+        assertTrue(store.find(orphan.node().nodeId()).isEmpty());
+        assertTrue(store.authenticate(orphan.credential()).isEmpty());
+        assertEquals(1, journal.count("SELECT COUNT(*) FROM AUDIT WHERE action = 'node.remove'"));
+        Enrollment again = await(store.enroll(journal.invite(store).token(), "orphan", "peer", journal.later()));
+        assertNotEquals(orphan.node().nodeId(), again.node().nodeId());
+        failure(store.removeNode("no-such-node"), Reason.UNKNOWN);
+        store.close();
+        assertEquals("gone after a restart too", again.node(), journal.open().find("orphan").orElseThrow());
+    }
+
+    @Test
+    public void namesDifferingOnlyInCaseAreOneName() {
+        DerbyEnrollmentStore store = journal.open();
+        Enrollment web = await(store.enroll(journal.invite(store).token(), "web1", "peer", journal.later()));
+        EnrollmentException taken = failure(store.enroll(journal.invite(store).token(), "WEB1", "peer", journal.later()),
+                Reason.NAME_TAKEN);
+        assertTrue(taken.getMessage(), taken.getMessage().contains("WEB1"));
+        assertEquals(web.node(), store.find("Web1").orElseThrow());
     }
 
     @Test

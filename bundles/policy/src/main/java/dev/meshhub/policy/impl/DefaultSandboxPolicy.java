@@ -159,9 +159,6 @@ public final class DefaultSandboxPolicy implements SandboxPolicy, PolicyAdminist
         if (nodeId != null) {
             rule = current.byNode().get(nodeId);
         }
-        if (rule == null && nodeName != null) {
-            rule = current.byNode().get(nodeName);
-        }
         SandboxMode mode = rule == null ? SandboxMode.STRICT : rule.mode();
         List<String> allowlist = rule == null || rule.allowedExecutables() == null
                 ? current.defaultAllowlist() : rule.allowedExecutables();

@@ -17,8 +17,14 @@ public @interface NodePolicyConfiguration {
     /** The key of {@link #allowedExecutables()}: its presence matters, not only its value. */
     String ALLOWED_EXECUTABLES = "allowedExecutables";
 
-    @AttributeDefinition(name = "Node", description = "The node's id or its name.")
+    @AttributeDefinition(name = "Node", description = "The node's id (meshctl nodes shows it). A name is matched only"
+            + " together with nodeId: a node chooses its own name at enrollment, so a name alone could hand this setting"
+            + " to whichever node enrolls under it.")
     String node();
+
+    @AttributeDefinition(name = "Node id", required = false, description = "The node's id, when node names it by its name;"
+            + " the setting applies to this id only.")
+    String nodeId() default "";
 
     @AttributeDefinition(name = "Mode", description = "STRICT or PERMISSIVE.")
     String mode() default "STRICT";

@@ -11,11 +11,15 @@ import dev.meshhub.api.policy.SandboxMode;
  *
  * @param pid                the configuration's PID (the audit actor is {@code config:<pid>})
  * @param origin             where it came from, for logs: the file FileInstall read it from, else the PID
- * @param node               the node's id or name
+ * @param node               the node's id: what the setting is bound to (a name alone is never matched)
  * @param mode               the mode the configuration asks for
  * @param allowedExecutables this node's own allowlist, or null for the default one
  */
 record NodeSetting(String pid, String origin, String node, SandboxMode mode, List<String> allowedExecutables) {
+
+    /** The shape of the ids the journal gives nodes. */
+    private static final java.util.regex.Pattern NODE_ID = java.util.regex.Pattern.compile("n-[0-9a-f]{12}");
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(NodeSetting.class);
 
     /** The property FileInstall adds to a configuration it read from a file. */
     static final String FILEINSTALL_FILENAME = "felix.fileinstall.filename";
@@ -36,7 +40,15 @@ record NodeSetting(String pid, String origin, String node, SandboxMode mode, Lis
         String origin = origin(pid, properties);
         String node = config.node() == null ? "" : config.node().trim();
         if (node.isEmpty()) {
-            throw new IllegalArgumentException("'node' is empty; name the node by its id or its name");
+            throw new IllegalArgumentException("'node' is empty; name the node by its id (meshctl nodes shows it)");
+        }
+        String nodeId = config.nodeId() == null ? "" : config.nodeId().trim();
+        if (!nodeId.isEmpty()) {
+            node = nodeId;
+        } else if (!NODE_ID.matcher(node).matches()) {
+            LOG.warn("{}: node = {} is matched as a node id only; if it is a name, add nodeId = <the node's id> (meshctl"
+                    + " nodes shows it): a name is chosen by the node itself, so it never selects a setting alone", origin(pid,
+                    properties), shorten(node));
         }
         String modeValue = config.mode() == null ? "" : config.mode().trim();
         SandboxMode mode;

@@ -206,27 +206,32 @@ public class DefaultSandboxPolicyTest {
     }
 
     @Test
-    public void aConfirmedPermissiveConfigurationAppliesByIdAndByNameAndIsAuditedOnce() {
+    public void aConfirmedPermissiveConfigurationAppliesByIdOnlyAndIsAuditedOnce() {
         NodeSettingComponent byId = nodeSetting("dev.meshhub.policy.node~n1", Map.of("node", "n1", "mode", "PERMISSIVE",
                 "confirm", "true"));
-        NodeSettingComponent byName = nodeSetting("dev.meshhub.policy.node~web2", Map.of("node", "web2",
+        NodeSettingComponent byName = nodeSetting("dev.meshhub.policy.node~web2", Map.of("node", "web2", "nodeId", "n2",
                 "mode", "permissive", "confirm", true));
+        NodeSettingComponent nameAlone = nodeSetting("dev.meshhub.policy.node~web3", Map.of("node", "web3",
+                "mode", "PERMISSIVE", "confirm", true));
 
         policy.bindNodeSetting(byId);
         policy.bindNodeSetting(byName);
+        policy.bindNodeSetting(nameAlone);
         // The same configuration delivered again (FileInstall rewrites, ConfigAdmin updates): no second record.
         policy.updatedNodeSetting(byId);
-        byName.modified(TypedConfigs.of(NodePolicyConfiguration.class, Map.of("node", "web2", "mode", "PERMISSIVE",
+        byName.modified(TypedConfigs.of(NodePolicyConfiguration.class, Map.of("node", "web2", "nodeId", "n2", "mode", "PERMISSIVE",
                 "confirm", true, "allowedExecutables", "ls")), Map.of("service.pid", "dev.meshhub.policy.node~web2",
                 "allowedExecutables", "ls"));
         policy.updatedNodeSetting(byName);
 
         assertEquals(SandboxMode.PERMISSIVE, policy.policyFor("n1", "web1").mode());
         assertEquals(SandboxMode.PERMISSIVE, policy.policyFor("n2", "web2").mode());
-        assertEquals(SandboxMode.STRICT, policy.policyFor("n3", "web3").mode());
+        assertEquals("a name the node chose never selects a setting alone", SandboxMode.STRICT, policy.policyFor("n3", "web3").mode());
+        assertEquals(SandboxMode.STRICT, policy.policyFor("n9", "web2").mode());
         assertEquals(List.of(
                 new RecordingAuditLog.Row("config:dev.meshhub.policy.node~n1", "policy.set", "n1", "STRICT -> PERMISSIVE"),
-                new RecordingAuditLog.Row("config:dev.meshhub.policy.node~web2", "policy.set", "web2", "STRICT -> PERMISSIVE")),
+                new RecordingAuditLog.Row("config:dev.meshhub.policy.node~web2", "policy.set", "n2", "STRICT -> PERMISSIVE"),
+                new RecordingAuditLog.Row("config:dev.meshhub.policy.node~web3", "policy.set", "web3", "STRICT -> PERMISSIVE")),
                 audit.rows);
         assertFalse(changeEvents().isEmpty());
 
@@ -241,7 +246,7 @@ public class DefaultSandboxPolicyTest {
     public void aPermissiveConfigurationTakesEffectOnlyOnceAudited() throws Exception {
         DefaultSandboxPolicy unaudited = new DefaultSandboxPolicy();
         unaudited.bindEventAdmin(events);
-        unaudited.bindNodeSetting(nodeSetting("dev.meshhub.policy.node~web1", Map.of("node", "web1",
+        unaudited.bindNodeSetting(nodeSetting("dev.meshhub.policy.node~web1", Map.of("node", "n1",
                 "mode", "PERMISSIVE", "confirm", "true")));
         unaudited.activate(TypedConfigs.of(DefaultPolicyConfiguration.class, Map.of()));
         assertEquals("no audit log, no PERMISSIVE", SandboxMode.STRICT, unaudited.policyFor("n1", "web1").mode());
@@ -258,7 +263,7 @@ public class DefaultSandboxPolicyTest {
 
     @Test
     public void aConfigurationMayGiveANodeItsOwnAllowlist() {
-        policy.bindNodeSetting(nodeSetting("dev.meshhub.policy.node~db1", Map.of("node", "db1",
+        policy.bindNodeSetting(nodeSetting("dev.meshhub.policy.node~db1", Map.of("node", "db1", "nodeId", "n5",
                 "allowedExecutables", "echo, /opt/db/bin/status")));
         policy.bindNodeSetting(nodeSetting("dev.meshhub.policy.node~locked", Map.of("node", "n9",
                 "allowedExecutables", "")));
@@ -273,9 +278,9 @@ public class DefaultSandboxPolicyTest {
 
     @Test
     public void whenTwoConfigurationsNameOneNodeTheStricterApplies() {
-        policy.bindNodeSetting(nodeSetting("dev.meshhub.policy.node~a", Map.of("node", "web1", "mode", "PERMISSIVE",
+        policy.bindNodeSetting(nodeSetting("dev.meshhub.policy.node~a", Map.of("node", "n1", "mode", "PERMISSIVE",
                 "confirm", "true")));
-        policy.bindNodeSetting(nodeSetting("dev.meshhub.policy.node~b", Map.of("node", "web1", "mode", "STRICT")));
+        policy.bindNodeSetting(nodeSetting("dev.meshhub.policy.node~b", Map.of("node", "web1", "nodeId", "n1", "mode", "STRICT")));
 
         assertEquals(SandboxMode.STRICT, policy.policyFor("n1", "web1").mode());
     }
@@ -363,7 +368,7 @@ public class DefaultSandboxPolicyTest {
 
     @Test
     public void anAdminActWinsOverAConfigurationAndEndsWithTheComponent() throws Exception {
-        policy.bindNodeSetting(nodeSetting("dev.meshhub.policy.node~web1", Map.of("node", "web1", "mode", "PERMISSIVE",
+        policy.bindNodeSetting(nodeSetting("dev.meshhub.policy.node~web1", Map.of("node", "web1", "nodeId", "n1", "mode", "PERMISSIVE",
                 "confirm", "true")));
         assertEquals(SandboxMode.PERMISSIVE, policy.policyFor("n1", "web1").mode());
 
