@@ -115,6 +115,9 @@ final class TaskListing {
                 .name("finishedAt").value(iso(t.getFinishedAtMs()))
                 .name("summary").value(t.getSummary())
                 .name("diagnostic").value(emptyToNull(t.getDiagnostic()));
+        if (!t.getProgram().isEmpty()) {
+            w.name("program").value(t.getProgram());
+        }
         if (withTail) {
             w.name("outputTail").value(tail(t));
         }
@@ -132,6 +135,9 @@ final class TaskListing {
         rows.add(new String[] {"state", state(t.getState())});
         rows.add(new String[] {"exit code", t.hasExitCode() ? Integer.toString(t.getExitCode()) : "-"});
         rows.add(new String[] {"summary", Table.text(t.getSummary(), Integer.MAX_VALUE)});
+        if (!t.getProgram().isEmpty()) {
+            rows.add(new String[] {"program", Table.text(t.getProgram(), Integer.MAX_VALUE)});
+        }
         rows.add(new String[] {"created", Table.word(iso(t.getCreatedAtMs()))});
         rows.add(new String[] {"dispatched", Table.word(iso(t.getDispatchedAtMs()))});
         rows.add(new String[] {"started", Table.word(iso(t.getStartedAtMs()))});

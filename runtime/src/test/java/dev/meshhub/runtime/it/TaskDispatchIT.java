@@ -79,7 +79,9 @@ public class TaskDispatchIT extends HubTestBase {
                         continue;
                     }
                     String id = message.getTask().getTaskId();
-                    stream.send(NodeMessage.newBuilder().setTaskStarted(TaskStarted.newBuilder().setTaskId(id).setPid(1)).build());
+                    stream.send(NodeMessage.newBuilder().setTaskStarted(TaskStarted.newBuilder().setTaskId(id).setPid(1)
+                            .setProgram(message.getTask().getCommand().getArgv().getArgsCount() == 0 ? "/bin/sh"
+                                    : "/usr/bin/" + message.getTask().getCommand().getArgv().getArgs(0))).build());
                     stream.send(NodeMessage.newBuilder().setTaskOutput(dev.meshhub.proto.v1.TaskOutput.newBuilder().setTaskId(id)
                             .setStream(dev.meshhub.proto.v1.TaskOutput.Stream.STDOUT).setSequence(1)
                             .setData(ByteString.copyFromUtf8(String.join(" ", message.getTask().getCommand().getArgv().getArgsList())))).build());
@@ -115,6 +117,7 @@ public class TaskDispatchIT extends HubTestBase {
             assertEquals(Integer.valueOf(0), record.exitCode());
             assertEquals("echo hi", new String(record.outputTail()));
             assertNotNull(record.dispatchedAt());
+            assertEquals("the journal keeps the program the node ran", "/usr/bin/echo", record.program());
         }
     }
 

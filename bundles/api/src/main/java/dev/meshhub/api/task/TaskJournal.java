@@ -32,7 +32,8 @@ public interface TaskJournal {
      * {@code false}. Timestamps are the journal's: dispatched/started/finished as the state says.
      *
      * @param exitCode   for terminal states, the exit code or {@code null}
-     * @param diagnostic for terminal states, why ("" for none)
+     * @param diagnostic for terminal states, why ("" for none); for {@link TaskState#RUNNING}, the program
+     *                   the node reports it ran (kept as {@link TaskRecord#program()}), or ""
      * @return whether the task changed
      */
     CompletionStage<Boolean> transition(String taskId, TaskState state, Integer exitCode, String diagnostic);

@@ -19,8 +19,22 @@ import java.time.Instant;
  * @param exitCode     the exit code, or {@code null}
  * @param diagnostic   why it ended that way ("" when nothing to say)
  * @param outputTail   the last bytes of output (bounded by the journal), both streams as they arrived
+ * @param program      the absolute path of the program the node ran, as it reported when it started
+ *                     the task ("" when it did not say)
  */
 public record TaskRecord(String taskId, String nodeId, String nodeName, String kind, String summary, byte[] spec,
         TaskState state, Instant createdAt, Instant dispatchedAt, Instant startedAt, Instant finishedAt, Integer exitCode,
-        String diagnostic, byte[] outputTail) {
+        String diagnostic, byte[] outputTail, String program) {
+
+    public TaskRecord {
+        program = program == null ? "" : program;
+    }
+
+    /** A record without the program (the constructor of version 1.2). */
+    public TaskRecord(String taskId, String nodeId, String nodeName, String kind, String summary, byte[] spec, TaskState state,
+            Instant createdAt, Instant dispatchedAt, Instant startedAt, Instant finishedAt, Integer exitCode, String diagnostic,
+            byte[] outputTail) {
+        this(taskId, nodeId, nodeName, kind, summary, spec, state, createdAt, dispatchedAt, startedAt, finishedAt, exitCode,
+                diagnostic, outputTail, "");
+    }
 }

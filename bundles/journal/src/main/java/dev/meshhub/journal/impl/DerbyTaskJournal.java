@@ -149,9 +149,9 @@ public final class DerbyTaskJournal implements TaskJournal, AuditLog, AutoClosea
         if (state == null) {
             return refused("state must not be null");
         }
-        // Exit code and diagnostic belong to the end of a task.
+        // Exit code and diagnostic belong to the end of a task; for RUNNING the text is the program the node ran.
         Integer exit = state.isTerminal() ? exitCode : null;
-        String why = state.isTerminal() ? diagnostic(diagnostic) : "";
+        String why = state.isTerminal() || state == TaskState.RUNNING ? diagnostic(diagnostic) : "";
         return writer.submit(Write.of("task.transition",
                 (connection, now) -> TaskTable.transition(connection, taskId, state, exit, why, now)));
     }

@@ -175,8 +175,23 @@ final class GroupCommitWriter {
     }
 
     /**
-     * Queues a write. Never waits: when the queue is full or the writer stopped, the returned stage
-     * has already failed.
+     * How many waiting writes {@code write} may find and still be queued. A task's state changes are
+     * never refused (their number is bounded by the tasks in flight, which dispatch already bounds):
+     * a flood of output can never crowd them out. Output gets three quarters of the queue, so new
+     * work (tasks, audit rows) still finds room while output floods; past the rest, new work is
+     * refused with a clear "overloaded" until the journal catches up.
+     */
+    private int limitFor(Write<?> write) {
+        return switch (write.what()) {
+            case "task.transition", "task.failNode" -> Integer.MAX_VALUE;
+            case "task.output" -> Math.max(1, capacity * 3 / 4);
+            default -> capacity;
+        };
+    }
+
+    /**
+     * Queues a write. Never waits: when its share of the queue is full (see {@link #limitFor}) or the
+     * writer stopped, the returned stage has already failed.
      */
     <T> CompletionStage<T> submit(Write<T> write) {
         boolean accepted;
@@ -187,7 +202,7 @@ final class GroupCommitWriter {
             if (stopped) {
                 return JournalExecutor.failed(new IllegalStateException(JournalExecutor.STOPPED_MESSAGE));
             }
-            accepted = queue.size() < capacity;
+            accepted = queue.size() < limitFor(write);
             if (accepted) {
                 drained = overloaded;
                 overloaded = false;

@@ -25,7 +25,8 @@ final class JournalSchema {
     static final int MAX_HUB_INSTANCE_LENGTH = 64;
 
     /** The version these statements create. */
-    static final int VERSION = 4;
+    static final int VERSION = 5;
+    static final int MAX_PROGRAM_LENGTH = 4096;
 
     /** Column sizes of {@code TASKS}, checked (or truncated to) before any SQL runs. */
     static final int MAX_TASK_ID_LENGTH = 64;
@@ -107,8 +108,13 @@ final class JournalSchema {
         "ALTER TABLE INVITES ADD COLUMN used_by_request CHAR(64)",
     };
 
+    /** Version 5: the absolute path of the program a node ran for a task (STRICT resolves it). */
+    private static final String[] VERSION_5 = {
+        "ALTER TABLE TASKS ADD COLUMN program VARCHAR(" + MAX_PROGRAM_LENGTH + ")",
+    };
+
     /** {@code STEPS[v - 1]} turns a database of version {@code v - 1} into version {@code v}. */
-    private static final String[][] STEPS = {VERSION_1, VERSION_2, VERSION_3, VERSION_4};
+    private static final String[][] STEPS = {VERSION_1, VERSION_2, VERSION_3, VERSION_4, VERSION_5};
 
     private JournalSchema() {
     }

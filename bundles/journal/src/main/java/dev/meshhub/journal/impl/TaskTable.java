@@ -32,7 +32,7 @@ final class TaskTable {
 
     private static final String DUPLICATE_KEY = "23505";
     private static final String COLUMNS = "task_id, node_id, node_name, kind, summary, spec, state, created_at,"
-            + " dispatched_at, started_at, finished_at, exit_code, diagnostic, output_tail";
+            + " dispatched_at, started_at, finished_at, exit_code, diagnostic, output_tail, program";
     /** Every non-terminal state, quoted for an IN list. */
     private static final String IN_FLIGHT = statesBefore(TaskState.SUCCEEDED);
     private static final byte[] NO_BYTES = new byte[0];
@@ -83,6 +83,9 @@ final class TaskTable {
                     case RUNNING -> {
                         JournalTime.set(update, index++, now);
                         JournalTime.set(update, index++, now);
+                        String program = diagnostic == null ? "" : diagnostic;
+                        update.setString(index++, program.length() > JournalSchema.MAX_PROGRAM_LENGTH
+                                ? program.substring(0, JournalSchema.MAX_PROGRAM_LENGTH) : program);
                     }
                     default -> {
                         JournalTime.set(update, index++, now);
@@ -109,7 +112,7 @@ final class TaskTable {
             // A late DISPATCHED or RUNNING keeps the first time; RUNNING implies it was dispatched.
             case DISPATCHED -> "dispatched_at = COALESCE(dispatched_at, CAST(? AS TIMESTAMP))";
             case RUNNING -> "dispatched_at = COALESCE(dispatched_at, CAST(? AS TIMESTAMP)),"
-                    + " started_at = COALESCE(started_at, CAST(? AS TIMESTAMP))";
+                    + " started_at = COALESCE(started_at, CAST(? AS TIMESTAMP)), program = COALESCE(program, ?)";
             default -> "finished_at = ?, exit_code = ?, diagnostic = ?";
         };
         return "UPDATE TASKS SET state = ?, " + set + " WHERE task_id = ? AND state IN (" + movable + ")";
@@ -273,7 +276,7 @@ final class TaskTable {
                 TaskState.valueOf(rows.getString("state")), JournalTime.get(rows, "created_at"),
                 JournalTime.get(rows, "dispatched_at"), JournalTime.get(rows, "started_at"),
                 JournalTime.get(rows, "finished_at"), exit, rows.getString("diagnostic"),
-                output == null ? NO_BYTES : output);
+                output == null ? NO_BYTES : output, rows.getString("program"));
     }
 
     private static boolean exists(Connection connection, String taskId) throws SQLException {

@@ -37,6 +37,19 @@ public class DerbyTaskJournalTest {
     public final JournalFixture journal = new JournalFixture();
 
     @Test
+    public void theProgramTheNodeRanIsKeptFromItsFirstStart() {
+        DerbyTaskJournal tasks = journal.openTasks();
+        await(tasks.create(JournalFixture.newTask("t-prog", "n-1")));
+        assertEquals("", await(tasks.get("t-prog")).orElseThrow().program());
+        await(tasks.transition("t-prog", TaskState.RUNNING, null, "/usr/bin/ls"));
+        await(tasks.transition("t-prog", TaskState.RUNNING, null, "/tmp/other"));
+        await(tasks.transition("t-prog", TaskState.SUCCEEDED, 0, ""));
+        TaskRecord record = await(tasks.get("t-prog")).orElseThrow();
+        assertEquals("/usr/bin/ls", record.program());
+        assertEquals("", record.diagnostic());
+    }
+
+    @Test
     public void taskLivesFromQueuedToSucceededWithTheJournalsTimestamps() {
         DerbyTaskJournal tasks = journal.openTasks();
 
@@ -60,8 +73,9 @@ public class DerbyTaskJournalTest {
         journal.clock.advance(Duration.ofSeconds(1));
         assertTrue(await(tasks.transition("t-1", TaskState.DISPATCHED, null, "")));
         journal.clock.advance(Duration.ofSeconds(1));
-        assertTrue(await(tasks.transition("t-1", TaskState.RUNNING, 99, "ignored until the end")));
+        assertTrue(await(tasks.transition("t-1", TaskState.RUNNING, 99, "/usr/bin/echo")));
         TaskRecord running = get(tasks, "t-1");
+        assertEquals("for RUNNING the text is the program the node ran", "/usr/bin/echo", running.program());
         assertEquals(TaskState.RUNNING, running.state());
         assertEquals(START.plusSeconds(1), running.dispatchedAt());
         assertEquals(START.plusSeconds(2), running.startedAt());
@@ -359,7 +373,7 @@ public class DerbyTaskJournalTest {
         assertArrayEquals(expected.outputTail(), actual.outputTail());
         return new TaskRecord(actual.taskId(), actual.nodeId(), actual.nodeName(), actual.kind(), actual.summary(),
                 expected.spec(), actual.state(), actual.createdAt(), actual.dispatchedAt(), actual.startedAt(),
-                actual.finishedAt(), actual.exitCode(), actual.diagnostic(), expected.outputTail());
+                actual.finishedAt(), actual.exitCode(), actual.diagnostic(), expected.outputTail(), actual.program());
     }
 
     private static List<String> ids(List<TaskRecord> records) {

@@ -192,20 +192,27 @@ public class GroupCommitTest {
     }
 
     @Test
-    public void aFullQueueRefusesWritesAtOnce() throws InterruptedException {
-        DerbyTaskJournal tasks = journal.openTasks(new TaskJournalSettings(4, 512, 65536));
+    public void aFullQueueRefusesNewWorkAtOnceButNeverAStateChangeAndOutputCannotCrowdEitherOut() throws InterruptedException {
+        DerbyTaskJournal tasks = journal.openTasks(new TaskJournalSettings(8, 512, 65536));
         await(tasks.create(newTask("t-1", "n-1")));
         List<CompletionStage<?>> queued = new ArrayList<>();
         CountDownLatch release = JournalFixture.occupyWriter(tasks);
         try {
-            for (int i = 0; i < 4; i++) {
+            // A task printing as fast as it can: output takes three quarters of the queue, no more.
+            for (int i = 0; i < 6; i++) {
                 queued.add(tasks.appendOutput("t-1", new byte[] {(byte) i}));
             }
-            for (CompletionStage<?> stage : List.of(tasks.create(newTask("t-2", "n-1")),
-                    tasks.transition("t-1", TaskState.RUNNING, null, ""), tasks.appendOutput("t-1", new byte[1]),
-                    tasks.failNodeTasks("n-1", "x"), tasks.record("admin", "a.b", "s", ""))) {
+            assertEquals("journal is overloaded; retry shortly", stateFailedAlready(tasks.appendOutput("t-1", new byte[1])).getMessage());
+            // New work still finds room, up to the queue's capacity...
+            queued.add(tasks.create(newTask("t-2", "n-1")));
+            queued.add(tasks.record("admin", "a.b", "s", ""));
+            // ... and past it is refused with a clear status,
+            for (CompletionStage<?> stage : List.of(tasks.create(newTask("t-3", "n-1")), tasks.record("admin", "a.b", "s", ""))) {
                 assertEquals("journal is overloaded; retry shortly", stateFailedAlready(stage).getMessage());
             }
+            // while a task's state change is never dropped.
+            queued.add(tasks.transition("t-1", TaskState.RUNNING, null, ""));
+            queued.add(tasks.failNodeTasks("n-9", "x"));
             // Reads do not queue behind writes.
             assertTrue(await(tasks.get("t-1")).isPresent());
             for (CompletionStage<?> stage : queued) {
@@ -217,8 +224,9 @@ public class GroupCommitTest {
         for (CompletionStage<?> stage : queued) {
             await(stage);
         }
-        assertEquals(4, await(tasks.get("t-1")).orElseThrow().outputTail().length);
-        await(tasks.create(newTask("t-2", "n-1")));
+        assertEquals(6, await(tasks.get("t-1")).orElseThrow().outputTail().length);
+        assertEquals(TaskState.RUNNING, await(tasks.get("t-1")).orElseThrow().state());
+        await(tasks.create(newTask("t-3", "n-1")));
     }
 
     @Test

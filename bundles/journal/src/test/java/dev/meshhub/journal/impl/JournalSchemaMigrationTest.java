@@ -77,8 +77,8 @@ public class JournalSchemaMigrationTest {
         DerbyEnrollmentStore store = journal.openEnrollment(database);
         DerbyTaskJournal tasks = journal.openTasks(database, TaskJournalSettings.DEFAULTS);
 
-        assertEquals(4, journal.count("SELECT MAX(version) FROM SCHEMA_VERSION"));
-        assertEquals(4, journal.count("SELECT COUNT(*) FROM SCHEMA_VERSION"));
+        assertEquals(5, journal.count("SELECT MAX(version) FROM SCHEMA_VERSION"));
+        assertEquals(5, journal.count("SELECT COUNT(*) FROM SCHEMA_VERSION"));
         // The node and its credential still work.
         EnrolledNode node = store.find("old-node").orElseThrow();
         assertEquals(nodeId, node.nodeId());
@@ -97,21 +97,21 @@ public class JournalSchemaMigrationTest {
         // Reopening a migrated database migrates nothing again.
         journal.closeAll();
         journal.openDatabase();
-        assertEquals(4, journal.count("SELECT COUNT(*) FROM SCHEMA_VERSION"));
+        assertEquals(5, journal.count("SELECT COUNT(*) FROM SCHEMA_VERSION"));
     }
 
     @Test
     public void databaseFromANewerJournalIsRefused() throws SQLException {
         writeDatabase(connection -> {
             execute(connection, VERSION_1);
-            execute(connection, "INSERT INTO SCHEMA_VERSION VALUES (5, CURRENT_TIMESTAMP)");
+            execute(connection, "INSERT INTO SCHEMA_VERSION VALUES (6, CURRENT_TIMESTAMP)");
         });
         try {
             journal.openDatabase();
             fail("a newer database was opened");
         } catch (IllegalStateException e) {
-            assertTrue(e.getMessage(), e.getMessage().contains("the journal database has schema version 5, newer than"
-                    + " this journal understands (4)"));
+            assertTrue(e.getMessage(), e.getMessage().contains("the journal database has schema version 6, newer than"
+                    + " this journal understands (5)"));
         }
         // Refused without being changed, and shut down: it opens by hand.
         writeDatabase(connection -> assertEquals(1, countRows(connection)));

@@ -69,7 +69,8 @@ public final class TaskMessages {
                 .setDispatchedAtMs(millis(record.dispatchedAt()))
                 .setStartedAtMs(millis(record.startedAt()))
                 .setFinishedAtMs(millis(record.finishedAt()))
-                .setDiagnostic(nullToEmpty(record.diagnostic()));
+                .setDiagnostic(nullToEmpty(record.diagnostic()))
+                .setProgram(nullToEmpty(record.program()));
         if (record.exitCode() != null) {
             info.setExitCode(record.exitCode());
         }

@@ -353,7 +353,8 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
     public void started(NodeSessionHandle session, TaskStarted started) {
         DispatchedTask task = ownTask(session, started.getTaskId());
         if (task != null && !task.isFinished()) {
-            journalTransition(task, TaskState.RUNNING, null, "");
+            // For RUNNING the journal keeps the "diagnostic" as the program the node says it ran.
+            journalTransition(task, TaskState.RUNNING, null, started.getProgram());
         }
     }
 
