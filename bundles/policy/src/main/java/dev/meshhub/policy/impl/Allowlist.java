@@ -41,6 +41,14 @@ final class Allowlist {
      *                                  absolute path
      */
     static List<String> parse(String key, String[] values) {
+        return parse(values, entry -> check(key, entry));
+    }
+
+    /**
+     * Splits configured values at commas, trims, drops empty entries, checks each with {@code check}
+     * (which throws for a bad one) and keeps the first of duplicates: the shape of every list setting.
+     */
+    static List<String> parse(String[] values, java.util.function.UnaryOperator<String> check) {
         Set<String> entries = new LinkedHashSet<>();
         if (values != null) {
             for (String value : values) {
@@ -50,7 +58,7 @@ final class Allowlist {
                 for (String part : value.split(",")) {
                     String entry = part.trim();
                     if (!entry.isEmpty()) {
-                        entries.add(check(key, entry));
+                        entries.add(check.apply(entry));
                     }
                 }
             }

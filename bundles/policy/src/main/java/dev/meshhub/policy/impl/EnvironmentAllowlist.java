@@ -1,8 +1,6 @@
 package dev.meshhub.policy.impl;
 
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -23,29 +21,15 @@ final class EnvironmentAllowlist {
      * @throws IllegalArgumentException naming the first entry that is not a variable name or prefix
      */
     static List<String> parse(String key, String[] values) {
-        Set<String> entries = new LinkedHashSet<>();
-        if (values != null) {
-            for (String value : values) {
-                if (value == null) {
-                    continue;
-                }
-                for (String part : value.split(",")) {
-                    String entry = part.trim();
-                    if (entry.isEmpty()) {
-                        continue;
-                    }
-                    if (!ENTRY.matcher(entry).matches()) {
-                        throw new IllegalArgumentException(key + ": '" + (entry.length() > 60 ? entry.substring(0, 60) + "..." : entry)
-                                + "' is neither a variable name nor a prefix ending in * (like APP_*)");
-                    }
-                    if (entry.equals("*")) {
-                        throw new IllegalArgumentException(key + ": '*' would let STRICT tasks set any variable; list names"
-                                + " or prefixes");
-                    }
-                    entries.add(entry);
-                }
+        return Allowlist.parse(values, entry -> {
+            if (!ENTRY.matcher(entry).matches()) {
+                throw new IllegalArgumentException(key + ": '" + (entry.length() > 60 ? entry.substring(0, 60) + "..." : entry)
+                        + "' is neither a variable name nor a prefix ending in * (like APP_*)");
             }
-        }
-        return List.copyOf(entries);
+            if (entry.equals("*")) {
+                throw new IllegalArgumentException(key + ": '*' would let STRICT tasks set any variable; list names or prefixes");
+            }
+            return entry;
+        });
     }
 }

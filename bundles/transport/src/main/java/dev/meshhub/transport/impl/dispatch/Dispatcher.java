@@ -288,7 +288,7 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
         tasks.put(taskId, task);
         pending.add(task);
 
-        taskJournal.create(new NewTask(taskId, nodeId, target.node().name(), kind, summary, withoutSecrets(assignment).toByteArray()))
+        taskJournal.create(new NewTask(taskId, nodeId, target.node().name(), kind, summary, JournalWrites.withoutSecrets(assignment).toByteArray()))
                 .whenComplete((record, failure) -> {
                     if (failure != null) {
                         forget(task);
@@ -303,18 +303,6 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
                     send(task, assignment, resultLimitMs);
                 });
         return task;
-    }
-
-    /** What the journal keeps of an assignment: secret variables by name only, their values never stored. */
-    static TaskAssignment withoutSecrets(TaskAssignment assignment) {
-        if (!assignment.hasCommand() || assignment.getCommand().getSecretEnvironmentCount() == 0) {
-            return assignment;
-        }
-        dev.meshhub.proto.v1.CommandTask.Builder command = assignment.getCommand().toBuilder().clearSecretEnvironment();
-        for (String name : assignment.getCommand().getSecretEnvironmentMap().keySet()) {
-            command.putSecretEnvironment(name, "");
-        }
-        return assignment.toBuilder().setCommand(command).build();
     }
 
     private byte[] nextBytes() {

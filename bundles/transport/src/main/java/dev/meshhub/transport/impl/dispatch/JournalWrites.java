@@ -57,6 +57,18 @@ final class JournalWrites {
         }
     }
 
+    /** What the journal keeps of an assignment: secret variables by name only, their values never stored. */
+    static dev.meshhub.proto.v1.TaskAssignment withoutSecrets(dev.meshhub.proto.v1.TaskAssignment assignment) {
+        if (!assignment.hasCommand() || assignment.getCommand().getSecretEnvironmentCount() == 0) {
+            return assignment;
+        }
+        dev.meshhub.proto.v1.CommandTask.Builder command = assignment.getCommand().toBuilder().clearSecretEnvironment();
+        for (String name : assignment.getCommand().getSecretEnvironmentMap().keySet()) {
+            command.putSecretEnvironment(name, "");
+        }
+        return assignment.toBuilder().setCommand(command).build();
+    }
+
     /** Records a task's new state, now or once a journal takes it. */
     void transition(String taskId, TaskState state, Integer exitCode, String diagnostic) {
         Change change = new Change(taskId, state, exitCode, diagnostic == null ? "" : diagnostic);

@@ -92,9 +92,12 @@ public final class CaRotationFollower {
         HubMessage renewNow = trustUpdate(current.trustBundle(), true);
         for (NodeSessionHandle session : fleet.liveSessions()) {
             X509Certificate certificate = session.certificate();
-            if (certificate != null && running.issuedByNewCa(certificate)) {
+            if (certificate == null || onNewCa.contains(session.nodeId())) {
+                continue; // a bearer session, or counted already: no signature to check again every second
+            }
+            if (running.issuedByNewCa(certificate)) {
                 onNewCa.add(session.nodeId());
-            } else if (certificate != null && renewNow != null && told.add(session)) {
+            } else if (renewNow != null && told.add(session)) {
                 session.send(renewNow);
             }
         }
