@@ -27,7 +27,8 @@ public class MeshNodeTest {
             {"--ca-pin", "sha1:abcd"},
             {"--ca-pin", "sha256:" + "0".repeat(63)},
             {"--ca-pin", "sha256:" + "0".repeat(64), "--insecure-skip-hub-verification"},
-            {"--ca-file", "/nonexistent.pem", "--plaintext"}};
+            {"--ca-file", "/nonexistent.pem", "--plaintext"},
+            {"--confinement", "sometimes"}};
         for (String[] flags : bad) {
             java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("--hub", "127.0.0.1:1", "--workspace",
                     workspace.toString()));

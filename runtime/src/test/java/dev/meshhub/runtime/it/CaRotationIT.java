@@ -105,6 +105,13 @@ public class CaRotationIT extends HubTestBase {
         TestNode away = hub.enroll("rot-away");
         List<java.time.Instant> sessionsBefore = fleet.stream().map(c -> directory.session(c.node().getNodeId()).orElseThrow().connectedSince()).toList();
 
+        var adminBeforeRotation = hub.admin();
+        StatusRuntimeException nothingToFinish = HubIT.failure(() -> adminBeforeRotation.rotateCa(RotateCaRequest.newBuilder()
+                .setFinish(true).build()));
+        assertEquals(Status.Code.FAILED_PRECONDITION, nothingToFinish.getStatus().getCode());
+        assertTrue(nothingToFinish.getMessage(), nothingToFinish.getStatus().getDescription().contains("no CA rotation is running"));
+        assertEquals("nothing changed", oldPin, pki.caPin());
+
         HubTrustInfo started = hub.admin().rotateCa(RotateCaRequest.getDefaultInstance());
         assertTrue(started.hasRotation());
         String newPin = started.getRotation().getNewCaPin();
