@@ -83,7 +83,7 @@ record Confinement(Path bwrap, String description) {
             if (program == null) {
                 return "no 'true' in " + trustedDirectories + " to try bwrap with";
             }
-            List<String> command = new ArrayList<>(arguments(bwrap, scratch, scratch, null, List.of()));
+            List<String> command = new ArrayList<>(arguments(bwrap, scratch, scratch, List.of(), List.of()));
             command.add(program.toString());
             Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
             process.getOutputStream().close();
@@ -113,10 +113,10 @@ record Confinement(Path bwrap, String description) {
     /**
      * bwrap's arguments up to (not including) the program: new namespaces (the network stays shared),
      * system directories read-only, {@code /proc}, {@code /dev}, a private {@code /tmp}, the
-     * workspace read-write with the agent's private directory (when inside it) covered by an empty
-     * tmpfs, the working directory, and exactly {@code environment} (a list of name, value pairs).
+     * workspace read-write with the agent's private directories covered by an empty tmpfs where a
+     * tree shown holds them, the working directory, and exactly {@code environment} (a list of name, value pairs).
      */
-    static List<String> arguments(Path bwrap, Path workspace, Path directory, Path privateDirectory, List<String> environment)
+    static List<String> arguments(Path bwrap, Path workspace, Path directory, List<Path> privateDirectories, List<String> environment)
             throws IOException {
         List<String> args = new ArrayList<>(List.of(bwrap.toString(), "--die-with-parent", "--unshare-all", "--share-net",
                 "--new-session", "--clearenv"));
@@ -131,8 +131,14 @@ record Confinement(Path bwrap, String description) {
         args.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"));
         String root = workspace.toAbsolutePath().toString();
         args.addAll(List.of("--bind", root, root));
-        if (privateDirectory != null && privateDirectory.startsWith(workspace)) {
-            args.addAll(List.of("--tmpfs", privateDirectory.toString(), "--remount-ro", privateDirectory.toString()));
+        for (Path privateDirectory : privateDirectories) {
+            // Normally outside every tree shown (so simply absent); covered where one shows it.
+            Path shown = privateDirectory.toAbsolutePath().normalize();
+            boolean visible = shown.startsWith(workspace.toAbsolutePath().normalize())
+                    || SYSTEM_DIRECTORIES.stream().anyMatch(system -> shown.startsWith(system));
+            if (visible && Files.isDirectory(shown)) {
+                args.addAll(List.of("--tmpfs", shown.toString(), "--remount-ro", shown.toString()));
+            }
         }
         args.addAll(List.of("--chdir", directory.toAbsolutePath().toString()));
         for (int i = 0; i + 1 < environment.size(); i += 2) {

@@ -22,8 +22,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The node's durable identity in {@code <workspace>/.meshnode/}: {@code credential} (the secret,
- * one line) and {@code node.properties} (id and name, not secret).
+ * The node's durable identity in its state directory ({@link StateDirectory}, outside the workspace):
+ * the key, the certificate, the hub's CA, {@code node.properties} (id and name, not secret) and, for a
+ * node enrolled before certificates, {@code credential} (the secret, one line) until it is traded.
  *
  * <p>The directory is owner-only (0700) and both files are 0600. Files are written atomically: a
  * temp file is created owner-only in the same directory, written and forced to disk, then moved
@@ -33,7 +34,7 @@ import java.util.regex.Pattern;
  */
 public final class CredentialStore {
 
-    /** Name of the directory inside the workspace. */
+    /** Name of the old place of the state inside the workspace; still refused by every path rule. */
     public static final String DIRECTORY = ".meshnode";
     /** The credential file. */
     public static final String CREDENTIAL_FILE = "credential";
@@ -55,11 +56,12 @@ public final class CredentialStore {
 
     private final Path directory;
 
-    public CredentialStore(Path workspace) {
-        this.directory = workspace.toAbsolutePath().normalize().resolve(DIRECTORY);
+    /** @param directory the state directory (see {@link StateDirectory}) */
+    public CredentialStore(Path directory) {
+        this.directory = directory.toAbsolutePath().normalize();
     }
 
-    /** {@code <workspace>/.meshnode}, absolute. */
+    /** The state directory, absolute. */
     public Path directory() {
         return directory;
     }

@@ -12,7 +12,7 @@ import java.util.logging.Logger;
 /**
  * Remembers, in the agent's private directory, which temporary files pushes are writing, so that
  * temporaries left by an agent that was killed mid-download are removed when the agent starts again.
- * One marker file per download ({@code .meshnode/downloads/<temp name>}), holding the temp's path.
+ * One marker file per download ({@code <state directory>/downloads/<temp name>}), holding the temp's path.
  */
 final class DownloadTemps {
 
@@ -23,8 +23,8 @@ final class DownloadTemps {
     }
 
     /** Notes that {@code temp} is being written; returns the marker to {@link #done} afterwards. */
-    static Path register(Path workspace, Path temp) throws IOException {
-        Path markers = Files.createDirectories(workspace.resolve(CredentialStore.DIRECTORY).resolve(DIRECTORY));
+    static Path register(Path stateDirectory, Path temp) throws IOException {
+        Path markers = Files.createDirectories(stateDirectory.resolve(DIRECTORY));
         Path marker = markers.resolve(temp.getFileName().toString());
         Files.writeString(marker, temp.toString(), StandardCharsets.UTF_8);
         return marker;
@@ -45,8 +45,8 @@ final class DownloadTemps {
      *
      * @return how many temporaries were deleted
      */
-    static int sweep(Path workspace) {
-        Path markers = workspace.resolve(CredentialStore.DIRECTORY).resolve(DIRECTORY);
+    static int sweep(Path stateDirectory, Path workspace) {
+        Path markers = stateDirectory.resolve(DIRECTORY);
         if (!Files.isDirectory(markers, LinkOption.NOFOLLOW_LINKS)) {
             return 0;
         }

@@ -64,7 +64,7 @@ final class FileDownloader {
     }
 
     private final Channel channel;
-    private final Path workspace;
+    private final Path stateDirectory;
 
     /** @param channel to the hub, with the node's credential header */
     FileDownloader(Channel channel) {
@@ -73,11 +73,11 @@ final class FileDownloader {
 
     /**
      * @param channel   to the hub, with the node's credential header
-     * @param workspace where to note temporaries (so a killed agent's are swept at its next start); null: not noted
+     * @param stateDirectory where to note temporaries (so a killed agent's are swept at its next start); null: not noted
      */
-    FileDownloader(Channel channel, Path workspace) {
+    FileDownloader(Channel channel, Path stateDirectory) {
         this.channel = channel;
-        this.workspace = workspace;
+        this.stateDirectory = stateDirectory;
     }
 
     /** What is wrong with an assignment before anything is fetched, if anything. */
@@ -123,8 +123,8 @@ final class FileDownloader {
             if (!directory.toRealPath().equals(directory)) {
                 throw new DownloadException("a directory on the way to " + shown + " is a link; left unchanged", null);
             }
-            if (workspace != null) {
-                marker = DownloadTemps.register(workspace, temp);
+            if (stateDirectory != null) {
+                marker = DownloadTemps.register(stateDirectory, temp);
             }
             long written = 0;
             String actual;

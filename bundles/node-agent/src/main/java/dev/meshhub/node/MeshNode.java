@@ -18,6 +18,7 @@ import picocli.CommandLine.Option;
  * meshnode --hub HOST:PORT --token TOKEN --ca-pin PIN --workspace DIR [--name NAME]   first start (enrolls)
  * meshnode --hub HOST:PORT --workspace DIR                                            later starts (the CA is kept)
  * meshnode ... --max-tasks N                                             at most N tasks at once (16)
+ * meshnode ... --state DIR                                               key and certificate kept in DIR
  * </pre>
  *
  * Exit codes: 0 stopped by SIGTERM/SIGINT; 1 local failure; 2 usage error or enrollment refused;
@@ -29,7 +30,7 @@ import picocli.CommandLine.Option;
         description = {"Joins this machine to a meshhub hub, keeps it connected, and runs the tasks the hub"
                 + " assigns inside DIR under the node's sandbox policy.",
             "The first start needs an invite token (an admin creates one with 'meshctl invite create');"
-                    + " the certificate it earns (for a key made here, never sent) is stored in DIR/.meshnode and used from then on."},
+                    + " the certificate it earns (for a key made here, never sent) is kept in the state directory (see --state) and used from then on."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:stopped (SIGTERM or SIGINT)",
@@ -69,8 +70,15 @@ public final class MeshNode implements Callable<Integer> {
     private boolean plaintext;
 
     @Option(names = "--workspace", required = true, paramLabel = "DIR",
-            description = "The node's directory; its key, certificate and the hub's CA are kept in DIR/.meshnode (owner-only).")
+            description = "The node's directory: tasks run and files are pushed and synced here.")
     private Path workspace;
+
+    @Option(names = "--state", paramLabel = "DIR",
+            description = "Where the node keeps its key, certificate and the hub's CA (owner-only), outside the workspace so"
+                    + " that no task can reach them. Default: $XDG_STATE_HOME/meshnode/<workspace name>-<hash>"
+                    + " ($HOME/.local/state/..., or /var/lib/meshnode/... as root). Older agents kept it in"
+                    + " DIR/.meshnode; it is moved out at the first start.")
+    private Path state;
 
     @Option(names = "--name", paramLabel = "NAME",
             description = "Name to enroll under (letters, digits, '.', '_', '-'; at most 63). Default: hostname.")
@@ -160,8 +168,17 @@ public final class MeshNode implements Callable<Integer> {
             System.err.println("meshnode: --confinement takes auto, bwrap or none; got '" + confinement + "'");
             return AgentExit.USAGE_OR_ENROLLMENT_REFUSED;
         }
+        NodeAgentConfig.Builder config = NodeAgentConfig.builder(address, workspace);
+        if (state != null) {
+            try {
+                config.stateDirectory(state);
+            } catch (IllegalArgumentException e) {
+                System.err.println("meshnode: --state: " + e.getMessage());
+                return AgentExit.USAGE_OR_ENROLLMENT_REFUSED;
+            }
+        }
         OneLineLogging.configure(verbose);
-        NodeAgent agent = new NodeAgent(NodeAgentConfig.builder(address, workspace)
+        NodeAgent agent = new NodeAgent(config
                 .confinement(confinement)
                 .verification(verification)
                 .inviteToken(token)

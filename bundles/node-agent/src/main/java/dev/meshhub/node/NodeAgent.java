@@ -16,6 +16,7 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -94,7 +95,7 @@ public final class NodeAgent implements AutoCloseable {
 
     public NodeAgent(NodeAgentConfig config) {
         this.config = config;
-        this.store = new CredentialStore(config.workspace());
+        this.store = new CredentialStore(config.stateDirectory());
         this.credentials = new NodeCredentials(store);
         this.refusals = new HubRefusals(config.hub(), store.directory());
         this.backoff = config.newBackoff();
@@ -146,7 +147,7 @@ public final class NodeAgent implements AutoCloseable {
         return ch == null || header == null || id == null ? null : new WorkspaceUploads.Link(ch, header, id.describe());
     }
 
-    /** Where the credential lives ({@code <workspace>/.meshnode}). */
+    /** Where the key and certificate live (the state directory). */
     public CredentialStore credentialStore() {
         return store;
     }
@@ -209,7 +210,19 @@ public final class NodeAgent implements AutoCloseable {
     // ---- lifecycle, all on the executor thread ----
 
     private void begin() {
-        int swept = DownloadTemps.sweep(config.workspace());
+        try {
+            Files.createDirectories(config.workspace());
+        } catch (IOException e) {
+            finish(new AgentExit(AgentExit.FAILED, "cannot create the workspace " + config.workspace() + ": " + e));
+            return;
+        }
+        try {
+            StateDirectory.adoptLegacy(config.workspace(), config.stateDirectory());
+        } catch (IOException e) {
+            finish(new AgentExit(AgentExit.FAILED, e.getMessage()));
+            return;
+        }
+        int swept = DownloadTemps.sweep(config.stateDirectory(), config.workspace());
         if (swept > 0) {
             LOG.info("removed " + swept + " temporary file(s) of pushes a previous run did not finish");
         }

@@ -15,6 +15,7 @@ public final class NodeAgentConfig {
 
     private final HubAddress hub;
     private final Path workspace;
+    private final Path stateDirectory;
     private final String inviteToken;
     private final String nodeName;
     private final String agentVersion;
@@ -32,6 +33,8 @@ public final class NodeAgentConfig {
         this.confinement = b.confinement;
         this.hub = b.hub;
         this.workspace = b.workspace;
+        this.stateDirectory = b.stateDirectory != null ? b.stateDirectory.toAbsolutePath().normalize()
+                : StateDirectory.defaultFor(b.workspace);
         this.inviteToken = b.inviteToken;
         this.nodeName = b.nodeName;
         this.agentVersion = b.agentVersion;
@@ -75,6 +78,17 @@ public final class NodeAgentConfig {
         return workspace;
     }
 
+    /** Where the agent keeps its key, certificate, the hub's CA and download markers: outside the workspace. */
+    public Path stateDirectory() {
+        return stateDirectory;
+    }
+
+    /** The directories no task may reach: the state directory, and the old place inside the workspace. */
+    public java.util.List<Path> privateDirectories() {
+        Path legacy = StateDirectory.legacy(workspace);
+        return legacy.equals(stateDirectory) ? java.util.List.of(stateDirectory) : java.util.List.of(stateDirectory, legacy);
+    }
+
     /** The invite token, or null. */
     public String inviteToken() {
         return inviteToken;
@@ -110,7 +124,7 @@ public final class NodeAgentConfig {
 
     @Override
     public String toString() {
-        return "NodeAgentConfig[hub=" + hub + ", workspace=" + workspace + ", token="
+        return "NodeAgentConfig[hub=" + hub + ", workspace=" + workspace + ", state=" + stateDirectory + ", token="
                 + (inviteToken == null ? "none" : "given") + ", name=" + nodeName + ", maxTasks=" + maxTasks + "]";
     }
 
@@ -129,6 +143,7 @@ public final class NodeAgentConfig {
 
         private final HubAddress hub;
         private final Path workspace;
+        private Path stateDirectory;
         private String inviteToken;
         private String nodeName;
         private String agentVersion = "unknown";
@@ -171,6 +186,20 @@ public final class NodeAgentConfig {
         private Builder(HubAddress hub, Path workspace) {
             this.hub = Objects.requireNonNull(hub, "hub");
             this.workspace = Objects.requireNonNull(workspace, "workspace");
+        }
+
+        /**
+         * Where the agent keeps its private state; default {@link StateDirectory#defaultFor(Path)}.
+         *
+         * @throws IllegalArgumentException when it lies inside the workspace (other than {@code .meshnode})
+         */
+        public Builder stateDirectory(Path directory) {
+            String problem = StateDirectory.problem(workspace, Objects.requireNonNull(directory, "directory"));
+            if (problem != null) {
+                throw new IllegalArgumentException(problem);
+            }
+            this.stateDirectory = directory;
+            return this;
         }
 
         /** How to verify the hub; default: the CA kept from an earlier join. */

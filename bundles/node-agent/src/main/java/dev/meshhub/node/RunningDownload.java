@@ -47,6 +47,7 @@ final class RunningDownload implements SupervisedTask {
     private final FileDownload download;
     private final String shown;
     private final Path workspace;
+    private final Path stateDirectory;
     private final String nodeLabel;
     private final Channel hub;
     private final OutboundQueue out;
@@ -72,7 +73,7 @@ final class RunningDownload implements SupervisedTask {
     /**
      * @param hub the channel to the hub, with the node's credential header
      */
-    RunningDownload(String id, FileDownload download, Path workspace, String nodeLabel, Channel hub,
+    RunningDownload(String id, FileDownload download, Path workspace, Path stateDirectory, String nodeLabel, Channel hub,
             OutboundQueue out, long timeoutMs, TaskSupervisor supervisor, ScheduledExecutorService scheduler,
             Executor serial) {
         this.id = id;
@@ -80,6 +81,7 @@ final class RunningDownload implements SupervisedTask {
         this.download = download;
         this.shown = TaskSupervisor.shorten(download.getPath(), 200);
         this.workspace = workspace;
+        this.stateDirectory = stateDirectory;
         this.nodeLabel = nodeLabel;
         this.hub = hub;
         this.out = out;
@@ -200,7 +202,7 @@ final class RunningDownload implements SupervisedTask {
                 + timeoutMs + " ms)");
         Context previous = call.attach();
         try {
-            FileDownloader.Result written = new FileDownloader(hub, workspace).download(download, destination, shown,
+            FileDownloader.Result written = new FileDownloader(hub, stateDirectory).download(download, destination, shown,
                     timeoutMs + DEADLINE_MARGIN_MS, this::beginCommit);
             return finished(TaskFinished.Outcome.SUCCEEDED, "wrote " + written.size() + " bytes to " + shown
                     + " (sha256 " + written.sha256() + ")");

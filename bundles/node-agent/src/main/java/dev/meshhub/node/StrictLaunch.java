@@ -3,7 +3,6 @@ package dev.meshhub.node;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -63,7 +62,7 @@ record StrictLaunch(List<String> command, Map<String, String> environment, Path 
      * @throws Refused when the program is in no trusted directory, or (unconfined) an argument names the private state
      */
     static StrictLaunch of(String nodeLabel, List<String> argv, Map<String, String> taskEnvironment, List<String> trustedDirectories,
-            Path workspace, Path directory, Path privateDirectory, Confinement confinement, Map.Entry<String, String> marker)
+            Path workspace, Path directory, List<Path> privateDirectories, Confinement confinement, Map.Entry<String, String> marker)
             throws Refused, IOException {
         String prefix = "node " + nodeLabel + " runs under STRICT policy; ";
         List<String> trusted = trustedDirectories.isEmpty() ? DEFAULT_TRUSTED_DIRECTORIES : trustedDirectories;
@@ -87,7 +86,7 @@ record StrictLaunch(List<String> command, Map<String, String> environment, Path 
                     + String.join(", ", trusted) + "); the agent's own PATH is never searched (rule " + RESOLUTION_RULE + ")");
         }
         if (!confinement.confined()) {
-            refusePrivateArguments(prefix, argv, directory, privateDirectory);
+            refusePrivateArguments(prefix, argv, directory, privateDirectories);
         }
         Map<String, String> environment = new LinkedHashMap<>();
         environment.put("PATH", String.join(":", trusted));
@@ -106,7 +105,7 @@ record StrictLaunch(List<String> command, Map<String, String> environment, Path 
                 pairs.add(key);
                 pairs.add(value);
             });
-            command.addAll(Confinement.arguments(confinement.bwrap(), workspace, directory, privateDirectory, pairs));
+            command.addAll(Confinement.arguments(confinement.bwrap(), workspace, directory, privateDirectories, pairs));
             command.add(program.toString());
             command.addAll(argv.subList(1, argv.size()));
             return new StrictLaunch(command, Map.of(marker.getKey(), marker.getValue()), program);
@@ -116,13 +115,15 @@ record StrictLaunch(List<String> command, Map<String, String> environment, Path 
         return new StrictLaunch(command, environment, program);
     }
 
-    /** Unconfined: no argument (nor the value of an {@code --option=value}) may lead into the private directory. */
-    private static void refusePrivateArguments(String prefix, List<String> argv, Path directory, Path privateDirectory)
+    /** Unconfined: no argument (nor the value of an {@code --option=value}) may lead into a private directory. */
+    private static void refusePrivateArguments(String prefix, List<String> argv, Path directory, List<Path> privateDirectories)
             throws Refused, IOException {
-        if (privateDirectory == null) {
-            return;
+        List<Path> lexical = new ArrayList<>();
+        List<Path> secrets = new ArrayList<>();
+        for (Path privateDirectory : privateDirectories) {
+            lexical.add(privateDirectory.toAbsolutePath().normalize());
+            secrets.add(RealPaths.realOrNearest(privateDirectory.toAbsolutePath().normalize()));
         }
-        Path secret = Files.exists(privateDirectory) ? privateDirectory.toRealPath() : privateDirectory.toAbsolutePath().normalize();
         for (int i = 1; i < argv.size(); i++) {
             String arg = argv.get(i);
             List<String> candidates = new ArrayList<>(List.of(arg));
@@ -140,35 +141,12 @@ record StrictLaunch(List<String> command, Map<String, String> environment, Path 
                 } catch (InvalidPathException e) {
                     continue;
                 }
-                Path real = realOrNearest(path);
-                if (real.startsWith(secret) || path.startsWith(privateDirectory.toAbsolutePath().normalize())) {
+                Path real = RealPaths.realOrNearest(path);
+                if (secrets.stream().anyMatch(real::startsWith) || lexical.stream().anyMatch(path::startsWith)) {
                     throw new Refused(prefix + "argument " + i + " leads into the agent's private directory, and this node"
                             + " has no confinement to hide it (rule " + PRIVATE_RULE + ")");
                 }
             }
         }
-    }
-
-    /** The real path of {@code path}, or of its nearest existing parent with the rest appended. */
-    private static Path realOrNearest(Path path) {
-        Path existing = path;
-        List<Path> rest = new ArrayList<>();
-        while (existing != null && !Files.exists(existing, LinkOption.NOFOLLOW_LINKS)) {
-            rest.add(0, existing.getFileName());
-            existing = existing.getParent();
-        }
-        if (existing == null) {
-            return path;
-        }
-        Path real;
-        try {
-            real = existing.toRealPath();
-        } catch (IOException dangling) {
-            return path;
-        }
-        for (Path part : rest) {
-            real = real.resolve(part);
-        }
-        return real;
     }
 }

@@ -69,6 +69,8 @@ final class TaskSupervisor implements AutoCloseable {
     private static final File NO_INPUT = new File(File.separatorChar == '\\' ? "NUL" : "/dev/null");
 
     private final Path workspace;
+    private final Path stateDirectory;
+    private final List<Path> privateDirectories;
     private final Confinement confinement;
     private final int maxTasks;
     private final long defaultTimeoutMs;
@@ -103,6 +105,8 @@ final class TaskSupervisor implements AutoCloseable {
      */
     TaskSupervisor(NodeAgentConfig config, ScheduledExecutorService scheduler, Executor serial, int instance) {
         this.workspace = config.workspace();
+        this.stateDirectory = config.stateDirectory();
+        this.privateDirectories = config.privateDirectories();
         this.confinement = Confinement.detect(config.confinement(), StrictLaunch.DEFAULT_TRUSTED_DIRECTORIES);
         this.maxTasks = config.maxTasks();
         this.defaultTimeoutMs = config.defaultTaskTimeout().toMillis();
@@ -217,7 +221,7 @@ final class TaskSupervisor implements AutoCloseable {
                 Map<String, String> variables = new LinkedHashMap<>(command.getEnvironmentMap());
                 variables.putAll(command.getSecretEnvironmentMap());
                 strict = StrictLaunch.of(nodeLabel, argv, variables, policy.getTrustedDirectoriesList(), workspace,
-                        directory, workspace.resolve(CredentialStore.DIRECTORY), confinement, Map.entry(ProcessTree.MARKER_VARIABLE, marker));
+                        directory, privateDirectories, confinement, Map.entry(ProcessTree.MARKER_VARIABLE, marker));
             } catch (StrictLaunch.Refused e) {
                 fail(out, id, TaskFinished.Outcome.REFUSED, e.getMessage());
                 return;
@@ -273,7 +277,7 @@ final class TaskSupervisor implements AutoCloseable {
             return;
         }
         long timeoutMs = download.getTimeoutMs() != 0 ? Integer.toUnsignedLong(download.getTimeoutMs()) : defaultTimeoutMs;
-        RunningDownload task = new RunningDownload(id, download, workspace, nodeLabel, hub, out, timeoutMs, this,
+        RunningDownload task = new RunningDownload(id, download, workspace, stateDirectory, nodeLabel, hub, out, timeoutMs, this,
                 scheduler, serial);
         running.put(id, task);
         CompletableFuture<Void> ended = task.threadEnded();

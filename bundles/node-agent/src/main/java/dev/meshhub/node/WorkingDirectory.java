@@ -80,6 +80,9 @@ final class WorkingDirectory {
 
     /** The real path of an existing entry: inside the workspace (links resolved), outside the private directory. */
     private static Path existingInside(Path lexical, Path base, String prefix, String privateWording) throws Refused {
+        if (lexical.startsWith(base.resolve(CredentialStore.DIRECTORY))) {
+            throw refused(prefix + privateWording + CredentialStore.DIRECTORY); // a reserved name, whether or not it exists
+        }
         Path real;
         try {
             real = lexical.toRealPath();

@@ -41,11 +41,11 @@ public class CredentialStoreTest {
 
     @Test
     public void saveCreatesOwnerOnlyDirectoryAndFilesAndLeavesNoTempFiles() throws IOException {
-        Path ws = tmp.getRoot().toPath().resolve("new/workspace");
-        CredentialStore store = new CredentialStore(ws);
+        Path state = tmp.getRoot().toPath().resolve("new/state");
+        CredentialStore store = new CredentialStore(state);
         store.save(new NodeIdentity("n-00112233aabb", "web-1", CREDENTIAL));
 
-        assertEquals(ws.toAbsolutePath().resolve(".meshnode"), store.directory());
+        assertEquals(state.toAbsolutePath(), store.directory());
         assertEquals("rwx------", mode(store.directory()));
         assertEquals("rw-------", mode(store.credentialFile()));
         assertEquals("rw-------", mode(store.propertiesFile()));

@@ -35,12 +35,14 @@ public class HubVerificationLoopbackTest {
     private TestCa hubCa;
     private TestCa impostorCa;
     private Path workspace;
+    private Path state;
 
     @Before
     public void setUp() throws Exception {
         hubCa = new TestCa("meshhub CA test");
         impostorCa = new TestCa("meshhub CA test"); // same name, other key: only the pin tells them apart
         workspace = tmp.newFolder("ws").toPath();
+        state = tmp.getRoot().toPath().resolve("state");
     }
 
     @After
@@ -59,7 +61,7 @@ public class HubVerificationLoopbackTest {
     }
 
     private NodeAgent agent(HubAddress address, HubVerification verification, String token) {
-        NodeAgent agent = new NodeAgent(NodeAgentConfig.builder(address, workspace)
+        NodeAgent agent = new NodeAgent(NodeAgentConfig.builder(address, workspace).stateDirectory(state)
                 .verification(verification)
                 .inviteToken(token)
                 .agentVersion("test-1")
@@ -76,8 +78,8 @@ public class HubVerificationLoopbackTest {
         NodeAgent first = agent(hub.address(), HubVerification.pin(hubCa.pin().toUpperCase().replace("SHA256", "sha256")), FakeHub.TOKEN);
         hub.streams.poll(Await.DEADLINE_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
         assertEquals(1, hub.enrollments.get());
-        Path kept = workspace.resolve(".meshnode/hub-ca.pem");
-        Await.until("the hub's CA kept in the workspace", () -> Files.isRegularFile(kept));
+        Path kept = state.resolve("hub-ca.pem");
+        Await.until("the hub's CA kept in the state directory", () -> Files.isRegularFile(kept));
         assertEquals(List.of(hubCa.ca), HubTrust.readPem(kept));
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(kept)));
         first.close();
@@ -96,14 +98,14 @@ public class HubVerificationLoopbackTest {
         assertTrue(exit.message(), exit.message().contains(impostorCa.pin()) && exit.message().contains(hubCa.pin()));
         assertTrue(exit.message(), exit.message().contains("token was not sent"));
         assertEquals("no call reached the impostor", 0, impostor.calls.get());
-        assertFalse("nothing stored", Files.exists(workspace.resolve(".meshnode")));
+        assertFalse("nothing stored", Files.exists(state));
     }
 
     @Test
     public void anImpostorOnTheHubsAddressIsRefusedOnceTheCaIsKept() throws Exception {
         FakeHub hub = hub(hubCa, false, 0);
         NodeAgent first = agent(hub.address(), HubVerification.pin(hubCa.pin()), FakeHub.TOKEN);
-        Await.until("enrolled and the CA kept", () -> Files.isRegularFile(workspace.resolve(".meshnode/hub-ca.pem")));
+        Await.until("enrolled and the CA kept", () -> Files.isRegularFile(state.resolve("hub-ca.pem")));
         first.close();
         int port = hub.port();
         hub.stop();
@@ -142,7 +144,7 @@ public class HubVerificationLoopbackTest {
         hub.issuer = hubCa;
         NodeAgent first = agent(hub.address(), HubVerification.pin(hubCa.pin()), FakeHub.TOKEN);
         Await.until("a call made with the node's certificate", () -> hub.certifiedCalls.get() >= 1);
-        Path directory = workspace.resolve(".meshnode");
+        Path directory = state;
         assertFalse("no bearer credential is kept", Files.exists(directory.resolve("credential")));
         for (String file : List.of("node.key", "node.crt", "hub-ca.pem", "node.properties")) {
             assertEquals(file, "rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(directory.resolve(file))));
@@ -165,9 +167,9 @@ public class HubVerificationLoopbackTest {
         hub.certificateLifetime = Duration.ofSeconds(6);
         NodeAgent agent = agent(hub.address(), HubVerification.pin(hubCa.pin()), FakeHub.TOKEN);
         FakeHub.NodeStream stream = hub.streams.poll(Await.DEADLINE_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
-        java.security.cert.X509Certificate first = HubTrust.readPem(workspace.resolve(".meshnode/node.crt")).get(0);
+        java.security.cert.X509Certificate first = HubTrust.readPem(state.resolve("node.crt")).get(0);
         Await.until("two renewals", () -> hub.renewals.get() >= 2);
-        java.security.cert.X509Certificate later = HubTrust.readPem(workspace.resolve(".meshnode/node.crt")).get(0);
+        java.security.cert.X509Certificate later = HubTrust.readPem(state.resolve("node.crt")).get(0);
         assertTrue("a newer certificate is kept", later.getNotAfter().after(first.getNotAfter()));
         assertTrue("for a new key", !later.getPublicKey().equals(first.getPublicKey()));
         assertTrue("the stream is the first one still", hub.streams.isEmpty());
@@ -180,7 +182,7 @@ public class HubVerificationLoopbackTest {
     @Test
     public void aNodeOnABearerCredentialTradesItOnceForACertificateAndDeletesIt() throws Exception {
         FakeHub hub = hub(hubCa, false, 0);
-        CredentialStore store = new CredentialStore(workspace);
+        CredentialStore store = new CredentialStore(state);
         store.save(new NodeIdentity(FakeHub.NODE_ID, FakeHub.NODE_NAME, FakeHub.CREDENTIAL));
         NodeAgent legacy = agent(hub.address(), HubVerification.pin(hubCa.pin()), null);
         assertTrue("connected on the credential", hub.streams.poll(Await.DEADLINE_MS, java.util.concurrent.TimeUnit.MILLISECONDS) != null);

@@ -33,8 +33,22 @@ public class MeshNodeTest {
             java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("--hub", "127.0.0.1:1", "--workspace",
                     workspace.toString()));
             args.addAll(java.util.List.of(flags));
+            args.addAll(java.util.List.of("--state", tmp.getRoot().toPath().resolve("state").toString()));
             assertEquals(String.join(" ", flags), AgentExit.USAGE_OR_ENROLLMENT_REFUSED, MeshNode.run(args.toArray(new String[0])));
         }
         org.junit.Assert.assertFalse("no .meshnode directory was made", java.nio.file.Files.exists(workspace.resolve(".meshnode")));
+        org.junit.Assert.assertFalse("no state directory was made", java.nio.file.Files.exists(tmp.getRoot().toPath().resolve("state")));
+    }
+
+    @Test
+    public void aStateDirectoryInsideTheWorkspaceIsAUsageErrorAndNothingIsStored() throws Exception {
+        java.nio.file.Path workspace = tmp.newFolder("inside").toPath();
+        for (String state : new String[] {workspace.resolve("keys").toString(), workspace.toString(), tmp.getRoot().toString()}) {
+            assertEquals(state, AgentExit.USAGE_OR_ENROLLMENT_REFUSED, MeshNode.run(new String[] {"--hub", "127.0.0.1:1",
+                "--workspace", workspace.toString(), "--state", state, "--token", "mhi.x"}));
+        }
+        try (java.util.stream.Stream<java.nio.file.Path> entries = java.nio.file.Files.list(workspace)) {
+            assertEquals("nothing was written in the workspace", 0, entries.count());
+        }
     }
 }

@@ -56,11 +56,13 @@ public class NodeAgentLoopbackTest {
         }
     };
     private Path workspace;
+    private Path state;
 
     @Before
     public void setUp() throws IOException {
         hub.start();
         workspace = tmp.newFolder("ws").toPath();
+        state = tmp.getRoot().toPath().resolve("state");
         Logger.getLogger("dev.meshhub.node").addHandler(captureWarnings);
     }
 
@@ -107,7 +109,7 @@ public class NodeAgentLoopbackTest {
     private NodeAgent agent(String token) {
         RecordingBackoff backoff = new RecordingBackoff();
         backoffs.add(backoff);
-        NodeAgent agent = new NodeAgent(NodeAgentConfig.builder(hub.address(), workspace).verification(HubVerification.plaintext())
+        NodeAgent agent = new NodeAgent(NodeAgentConfig.builder(hub.address(), workspace).stateDirectory(state).verification(HubVerification.plaintext())
                 .inviteToken(token)
                 .agentVersion("test-1")
                 .backoff(() -> backoff)
@@ -158,7 +160,7 @@ public class NodeAgentLoopbackTest {
 
     @Test
     public void laterStartUsesStoredCredentialAndIgnoresTokenWithWarning() throws Exception {
-        new CredentialStore(workspace).save(new NodeIdentity(FakeHub.NODE_ID, FakeHub.NODE_NAME, FakeHub.CREDENTIAL));
+        new CredentialStore(state).save(new NodeIdentity(FakeHub.NODE_ID, FakeHub.NODE_NAME, FakeHub.CREDENTIAL));
         NodeAgent agent = agent(FakeHub.TOKEN);
         agent.start();
 
@@ -180,7 +182,7 @@ public class NodeAgentLoopbackTest {
         agent.start();
         AgentExit exit = Await.result(agent.exitFuture(), "exit");
         assertEquals(2, exit.code());
-        assertTrue(exit.message(), exit.message().contains(".meshnode") && exit.message().contains("--token"));
+        assertTrue(exit.message(), exit.message().contains(state.toString()) && exit.message().contains("--token"));
         assertEquals(0, hub.enrollments.get());
     }
 
@@ -219,7 +221,7 @@ public class NodeAgentLoopbackTest {
     @Test
     public void rejectedStoredCredentialExits3() throws Exception {
         String other = "mhc.n-aaaaaaaaaaaa." + "x".repeat(43);
-        new CredentialStore(workspace).save(new NodeIdentity("n-aaaaaaaaaaaa", "old", other));
+        new CredentialStore(state).save(new NodeIdentity("n-aaaaaaaaaaaa", "old", other));
         NodeAgent agent = agent(null);
         agent.start();
         AgentExit exit = Await.result(agent.exitFuture(), "exit");

@@ -29,6 +29,7 @@ final class TaskHarness extends ExternalResource {
     final FakeHub hub = new FakeHub();
     final TemporaryFolder tmp = new TemporaryFolder();
     Path workspace;
+    private Path state;
     NodeAgent agent;
 
     private final List<String> log = new ArrayList<>();
@@ -56,6 +57,7 @@ final class TaskHarness extends ExternalResource {
         tmp.create();
         hub.start();
         workspace = tmp.newFolder("ws").toPath();
+        state = tmp.getRoot().toPath().resolve("state");
         agentLogger.addHandler(capture);
     }
 
@@ -82,6 +84,7 @@ final class TaskHarness extends ExternalResource {
             throws InterruptedException {
         hub.policy = policy;
         NodeAgentConfig.Builder config = NodeAgentConfig.builder(hub.address(), workspace).verification(HubVerification.plaintext())
+                .stateDirectory(state)
                 .inviteToken(FakeHub.TOKEN)
                 .agentVersion("test-1")
                 .backoff(() -> new Backoff(Duration.ofMillis(20), Duration.ofMillis(200), new Random(7)::nextDouble));
@@ -100,6 +103,11 @@ final class TaskHarness extends ExternalResource {
         FakeHub.NodeStream s = hub.streams.poll(Await.DEADLINE_MS, TimeUnit.MILLISECONDS);
         assertNotNull("the node opened no TaskStream", s);
         return s;
+    }
+
+    /** The agent's state directory (outside the workspace). */
+    Path state() {
+        return state;
     }
 
     Path file(String relative) {

@@ -60,7 +60,7 @@ public class CaRotationEndToEndIT {
         exec.assertExit(0);
         assertTrue(exec.stdout(), exec.stdout().contains(marker));
 
-        Path kept = runtime.home.resolve("rot-one-workspace/.meshnode");
+        Path kept = runtime.nodeState(runtime.home.resolve("rot-one-workspace"));
         List<X509Certificate> hubCas = HubTrust.readPem(kept.resolve("hub-ca.pem"));
         assertEquals("the agent keeps the bundle without the old CA", List.of(newPin),
                 hubCas.stream().map(HubTrust::pinOf).toList());

@@ -53,11 +53,14 @@ public class HubEndToEndIT {
         RuntimeUnderTest.Result table = runtime.meshctl("nodes");
         table.assertExit(0);
         assertTrue(table.stdout(), table.stdout().contains("e2e-node") && table.stdout().contains("127.0.0.1:"));
+        Path state = runtime.nodeState(workspace);
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(state)));
         for (String file : List.of("node.key", "node.crt", "hub-ca.pem")) {
-            assertEquals(file, "rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(workspace.resolve(".meshnode/" + file))));
+            assertEquals(file, "rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(state.resolve(file))));
         }
-        assertFalse("a certified node keeps no bearer credential", Files.exists(workspace.resolve(".meshnode/credential")));
-        String nodeKey = Files.readString(workspace.resolve(".meshnode/node.key")).replaceAll("-----[A-Z ]+-----|\\s", "");
+        assertFalse("nothing private in the workspace, where tasks run", Files.exists(workspace.resolve(".meshnode")));
+        assertFalse("a certified node keeps no bearer credential", Files.exists(state.resolve("credential")));
+        String nodeKey = Files.readString(state.resolve("node.key")).replaceAll("-----[A-Z ]+-----|\\s", "");
 
         // The invite cannot be used twice.
         Process thief = runtime.meshnode(runtime.home.resolve("thief-workspace"), "--token", token, "--name", "thief");

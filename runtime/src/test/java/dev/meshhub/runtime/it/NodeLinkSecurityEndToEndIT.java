@@ -60,7 +60,7 @@ public class NodeLinkSecurityEndToEndIT {
             node.destroy();
             node.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS);
         }
-        String nodeId = Files.readString(workspace.resolve(".meshnode/node.properties")).replaceAll("(?s).*node.id=([^\\s]+).*", "$1");
+        String nodeId = Files.readString(runtime.nodeState(workspace).resolve("node.properties")).replaceAll("(?s).*node.id=([^\\s]+).*", "$1");
         assertTrue(nodeId, nodeId.startsWith("n-"));
         assertTrue("the proxy saw the link: " + captured.length + " bytes", captured.length > 2000);
         assertEquals("the first record is a TLS handshake", 0x16, captured[0]);
@@ -126,7 +126,7 @@ public class NodeLinkSecurityEndToEndIT {
         Process node = runtime.meshnode(runtime.home.resolve("joined-workspace"), "--token", token, "--ca-pin",
                 line.get(line.indexOf("--ca-pin") + 1), "--name", "joined");
         Poll.until("joined listed", PATIENCE, () -> String.valueOf(runtime.listNodes()).contains("\"joined\""));
-        assertTrue("the CA is kept for later starts", Files.isRegularFile(runtime.home.resolve("joined-workspace/.meshnode/hub-ca.pem")));
+        assertTrue("the CA is kept for later starts", Files.isRegularFile(runtime.nodeState(runtime.home.resolve("joined-workspace")).resolve("hub-ca.pem")));
         node.destroy();
         node.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS);
         Poll.until("joined gone", PATIENCE, () -> !String.valueOf(runtime.listNodes()).contains("\"joined\""));

@@ -138,7 +138,24 @@ final class RuntimeUnderTest extends ExternalResource {
                 || arg.equals("--insecure-skip-hub-verification") || arg.equals("--plaintext"))) {
             command.addAll(List.of("--ca-pin", caPin()));
         }
-        return start(home.resolve(workspace.getFileName() + ".log"), Map.of(), command.toArray(new String[0]));
+        return start(home.resolve(workspace.getFileName() + ".log"), Map.of("XDG_STATE_HOME", home.resolve("node-state").toString()),
+                command.toArray(new String[0]));
+    }
+
+    /**
+     * The state directory meshnode chose by default for {@code workspace} (it runs with
+     * {@code XDG_STATE_HOME=<home>/node-state}): {@code <home>/node-state/meshnode/<workspace name>-<hash>}.
+     */
+    Path nodeState(Path workspace) throws IOException {
+        Path states = home.resolve("node-state/meshnode");
+        try (java.util.stream.Stream<Path> entries = Files.list(states)) {
+            List<Path> found = entries.filter(p -> p.getFileName().toString().matches(
+                    java.util.regex.Pattern.quote(workspace.getFileName().toString()) + "-[0-9a-f]{10}")).toList();
+            if (found.size() != 1) {
+                throw new AssertionError("expected one state directory for " + workspace + " in " + states + ", found " + found);
+            }
+            return found.get(0);
+        }
     }
 
     private String caPin;

@@ -37,20 +37,22 @@ public class StrictSandboxEndToEndIT {
         String token = runtime.meshctl("invite", "create").assertExit(0).stdout().strip();
         Path workspace = runtime.home.resolve("strict-workspace");
         Process node = runtime.start(runtime.home.resolve("strict-workspace.log"),
-                Map.of("PATH", evil + ":" + System.getenv("PATH")),
+                Map.of("PATH", evil + ":" + System.getenv("PATH"), "XDG_STATE_HOME", runtime.home.resolve("node-state").toString()),
                 runtime.home.resolve("bin/meshnode").toString(), "--hub", "127.0.0.1:" + runtime.nodePort, "--workspace",
                 workspace.toString(), "--token", token, "--ca-pin", runtime.caPin(), "--name", "strict");
         Poll.until("strict listed", RuntimeUnderTest.PATIENCE, () -> String.valueOf(runtime.listNodes()).contains("\"strict\""));
-        String key = Files.readString(workspace.resolve(".meshnode/node.key"));
+        Path state = runtime.nodeState(workspace);
+        assertFalse("the private state is outside the workspace", Files.exists(workspace.resolve(".meshnode")));
+        String key = Files.readString(state.resolve("node.key"));
         assertTrue(key.contains("PRIVATE KEY"));
-        Files.createSymbolicLink(workspace.resolve("innocent"), workspace.resolve(".meshnode"));
+        Files.createSymbolicLink(workspace.resolve("innocent"), state);
 
         RuntimeUnderTest.Result nodes = runtime.meshctl("nodes");
         assertTrue(nodes.stdout(), nodes.stdout().contains("CONFINEMENT") && nodes.stdout().contains(" bwrap"));
 
-        for (List<String> attempt : List.of(List.of("cat", ".meshnode/node.key"), List.of("cat", "innocent/node.key"),
-                List.of("cat", workspace.resolve(".meshnode/node.key").toString()), List.of("head", "-n", "3", "./x/../.meshnode/node.key"),
-                List.of("ls", "-a", ".meshnode"), List.of("cat", "/proc/self/environ"))) {
+        for (List<String> attempt : List.of(List.of("cat", "innocent/node.key"), List.of("cat", state.resolve("node.key").toString()),
+                List.of("head", "-n", "3", "../node-state/meshnode/" + state.getFileName() + "/node.key"), List.of("ls", "-a", state.toString()),
+                List.of("ls", "-a", "innocent/"), List.of("cat", ".meshnode/node.key"), List.of("cat", "/proc/self/environ"))) {
             List<String> args = new java.util.ArrayList<>(List.of("exec", "strict", "--"));
             args.addAll(attempt);
             RuntimeUnderTest.Result result = runtime.meshctl(args.toArray(new String[0]));
@@ -66,7 +68,12 @@ public class StrictSandboxEndToEndIT {
         RuntimeUnderTest.Result pull = runtime.meshctl("sync", "pull", "strict", ".meshnode/node.key");
         assertNotEquals(pull.toString(), 0, pull.exit());
         assertTrue(pull.stderr(), pull.stderr().contains("rule path.private"));
-        assertEquals("the node still holds its key", key, Files.readString(workspace.resolve(".meshnode/node.key")));
+        for (String path : List.of("innocent/node.key", "innocent")) {
+            RuntimeUnderTest.Result linked = runtime.meshctl("sync", "pull", "strict", path);
+            assertNotEquals(linked.toString(), 0, linked.exit());
+            assertFalse(linked.toString(), (linked.stdout() + linked.stderr()).contains(key.substring(30, 60)));
+        }
+        assertEquals("the node still holds its key", key, Files.readString(state.resolve("node.key")));
         node.destroy();
     }
 }
