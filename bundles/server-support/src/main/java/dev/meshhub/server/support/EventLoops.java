@@ -51,6 +51,18 @@ public final class EventLoops implements AutoCloseable {
         return builder.bossEventLoopGroup(boss).workerEventLoopGroup(worker).channelType(channelType);
     }
 
+    /** A server builder that runs on these loops and admits connections through {@code gate}. */
+    public NettyServerBuilder apply(NettyServerBuilder builder, ConnectionGate gate) {
+        boolean epoll = channelType == EpollServerSocketChannel.class;
+        return builder.bossEventLoopGroup(boss).workerEventLoopGroup(worker)
+                .channelFactory(() -> {
+                    ServerChannel channel = epoll ? new EpollServerSocketChannel() : new NioServerSocketChannel();
+                    channel.pipeline().addFirst("meshhub-connection-gate", gate.acceptFilter());
+                    return channel;
+                })
+                .addTransportFilter(gate.transportFilter());
+    }
+
     /** Ends the loops and waits for their threads; call after every server on them has terminated. */
     @Override
     public void close() {

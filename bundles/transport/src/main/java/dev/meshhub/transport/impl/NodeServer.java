@@ -27,6 +27,7 @@ import org.slf4j.LoggerFactory;
 import dev.meshhub.api.enrollment.EnrollmentStore;
 import dev.meshhub.api.pki.HubPki;
 import dev.meshhub.proto.v1.SessionClosing;
+import dev.meshhub.server.support.ConnectionGate;
 import dev.meshhub.server.support.EventLoops;
 import dev.meshhub.server.support.GrpcServers;
 import dev.meshhub.server.support.StrictRequestParsing;
@@ -103,6 +104,11 @@ public final class NodeServer {
     /** Listeners that stopped accepting but still carry connections, until those end. */
     private final List<Server> draining = new ArrayList<>();
     private volatile Duration handshakeTimeout;
+    private volatile int maxUnauthenticatedConnections;
+    /** Caps anonymous connections across this component's listeners. */
+    private final ConnectionGate gate = new ConnectionGate(() -> maxUnauthenticatedConnections);
+    private long refusalsReported;
+    private long refusalsReportedAtNanos = System.nanoTime() - TimeUnit.MINUTES.toNanos(1);
     private volatile EnrollmentStore enrollmentStore;
     private volatile HubPki pki;
     private Listener listener;
@@ -118,6 +124,7 @@ public final class NodeServer {
         this.dispatcher = dispatcher;
         this.sync = sync;
         this.handshakeTimeout = Duration.ofMillis(config.handshakeTimeoutMs());
+        this.maxUnauthenticatedConnections = config.maxUnauthenticatedConnections();
         this.rateLimiter = new EnrollmentRateLimiter(clock, config.enrollmentFailuresPerMinute());
         this.calls = new ThreadPoolExecutor(config.grpcThreads(), config.grpcThreads(), 30, TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(), GrpcServers.threads("meshhub-grpc-node"));
@@ -149,7 +156,26 @@ public final class NodeServer {
             } catch (RuntimeException e) {
                 LOG.warn("CA rotation step failed", e);
             }
+            reportRefusedConnections();
         }, 1, 1, TimeUnit.SECONDS);
+    }
+
+    /** At most once a minute, off the event loops: how many connections the cap closed since the last report. */
+    private void reportRefusedConnections() {
+        long refused = gate.refused();
+        long now = System.nanoTime();
+        if (refused > refusalsReported && now - refusalsReportedAtNanos >= TimeUnit.MINUTES.toNanos(1)) {
+            LOG.warn("closed {} connection(s) on the node port as they were accepted: {} connections had not authenticated"
+                    + " yet (maxUnauthenticatedConnections = {} in etc/{}.cfg); nodes with certificates retry with backoff",
+                    refused - refusalsReported, gate.unauthenticated(), gate.cap(), TransportConfig.PID);
+            refusalsReported = refused;
+            refusalsReportedAtNanos = now;
+        }
+    }
+
+    /** The connection cap's count now (tests, status). */
+    ConnectionGate gate() {
+        return gate;
     }
 
     private static String security(Shape shape) {
@@ -190,6 +216,7 @@ public final class NodeServer {
             return;
         }
         handshakeTimeout = Duration.ofMillis(config.handshakeTimeoutMs());
+        maxUnauthenticatedConnections = config.maxUnauthenticatedConnections();
         rateLimiter.limit(config.enrollmentFailuresPerMinute());
         if (GrpcServers.resize(calls, config.grpcThreads())) {
             LOG.info("{} gRPC thread(s) now run node calls", config.grpcThreads());
@@ -297,7 +324,7 @@ public final class NodeServer {
     private Listener listen(Shape shape) throws IOException {
         NodeServiceImpl service = new NodeServiceImpl(() -> enrollmentStore, () -> pki, sessions, dispatcher, sync, rateLimiter, clock,
                 () -> handshakeTimeout);
-        NettyServerBuilder builder = loops.apply(NettyServerBuilder.forAddress(new InetSocketAddress(shape.bindAddress(), shape.port())))
+        NettyServerBuilder builder = loops.apply(NettyServerBuilder.forAddress(new InetSocketAddress(shape.bindAddress(), shape.port())), gate)
                 .executor(calls)
                 .maxInboundMessageSize(shape.maxInboundMessageBytes())
                 .maxInboundMetadataSize(shape.maxInboundMetadataBytes())

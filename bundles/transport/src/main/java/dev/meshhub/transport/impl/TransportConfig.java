@@ -59,6 +59,12 @@ public @interface TransportConfig {
             min = "1", max = "600")
     int connectionHandshakeTimeoutSeconds() default 10;
 
+    @AttributeDefinition(name = "Max unauthenticated connections", description = "Connections on the node port that have"
+            + " not shown a node certificate (still in their TLS handshake, or enrolling without one) beyond this many are"
+            + " closed as they are accepted, before any TLS work; nodes with certificates leave the count once their"
+            + " handshake is done. Applies to the next connection when changed.", min = "1", max = "1000000")
+    int maxUnauthenticatedConnections() default 1024;
+
     @AttributeDefinition(name = "Idle connection timeout (s)", description = "A connection with no call in progress for this"
             + " long is closed (a node always has its TaskStream open; an enrolled-and-gone client or a connection that"
             + " never calls does not keep a slot).", min = "10", max = "86400")
