@@ -13,7 +13,7 @@ public @interface FilePolicyConfiguration {
     String DEFAULT_FILE = "etc/node-allowlists.properties";
 
     @AttributeDefinition(name = "Allowlist file",
-            description = "Lines '<node id or name> = exe1, exe2' and '* = ...' for every other node. A relative path"
+            description = "Lines '<node id> = exe1, exe2' (or 'name@id = ...'; a name alone is refused, since a node chooses its own name) and '* = ...' for every other node. A relative path"
                     + " is resolved against the framework property meshhub.home (else the working directory).")
     String file() default DEFAULT_FILE;
 }

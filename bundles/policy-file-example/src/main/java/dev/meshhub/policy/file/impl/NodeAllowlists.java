@@ -9,24 +9,36 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The allowlists of an allowlist file: one per node (by id or name), and optionally one for every
- * other node ({@code *}).
+ * The allowlists of an allowlist file: one per node, and optionally one for every other node
+ * ({@code *}). A node is named by its id ({@code n-} and 12 hex digits, as {@code meshctl nodes}
+ * shows it), or by {@code name@id} for readability (both must match, the name ignoring case). A name
+ * alone is refused: a node chooses its own name when it enrolls, so a line for {@code web1} would
+ * hand its allowlist to whichever node enrolls as {@code web1}.
  *
  * <pre>
  * # comments start with # or !
- * n-4f2a  = echo, uptime
- * web1    = echo, ls, /opt/app/bin/status
- * locked  =
- * *       = echo
+ * n-4f2a00c0ffee        = echo, uptime
+ * web1@n-77aa00c0ffee   = echo, ls, /opt/app/bin/status
+ * n-9000000000ab        =
+ * *                     = echo
  * </pre>
  *
  * Entries are program names (matched against argv[0]'s file name) or absolute paths. An empty
  * value allows nothing. Without a {@code *} line, a node the file does not name may run nothing.
  *
- * @param byNode   allowlists by node id or name
+ * @param byNode   allowlists by node id; a value's {@code name} is the name the line requires, or null
  * @param everyone the {@code *} allowlist, or null when there is none
  */
-record NodeAllowlists(Map<String, List<String>> byNode, List<String> everyone) {
+record NodeAllowlists(Map<String, Entry> byNode, List<String> everyone) {
+
+    /** One node's line: the name it also requires (null: any), and the allowlist. */
+    record Entry(String name, List<String> allowed) {
+        Entry {
+            allowed = List.copyOf(allowed);
+        }
+    }
+
+    private static final java.util.regex.Pattern NODE_ID = java.util.regex.Pattern.compile("n-[0-9a-f]{12}");
 
     /** What a file that could never be read allows: nothing, to anyone. */
     static final NodeAllowlists NOTHING = new NodeAllowlists(Map.of(), null);
@@ -38,16 +50,19 @@ record NodeAllowlists(Map<String, List<String>> byNode, List<String> everyone) {
         everyone = everyone == null ? null : List.copyOf(everyone);
     }
 
-    /** The allowlist of a node: its own (by id, then by name), else the {@code *} one, else nothing. */
+    /**
+     * The allowlist of a node: its own line (by id; a {@code name@id} line only when the name matches
+     * too), else the {@code *} one, else nothing.
+     */
     List<String> forNode(String nodeId, String nodeName) {
-        List<String> found = nodeId == null ? null : byNode.get(nodeId);
-        if (found == null && nodeName != null) {
-            found = byNode.get(nodeName);
+        Entry own = nodeId == null ? null : byNode.get(nodeId);
+        if (own != null && (own.name() == null || own.name().equalsIgnoreCase(nodeName))) {
+            return own.allowed();
         }
-        if (found == null) {
-            found = everyone;
+        if (own != null) {
+            return List.of(); // the id's line names another node: the file is out of date, so nothing
         }
-        return found == null ? List.of() : found;
+        return everyone == null ? List.of() : everyone;
     }
 
     /**
@@ -56,7 +71,7 @@ record NodeAllowlists(Map<String, List<String>> byNode, List<String> everyone) {
      * @throws IllegalArgumentException naming the first line that is not understood
      */
     static NodeAllowlists parse(List<String> lines) {
-        Map<String, List<String>> byNode = new LinkedHashMap<>();
+        Map<String, Entry> byNode = new LinkedHashMap<>();
         Map<String, Integer> firstLine = new HashMap<>();
         List<String> everyone = null;
         for (int i = 0; i < lines.size(); i++) {
@@ -67,23 +82,35 @@ record NodeAllowlists(Map<String, List<String>> byNode, List<String> everyone) {
             }
             int equals = line.indexOf('=');
             if (equals < 0) {
-                throw new IllegalArgumentException("line " + number + ": expected '<node id or name> = exe1, exe2'");
+                throw new IllegalArgumentException("line " + number + ": expected '<node id or name@id> = exe1, exe2'");
             }
             String node = line.substring(0, equals).strip();
             if (node.isEmpty() || !printableWithoutSpaces(node)) {
                 throw new IllegalArgumentException("line " + number + ": '" + shorten(node)
-                        + "' is not a node id or name (nor '*')");
+                        + "' is not a node id or name@id (nor '*')");
             }
-            Integer earlier = firstLine.putIfAbsent(node, number);
+            String name = null;
+            String id = node;
+            int at = node.lastIndexOf('@');
+            if (at >= 0) {
+                name = node.substring(0, at);
+                id = node.substring(at + 1);
+            }
+            if (!EVERYONE.equals(node) && (!NODE_ID.matcher(id).matches() || name != null && name.isEmpty())) {
+                throw new IllegalArgumentException("line " + number + ": '" + shorten(node) + "' names no node id; write the"
+                        + " node's id (n- and 12 hex digits, from 'meshctl nodes'), or name@id: a name alone could be"
+                        + " chosen by any node that enrolls under it");
+            }
+            Integer earlier = firstLine.putIfAbsent(EVERYONE.equals(node) ? node : id, number);
             if (earlier != null) {
-                throw new IllegalArgumentException("line " + number + ": '" + node + "' is listed twice (first on line "
+                throw new IllegalArgumentException("line " + number + ": '" + id + "' is listed twice (first on line "
                         + earlier + ")");
             }
             List<String> entries = entries(number, line.substring(equals + 1));
             if (EVERYONE.equals(node)) {
                 everyone = entries;
             } else {
-                byNode.put(node, entries);
+                byNode.put(id, new Entry(name, entries));
             }
         }
         return new NodeAllowlists(byNode, everyone);

@@ -98,24 +98,27 @@ public class FileSandboxPolicyTest {
 
     @Test
     public void everyNodeIsStrictWithTheAllowlistTheFileGivesIt() throws IOException {
-        write(file, "n-1 = echo, uptime\nweb2 = ls\n* = echo\n", 0);
+        write(file, "n-000000000001 = echo, uptime\nweb2@n-000000000002 = ls\n* = echo\n", 0);
         policy.start(home.toString(), config(FilePolicyConfiguration.DEFAULT_FILE));
 
-        NodePolicy byId = policy.policyFor("n-1", "web1");
+        NodePolicy byId = policy.policyFor("n-000000000001", "web1");
         assertEquals(SandboxMode.STRICT, byId.mode());
         assertEquals(List.of("echo", "uptime"), byId.allowedExecutables());
         assertEquals("dev.meshhub.policy.file", byId.source());
-        assertEquals("n-1", byId.nodeId());
-        assertEquals("by name", List.of("ls"), policy.policyFor("n-2", "web2").allowedExecutables());
-        assertEquals("'*' for the others", List.of("echo"), policy.policyFor("n-3", "web3").allowedExecutables());
+        assertEquals("n-000000000001", byId.nodeId());
+        assertEquals("by name@id", List.of("ls"), policy.policyFor("n-000000000002", "web2").allowedExecutables());
+        assertEquals("a node that chose the name web2 gets nothing of its line", List.of("echo"),
+                policy.policyFor("n-000000000009", "web2").allowedExecutables());
+        assertEquals("the id's line names another node: nothing", List.of(), policy.policyFor("n-000000000002", "web9").allowedExecutables());
+        assertEquals("'*' for the others", List.of("echo"), policy.policyFor("n-000000000003", "web3").allowedExecutables());
     }
 
     @Test
     public void anUnknownNodeMayRunNothingWithoutAStarLine() throws IOException {
-        write(file, "web2 = ls\n", 0);
+        write(file, "web2@n-000000000002 = ls\n", 0);
         policy.start(home.toString(), config(file.toString()));
 
-        NodePolicy unknown = policy.policyFor("n-3", "web3");
+        NodePolicy unknown = policy.policyFor("n-000000000003", "web3");
         assertEquals(SandboxMode.STRICT, unknown.mode());
         assertEquals(List.of(), unknown.allowedExecutables());
     }
@@ -123,27 +126,27 @@ public class FileSandboxPolicyTest {
     @Test
     public void aFileThatCannotBeReadAllowsNothing() throws IOException {
         policy.start(home.toString(), config("etc/missing.properties"));
-        assertEquals(List.of(), policy.policyFor("n-1", "web1").allowedExecutables());
-        assertEquals(SandboxMode.STRICT, policy.policyFor("n-1", "web1").mode());
+        assertEquals(List.of(), policy.policyFor("n-000000000001", "web1").allowedExecutables());
+        assertEquals(SandboxMode.STRICT, policy.policyFor("n-000000000001", "web1").mode());
 
         write(file, "* = echo\nthis line is broken\n", 0);
         policy.modified(config(FilePolicyConfiguration.DEFAULT_FILE));
-        assertEquals("unparsable, and nothing good before", List.of(), policy.policyFor("n-1", "web1").allowedExecutables());
+        assertEquals("unparsable, and nothing good before", List.of(), policy.policyFor("n-000000000001", "web1").allowedExecutables());
     }
 
     @Test
     public void anEditIsPickedUpByTheNextCheckAndAnnounced() throws IOException {
         write(file, "* = echo\n", 0);
         policy.start(home.toString(), config(FilePolicyConfiguration.DEFAULT_FILE));
-        NodePolicy before = policy.policyFor("n-1", "web1");
+        NodePolicy before = policy.policyFor("n-000000000001", "web1");
 
         write(file, "* = echo, ls\n", 10);
-        assertEquals("no check before a second has passed", List.of("echo"), policy.policyFor("n-1", "web1").allowedExecutables());
+        assertEquals("no check before a second has passed", List.of("echo"), policy.policyFor("n-000000000001", "web1").allowedExecutables());
         assertTrue(checks.isEmpty());
 
         nextSecond();
 
-        NodePolicy after = policy.policyFor("n-1", "web1");
+        NodePolicy after = policy.policyFor("n-000000000001", "web1");
         assertEquals(List.of("echo", "ls"), after.allowedExecutables());
         assertTrue(after.revision() > before.revision());
         assertEquals(1, events.size());
@@ -153,27 +156,27 @@ public class FileSandboxPolicyTest {
         // Touched, not changed: read again, but nothing to announce.
         write(file, "* = echo, ls\n", 20);
         nextSecond();
-        assertEquals(after.revision(), policy.policyFor("n-1", "web1").revision());
+        assertEquals(after.revision(), policy.policyFor("n-000000000001", "web1").revision());
         assertEquals(1, events.size());
     }
 
     @Test
     public void aBrokenEditKeepsTheLastGoodCopy() throws IOException {
-        write(file, "web1 = echo, ls\n", 0);
+        write(file, "web1@n-000000000001 = echo, ls\n", 0);
         policy.start(home.toString(), config(FilePolicyConfiguration.DEFAULT_FILE));
 
-        write(file, "web1 = echo, ls\nweb1 = sh\n", 10);
+        write(file, "web1@n-000000000001 = echo, ls\nn-000000000001 = sh\n", 10);
         nextSecond();
-        assertEquals(List.of("echo", "ls"), policy.policyFor("n-1", "web1").allowedExecutables());
+        assertEquals(List.of("echo", "ls"), policy.policyFor("n-000000000001", "web1").allowedExecutables());
 
         Files.delete(file);
         nextSecond();
-        assertEquals(List.of("echo", "ls"), policy.policyFor("n-1", "web1").allowedExecutables());
+        assertEquals(List.of("echo", "ls"), policy.policyFor("n-000000000001", "web1").allowedExecutables());
         assertTrue(events.isEmpty());
 
-        write(file, "web1 = echo\n", 20);
+        write(file, "web1@n-000000000001 = echo\n", 20);
         nextSecond();
-        assertEquals("readable again", List.of("echo"), policy.policyFor("n-1", "web1").allowedExecutables());
+        assertEquals("readable again", List.of("echo"), policy.policyFor("n-000000000001", "web1").allowedExecutables());
         assertEquals(1, events.size());
     }
 
@@ -194,7 +197,7 @@ public class FileSandboxPolicyTest {
         assertEquals(1, checks.size());
 
         nanos.addAndGet(FileSandboxPolicy.CHECK_INTERVAL_NANOS);
-        policy.policyFor("n-1", null);
+        policy.policyFor("n-000000000001", null);
         assertEquals("not while one is still queued or running", 1, checks.size());
     }
 
@@ -207,7 +210,7 @@ public class FileSandboxPolicyTest {
 
         policy.modified(config(other.toString()));
 
-        assertEquals(List.of("uptime"), policy.policyFor("n-1", "web1").allowedExecutables());
+        assertEquals(List.of("uptime"), policy.policyFor("n-000000000001", "web1").allowedExecutables());
         assertEquals(1, events.size());
     }
 }
