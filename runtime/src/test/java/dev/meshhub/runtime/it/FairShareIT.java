@@ -31,33 +31,41 @@ import io.grpc.Status;
 public class FairShareIT extends HubTestBase {
 
     private static final Duration PATIENCE = Duration.ofSeconds(30);
+    /** The shipped maxUploadsPerNode. */
+    private static final int SHARE = 8;
 
     @Inject
     private LockRegistry locks;
 
     @Configuration
     public Option[] config() {
-        return HubTestSupport.hubOptions("FairShareIT", Map.of("maxUploads", "4", "maxUploadsPerNode", "2",
-                "uploadIdleTimeoutSeconds", "2"), "meshhub");
+        // The shipped slot counts (64 in all, 8 per node); only the idle timeout is shortened.
+        return HubTestSupport.hubOptions("FairShareIT", Map.of("uploadIdleTimeoutSeconds", "2"), "meshhub");
     }
 
     @Test
     public void aHostileNodeGetsItsShareAndItsStalledUploadsAreEnded() throws Exception {
         TestNode hostile = hub.enroll("hostile");
         TestNode honest = hub.enroll("honest");
+        // 65 stalled uploads from one node: one more than the hub's 64 slots in all.
         List<TestUpload> stalled = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < SHARE; i++) {
             TestUpload upload = hostile.upload();
-            if (i < 2) {
-                assertEquals("admitted", 0, upload.start("stall-" + i + ".bin", 1 << 20));
-            } else {
-                upload.startOnly("stall-" + i + ".bin", 1 << 20);
-            }
+            assertEquals("admitted", 0, upload.start("stall-" + i + ".bin", 1 << 20));
             stalled.add(upload);
         }
-        Status refused = stalled.get(2).awaitEnd(10);
-        assertEquals(refused.toString(), Status.Code.RESOURCE_EXHAUSTED, refused.getCode());
-        assertTrue(refused.getDescription(), refused.getDescription().contains("maxUploadsPerNode 2"));
+        List<TestUpload> beyond = new ArrayList<>();
+        for (int i = SHARE; i < 65; i++) {
+            TestUpload upload = hostile.upload();
+            upload.startOnly("stall-" + i + ".bin", 1 << 20);
+            beyond.add(upload);
+        }
+        for (TestUpload upload : beyond) {
+            Status refused = upload.awaitEnd(10);
+            assertEquals(refused.toString(), Status.Code.RESOURCE_EXHAUSTED, refused.getCode());
+            assertTrue(refused.getDescription(), refused.getDescription().contains("maxUploadsPerNode " + SHARE));
+            upload.close();
+        }
 
         byte[] data = "an honest node's file".getBytes(java.nio.charset.StandardCharsets.UTF_8);
         try (TestUpload upload = honest.upload()) {
@@ -66,7 +74,7 @@ public class FairShareIT extends HubTestBase {
             assertEquals("the honest node syncs while the hostile one stalls", Status.Code.OK, upload.awaitEnd(10).getCode());
         }
 
-        for (TestUpload upload : stalled.subList(0, 2)) {
+        for (TestUpload upload : stalled) {
             Status ended = upload.awaitEnd((int) PATIENCE.toSeconds());
             assertEquals(ended.toString(), Status.Code.DEADLINE_EXCEEDED, ended.getCode());
             assertTrue(ended.getDescription(), ended.getDescription().contains("uploadIdleTimeoutSeconds"));
