@@ -4,7 +4,6 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
@@ -53,13 +52,9 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
     static final int MAX_NOTE_LENGTH = 200;
     private static final int MAX_ADDRESS_LENGTH = 256;
     private static final int MAX_ECHO_LENGTH = 100;
-    private static final int ATTEMPTS_FOR_FREE_ID = 10;
     private static final String DUPLICATE_KEY = "23505";
 
     private static final Logger LOG = LoggerFactory.getLogger(DerbyEnrollmentStore.class);
-
-    /** The credential_hash of a node whose bearer credential is retired: no secret hashes to all zeros. */
-    static final String RETIRED_CREDENTIAL = "0".repeat(64);
 
     private final JournalDatabase database;
     private final Clock clock;
@@ -67,6 +62,7 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
     private final NodeCache nodes;
     private final JournalExecutor executor;
     private final AuditTrail audit;
+    private final NodeLifecycle lifecycle;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     /**
@@ -105,6 +101,7 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
         this.nodes = new NodeCache(secrets.decoy());
         this.executor = database.executor();
         this.audit = database.audit();
+        this.lifecycle = new NodeLifecycle(database, nodes, clock);
         if (!ownDatabase) {
             database.retain();
         }
@@ -112,7 +109,7 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
         boolean loaded = false;
         try {
             database.inTransaction(connection -> {
-                loadNodes(connection);
+                lifecycle.loadNodes(connection);
                 return null;
             });
             loaded = true;
@@ -213,7 +210,7 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
                     "no node with id or name '" + printable(idOrName, MAX_ECHO_LENGTH) + "'");
         }
         String nodeId = known.get().nodeId();
-        return executor.submit("node.revoke", () -> revokeNow(nodeId));
+        return executor.submit("node.revoke", () -> lifecycle.revoke(nodeId));
     }
 
     @Override
@@ -226,20 +223,7 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
             return JournalExecutor.failed(Reason.UNKNOWN, "no node with id or name '" + printable(idOrName, MAX_ECHO_LENGTH) + "'");
         }
         EnrolledNode node = known.get();
-        return executor.submit("node.remove", () -> {
-            Instant now = now();
-            inTransaction(connection -> {
-                try (PreparedStatement delete = connection.prepareStatement("DELETE FROM NODES WHERE node_id = ?")) {
-                    delete.setString(1, node.nodeId());
-                    delete.executeUpdate();
-                }
-                audit(connection, now, "node.remove", node.nodeId(), "name=" + node.name() + (node.revoked() ? " (revoked)" : ""));
-                return null;
-            });
-            nodes.remove(node);
-            LOG.info("node {} '{}' removed; its name can be enrolled again", node.nodeId(), node.name());
-            return node;
-        });
+        return executor.submit("node.remove", () -> lifecycle.remove(node));
     }
 
     @Override
@@ -251,7 +235,7 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
             return java.util.concurrent.CompletableFuture.completedFuture(null);
         }
         return executor.submit("node.retire-credential", () -> {
-            retireNow(nodeId);
+            lifecycle.retireCredential(nodeId);
             return null;
         });
     }
@@ -276,22 +260,7 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
         Instant now = now();
         Instant expiresAt = now.plus(ttl);
         InviteToken token = inTransaction(connection -> {
-            InviteToken fresh = InviteToken.issue(secrets);
-            for (int attempt = 1; inviteExists(connection, fresh.inviteId()); attempt++) {
-                if (attempt == ATTEMPTS_FOR_FREE_ID) {
-                    throw new IllegalStateException("no free invite id after " + attempt + " attempts");
-                }
-                fresh = InviteToken.issue(secrets);
-            }
-            try (PreparedStatement insert = connection.prepareStatement("INSERT INTO INVITES"
-                    + " (invite_id, secret_hash, note, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")) {
-                insert.setString(1, fresh.inviteId());
-                insert.setString(2, TokenSecrets.toHex(TokenSecrets.sha256(fresh.secret())));
-                insert.setString(3, note);
-                JournalTime.set(insert, 4, now);
-                JournalTime.set(insert, 5, expiresAt);
-                insert.executeUpdate();
-            }
+            InviteToken fresh = InviteTable.insert(connection, secrets, note, now, expiresAt);
             audit(connection, now, "invite.create", fresh.inviteId(),
                     "expires " + expiresAt + (note.isEmpty() ? "" : "; note: " + note));
             return fresh;
@@ -313,9 +282,9 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
             byte[] credentialHash = TokenSecrets.sha256(credential.secret());
             EnrolledNode[] replayed = {null};
             EnrolledNode node = inTransaction(connection -> {
-                String earlier = spendInvite(connection, token, nodeId, now, requestId);
+                String earlier = InviteTable.spend(connection, secrets, token, nodeId, now, requestId);
                 if (earlier != null) {
-                    EnrolledNode again = selectNode(connection, earlier);
+                    EnrolledNode again = NodeLifecycle.selectNode(connection, earlier);
                     if (again == null || again.revoked()) {
                         throw new EnrollmentException(Reason.USED, USED_MESSAGE);
                     }
@@ -323,7 +292,7 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
                     replayed[0] = again;
                     return again;
                 }
-                String name = chooseName(connection, requestedName);
+                String name = NodeNames.choose(connection, requestedName, secrets);
                 insertNode(connection, nodeId, name, credentialHash, now, address);
                 audit(connection, now, "node.enroll", nodeId,
                         "name=" + name + " invite=" + token.inviteId() + " from=" + address);
@@ -346,78 +315,6 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
         }
     }
 
-    /**
-     * Checks the invite and marks it used, or throws; the caller's transaction rolls back on a throw.
-     *
-     * @return null when spent now; the node it enrolled when the same request spent it within the replay window
-     */
-    private String spendInvite(Connection connection, InviteToken token, String nodeId, Instant now, String requestId)
-            throws SQLException {
-        byte[] stored = null;
-        Instant expiresAt = null;
-        Instant usedAt = null;
-        String usedBy = null;
-        String usedByRequest = null;
-        try (PreparedStatement select = connection.prepareStatement(
-                "SELECT secret_hash, expires_at, used_at, used_by_node, used_by_request FROM INVITES WHERE invite_id = ?")) {
-            select.setString(1, token.inviteId());
-            try (ResultSet rows = select.executeQuery()) {
-                if (rows.next()) {
-                    stored = TokenSecrets.fromHex(rows.getString("secret_hash"));
-                    expiresAt = JournalTime.get(rows, "expires_at");
-                    usedAt = JournalTime.get(rows, "used_at");
-                    usedBy = rows.getString("used_by_node");
-                    usedByRequest = rows.getString("used_by_request");
-                }
-            }
-        }
-        // Unknown id and wrong secret look alike, and take the same work.
-        boolean matches = TokenSecrets.matches(TokenSecrets.sha256(token.secret()), stored == null ? secrets.decoy() : stored);
-        if (stored == null || !matches) {
-            throw new EnrollmentException(Reason.UNKNOWN, UNKNOWN_INVITE_MESSAGE);
-        }
-        if (usedAt != null && requestId != null && requestId.equals(usedByRequest) && usedBy != null
-                && now.isBefore(usedAt.plus(REPLAY_WINDOW))) {
-            return usedBy;
-        }
-        if (!now.isBefore(expiresAt)) {
-            throw new EnrollmentException(Reason.EXPIRED,
-                    "invite token expired at " + expiresAt + "; ask an admin for a new one");
-        }
-        if (usedAt != null) {
-            throw new EnrollmentException(Reason.USED, USED_MESSAGE);
-        }
-        // The guard makes the second of two concurrent enrollments wait for the first, then miss.
-        try (PreparedStatement claim = connection.prepareStatement(
-                "UPDATE INVITES SET used_at = ?, used_by_node = ?, used_by_request = ? WHERE invite_id = ? AND used_at IS NULL")) {
-            JournalTime.set(claim, 1, now);
-            claim.setString(2, nodeId);
-            claim.setString(3, requestId);
-            claim.setString(4, token.inviteId());
-            if (claim.executeUpdate() != 1) {
-                throw new EnrollmentException(Reason.USED, USED_MESSAGE);
-            }
-        }
-        return null;
-    }
-
-    private String chooseName(Connection connection, String requested) throws SQLException {
-        if (NodeNames.wantsGenerated(requested)) {
-            for (int attempt = 0; attempt < ATTEMPTS_FOR_FREE_ID; attempt++) {
-                String generated = NodeNames.generate(secrets);
-                if (nodeIdByName(connection, generated) == null) {
-                    return generated;
-                }
-            }
-            throw new IllegalStateException("no free generated node name after " + ATTEMPTS_FOR_FREE_ID + " attempts");
-        }
-        String holder = nodeIdByName(connection, requested);
-        if (holder != null) {
-            throw nameTaken(requested, holder);
-        }
-        return requested;
-    }
-
     private void insertNode(Connection connection, String nodeId, String name, byte[] credentialHash,
                             Instant now, String address) throws SQLException {
         try (PreparedStatement insert = connection.prepareStatement("INSERT INTO NODES"
@@ -430,60 +327,11 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
             insert.executeUpdate();
         } catch (SQLException e) {
             // Another enrollment took the name between our check and this insert.
-            String holder = DUPLICATE_KEY.equals(e.getSQLState()) ? nodeIdByName(connection, name) : null;
+            String holder = DUPLICATE_KEY.equals(e.getSQLState()) ? NodeNames.holderOf(connection, name) : null;
             if (holder != null) {
-                throw nameTaken(name, holder);
+                throw NodeNames.taken(name, holder);
             }
             throw e;
-        }
-    }
-
-    private EnrolledNode revokeNow(String nodeId) throws SQLException {
-        Instant now = now();
-        boolean[] revokedNow = {false};
-        EnrolledNode node = inTransaction(connection -> {
-            EnrolledNode before = selectNode(connection, nodeId);
-            if (before == null) {
-                throw new EnrollmentException(Reason.UNKNOWN, "no node with id or name '" + nodeId + "'");
-            }
-            try (PreparedStatement update = connection.prepareStatement(
-                    "UPDATE NODES SET revoked_at = ? WHERE node_id = ? AND revoked_at IS NULL")) {
-                JournalTime.set(update, 1, now);
-                update.setString(2, nodeId);
-                revokedNow[0] = update.executeUpdate() == 1;
-            }
-            if (revokedNow[0]) {
-                audit(connection, now, "node.revoke", nodeId, "name=" + before.name());
-            }
-            return new EnrolledNode(before.nodeId(), before.name(), before.enrolledAt(), true);
-        });
-        nodes.update(node);
-        if (revokedNow[0]) {
-            LOG.info("node {} '{}' revoked", nodeId, node.name());
-        } else {
-            LOG.info("node {} '{}' was already revoked", nodeId, node.name());
-        }
-        return node;
-    }
-
-    private void retireNow(String nodeId) throws SQLException {
-        Instant now = now();
-        boolean retired = inTransaction(connection -> {
-            try (PreparedStatement update = connection.prepareStatement(
-                    "UPDATE NODES SET credential_hash = ? WHERE node_id = ? AND credential_hash <> ?")) {
-                update.setString(1, RETIRED_CREDENTIAL);
-                update.setString(2, nodeId);
-                update.setString(3, RETIRED_CREDENTIAL);
-                if (update.executeUpdate() != 1) {
-                    return false;
-                }
-            }
-            audit(connection, now, "node.credential-retired", nodeId, "traded for a certificate");
-            return true;
-        });
-        nodes.retireCredential(nodeId);
-        if (retired) {
-            LOG.info("node {}: bearer credential retired (the node holds a certificate now)", nodeId);
         }
     }
 
@@ -491,52 +339,6 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
 
     private <T> T inTransaction(JournalDatabase.Transaction<T> work) throws SQLException {
         return database.inTransaction(work);
-    }
-
-    private static boolean inviteExists(Connection connection, String inviteId) throws SQLException {
-        try (PreparedStatement select = connection.prepareStatement("SELECT 1 FROM INVITES WHERE invite_id = ?")) {
-            select.setString(1, inviteId);
-            try (ResultSet rows = select.executeQuery()) {
-                return rows.next();
-            }
-        }
-    }
-
-    private static String nodeIdByName(Connection connection, String name) throws SQLException {
-        // Names differing only in case are one name (a case-insensitive file system or eye takes them for one).
-        try (PreparedStatement select = connection.prepareStatement("SELECT node_id FROM NODES WHERE LOWER(name) = ?")) {
-            select.setString(1, name.toLowerCase(java.util.Locale.ROOT));
-            try (ResultSet rows = select.executeQuery()) {
-                return rows.next() ? rows.getString(1) : null;
-            }
-        }
-    }
-
-    private static EnrolledNode selectNode(Connection connection, String nodeId) throws SQLException {
-        try (PreparedStatement select = connection.prepareStatement(
-                "SELECT node_id, name, enrolled_at, revoked_at FROM NODES WHERE node_id = ?")) {
-            select.setString(1, nodeId);
-            try (ResultSet rows = select.executeQuery()) {
-                if (!rows.next()) {
-                    return null;
-                }
-                return new EnrolledNode(rows.getString("node_id"), rows.getString("name"),
-                        JournalTime.get(rows, "enrolled_at"), JournalTime.get(rows, "revoked_at") != null);
-            }
-        }
-    }
-
-    private void loadNodes(Connection connection) throws SQLException {
-        try (PreparedStatement select = connection.prepareStatement(
-                "SELECT node_id, name, credential_hash, enrolled_at, revoked_at FROM NODES");
-             ResultSet rows = select.executeQuery()) {
-            while (rows.next()) {
-                nodes.put(new EnrolledNode(rows.getString("node_id"), rows.getString("name"),
-                                JournalTime.get(rows, "enrolled_at"), JournalTime.get(rows, "revoked_at") != null),
-                        RETIRED_CREDENTIAL.equals(rows.getString("credential_hash")) ? null
-                                : TokenSecrets.fromHex(rows.getString("credential_hash")));
-            }
-        }
     }
 
     private void audit(Connection connection, Instant at, String action, String subject, String detail)
@@ -558,11 +360,6 @@ public final class DerbyEnrollmentStore implements EnrollmentStore, AutoCloseabl
 
     private static <T> CompletionStage<T> stopped() {
         return JournalExecutor.failed(Reason.UNAVAILABLE, JournalExecutor.STOPPED_MESSAGE);
-    }
-
-    private static EnrollmentException nameTaken(String name, String holder) {
-        return new EnrollmentException(Reason.NAME_TAKEN,
-                "node name '" + name + "' is taken by node " + holder + "; start the node with another --name");
     }
 
     private static String truncate(String text, int max) {
