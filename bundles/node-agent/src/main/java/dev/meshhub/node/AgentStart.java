@@ -17,6 +17,30 @@ record AgentStart(NodeIdentity stored, AgentExit refusal) {
 
     private static final Logger LOG = Logger.getLogger(AgentStart.class.getName());
 
+    /**
+     * Makes the workspace, moves an older agent's state out of it, and removes the temporaries of
+     * pushes a previous run did not finish.
+     *
+     * @return null when ready, else why the agent cannot start
+     */
+    static AgentExit prepareDirectories(NodeAgentConfig config) {
+        try {
+            java.nio.file.Files.createDirectories(config.workspace());
+        } catch (java.io.IOException e) {
+            return new AgentExit(AgentExit.FAILED, "cannot create the workspace " + config.workspace() + ": " + e);
+        }
+        try {
+            StateDirectory.adoptLegacy(config.workspace(), config.stateDirectory());
+        } catch (java.io.IOException e) {
+            return new AgentExit(AgentExit.FAILED, e.getMessage());
+        }
+        int swept = DownloadTemps.sweep(config.stateDirectory(), config.workspace());
+        if (swept > 0) {
+            LOG.info("removed " + swept + " temporary file(s) of pushes a previous run did not finish");
+        }
+        return null;
+    }
+
     static AgentStart check(NodeAgentConfig config, CredentialStore store) {
         Optional<NodeIdentity> stored;
         try {

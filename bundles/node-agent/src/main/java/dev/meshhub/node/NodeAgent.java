@@ -16,7 +16,6 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -210,21 +209,10 @@ public final class NodeAgent implements AutoCloseable {
     // ---- lifecycle, all on the executor thread ----
 
     private void begin() {
-        try {
-            Files.createDirectories(config.workspace());
-        } catch (IOException e) {
-            finish(new AgentExit(AgentExit.FAILED, "cannot create the workspace " + config.workspace() + ": " + e));
+        AgentExit unprepared = AgentStart.prepareDirectories(config);
+        if (unprepared != null) {
+            finish(unprepared);
             return;
-        }
-        try {
-            StateDirectory.adoptLegacy(config.workspace(), config.stateDirectory());
-        } catch (IOException e) {
-            finish(new AgentExit(AgentExit.FAILED, e.getMessage()));
-            return;
-        }
-        int swept = DownloadTemps.sweep(config.stateDirectory(), config.workspace());
-        if (swept > 0) {
-            LOG.info("removed " + swept + " temporary file(s) of pushes a previous run did not finish");
         }
         if (stopping) {
             return;
