@@ -22,14 +22,15 @@ import java.util.stream.IntStream;
 import org.HdrHistogram.Histogram;
 
 /**
- * Runs benchmarks 1, 2, 4, 6 and 13 of BENCHMARKS.md (those asked for) and prints one line per benchmark
- * (name, measured, baseline, ratio, goal, PASS/MISS) with detail lines.
+ * Runs benchmarks 1, 2, 4, 6 and 13 of BENCHMARKS.md and the extra rows 10, 11 and 14 (those asked for)
+ * and prints one line per benchmark (name, measured, baseline, ratio, goal, PASS/MISS) with detail lines.
  *
  * <p>Rows 1 and 2: a hub as shipped (group commit) for row 1 (one node, rounds alternating with the
  * echo and Derby baselines) and row 2 (64 nodes); beside it a hub with {@code maxBatch = 1} for row
  * 2's baseline. Row 4 ({@link FileSyncRow}) and row 6 ({@link LockChurnRow}) then each start a hub of
- * their own; row 13 ({@link SoakRow}) runs the pax-exam soak. Each hub is a fresh copy of the
- * assembled runtime. The run stops itself: a watchdog ends
+ * their own; row 13 ({@link SoakRow}) runs the pax-exam soak; row 14 ({@link JournalScaleRow}) fills a
+ * hub's journal with 1,000,000 finished tasks and measures it before, during and after retention. Each
+ * hub is a fresh copy of the assembled runtime. The run stops itself: a watchdog ends
  * it a little after the time budget whatever happens.
  */
 public final class BenchMain {
@@ -110,6 +111,9 @@ public final class BenchMain {
         }
         if (options.rows().contains(13)) {
             rows.add(new SoakRow(this).run());
+        }
+        if (options.rows().contains(JournalScaleRow.NUMBER)) {
+            rows.add(new JournalScaleRow(this).run());
         }
         System.out.println();
         for (Report.Row row : rows) {

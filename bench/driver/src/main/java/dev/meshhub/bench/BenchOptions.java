@@ -11,15 +11,15 @@ import java.util.TreeSet;
 /**
  * Command-line options of the driver; bench/run passes the paths, the rest has defaults sized so
  * that rows 1 and 2 take about three minutes on two cores, row 4 about five, row 6 about three, row 13
- * about one and a half.
+ * about one and a half, row 14 about ten to fifteen.
  */
 record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaOpts, int rounds, int sweeps,
         int roundTripWarmup, int roundTripCount, int echoWarmup, int echoCount, int commitWarmup, int commitCount,
         String rates, int stepMs, int stepWarmupMs, int minRecorded, double p99LimitMs, int nodes, Duration budget, boolean keep, Set<Integer> rows,
-        int syncRounds, long syncFileBytes, int churnSeconds, int churnCount, int soakSwaps) {
+        int syncRounds, long syncFileBytes, int churnSeconds, int churnCount, int soakSwaps, int journalTasks) {
 
     /** The benchmarks the driver knows. */
-    static final Set<Integer> KNOWN_ROWS = Set.of(1, 2, 4, 6, 10, 11, 13);
+    static final Set<Integer> KNOWN_ROWS = Set.of(1, 2, 4, 6, 10, 11, 13, 14);
     /** Default time budget of each row, in seconds (rows 1 and 2 share theirs). */
     static final int BUDGET_ROWS_1_2 = 285;
     static final int BUDGET_ROW_4 = 330;
@@ -29,14 +29,17 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
     static final int BUDGET_ROW_10 = 420;
     /** A CA rotation with 100 connected nodes. */
     static final int BUDGET_ROW_11 = 240;
+    /** The journal at scale: fill 1,000,000 tasks, dispatch before, during and after retention. */
+    static final int BUDGET_ROW_14 = 1200;
 
     static final String USAGE = """
             usage: bench/run [options]
-              --rows 1,2,4,6,10,11,13 which benchmarks (default 1,2; 4 is file sync, 6 lock churn, 10 rows 1 and 4 with
-                                  TLS on and off, 11 a CA rotation with 100 connected nodes, 13 the hot-swap soak)
-              --rounds N          rounds of row 1 and of its baselines (default 5)
+              --rows 1,2,4,6,10,11,13,14 which benchmarks (default 1,2; 4 is file sync, 6 lock churn, 10 rows 1 and 4 with
+                                  TLS on and off, 11 a CA rotation with 100 connected nodes, 13 the hot-swap soak,
+                                  14 the journal at scale: 1,000,000 finished tasks, before/during/after retention)
+              --rounds N          rounds of row 1 and of its baselines; row 14's dispatch windows per phase (default 5)
               --sweeps N          rate sweeps of row 2, per hub (default 3)
-              --count N           row 1 tasks recorded per round (default 1000, after 200 warm-up)
+              --count N           row 1 tasks recorded per round, row 14's per window (default 1000, after 200 warm-up)
               --rates R1,R2,...   row 2 offered rates in tasks/s (default 125,250,...,32000)
               --step-ms N         row 2 recorded time per rate (default 1500, longer for rates below 500/s; plus 500 ms warm-up)
               --sync-rounds N     rounds of row 4, each every configuration and both baselines (default 3)
@@ -44,8 +47,9 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
               --churn-seconds N   how long row 6 abandons uploads over gRPC (default 120)
               --churn-count N     row 6's in-process syncs against the LockRegistry (default 1000000)
               --soak-swaps N      row 13's bundle updates and settings edits under load (default 100)
+              --journal-tasks N   row 14's finished tasks written into the journal (default 1000000; audit rows: a tenth)
               --budget-seconds N  the run stops itself after this long (default 285 for rows 1,2, +330 for row 4,
-                                  +240 for row 6, +420 for row 10, +240 for row 11, +300 for row 13)
+                                  +240 for row 6, +420 for row 10, +240 for row 11, +300 for row 13, +1200 for row 14)
               --quick             a smoke test: fewer rounds, shorter steps (figures not for the record)
               --keep              keep the hubs' directories (logs, journals) under --work
               --work DIR          where hubs are copied (default bench/driver/target/runs/TIMESTAMP)
@@ -72,6 +76,7 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
         int churnSeconds = 120;
         int churnCount = 1_000_000;
         int soakSwaps = 100;
+        int journalTasks = 1_000_000;
         boolean keep = false;
         boolean quick = false;
         Set<Integer> rows = Set.of(1, 2);
@@ -95,6 +100,7 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
                 case "--churn-seconds" -> churnSeconds = positive(value(args, ++i, arg), arg);
                 case "--churn-count" -> churnCount = positive(value(args, ++i, arg), arg);
                 case "--soak-swaps" -> soakSwaps = positive(value(args, ++i, arg), arg);
+                case "--journal-tasks" -> journalTasks = positive(value(args, ++i, arg), arg);
                 case "--keep" -> keep = true;
                 case "--quick" -> quick = true;
                 case "-h", "--help" -> throw new IllegalArgumentException("");
@@ -112,6 +118,7 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
             churnSeconds = Math.min(churnSeconds, 20);
             churnCount = Math.min(churnCount, 100_000);
             soakSwaps = Math.min(soakSwaps, 16);
+            journalTasks = Math.min(journalTasks, 100_000);
         }
         if (syncFileMiB % 8 != 0) {
             throw new IllegalArgumentException("--sync-file-mib must be a multiple of 8 (8 parallel uploads send 1/8 each), got "
@@ -121,7 +128,8 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
             budget = (rows.contains(1) || rows.contains(2) ? BUDGET_ROWS_1_2 : 0) + (rows.contains(4) ? BUDGET_ROW_4 : 0)
                     + (rows.contains(6) ? BUDGET_ROW_6 : 0) + (rows.contains(10) ? BUDGET_ROW_10 : 0)
                     + (rows.contains(11) ? BUDGET_ROW_11 : 0)
-                    + (rows.contains(13) ? BUDGET_ROW_13 : 0);
+                    + (rows.contains(13) ? BUDGET_ROW_13 : 0)
+                    + (rows.contains(14) ? BUDGET_ROW_14 : 0);
         }
         runtime = runtime != null ? runtime : root.resolve("runtime/target/meshhub");
         probe = probe != null ? probe : root.resolve("bench/probe/target/bench-probe.jar");
@@ -132,7 +140,8 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
         }
         return new BenchOptions(root, runtime, probe, work, javaOpts, rounds, sweeps, quick ? 100 : 200, count,
                 quick ? 500 : 2000, quick ? 2000 : 10000, 50, quick ? 100 : 300, rates, stepMs, stepWarmupMs, quick ? 100 : 500, 10.0, 64,
-                Duration.ofSeconds(budget), keep, rows, syncRounds, syncFileMiB * 1024L * 1024, churnSeconds, churnCount, soakSwaps);
+                Duration.ofSeconds(budget), keep, rows, syncRounds, syncFileMiB * 1024L * 1024, churnSeconds, churnCount, soakSwaps,
+                journalTasks);
     }
 
     private static Set<Integer> rows(String text) {

@@ -50,6 +50,12 @@ final class HubAdmin implements AutoCloseable {
         return stub.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS).getMeshStatus(GetMeshStatusRequest.getDefaultInstance());
     }
 
+    /** The management tasks the scheduler tracks, with their last runs. */
+    java.util.List<dev.meshhub.proto.v1.ManagementTaskInfo> managementTasks() {
+        return stub.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS)
+                .listManagementTasks(dev.meshhub.proto.v1.ListManagementTasksRequest.getDefaultInstance()).getTasksList();
+    }
+
     /** Starts a CA rotation (or, with {@code finish}, retires the old CA now). */
     dev.meshhub.proto.v1.HubTrustInfo rotateCa(boolean finish) {
         return stub.withDeadlineAfter(DEADLINE_SECONDS * 6, TimeUnit.SECONDS)

@@ -85,12 +85,17 @@ final class HubInstance implements AutoCloseable {
 
     /**
      * Starts bin/meshhub with the driver's own JVM (JAVA_HOME) and {@code javaOpts}; no MESHHUB_*
-     * variable of the caller's environment reaches it, only {@code environment}.
+     * variable of the caller's environment reaches it, only {@code environment}. Started again after
+     * {@link #close()}, the hub keeps its home, data/ and ports (so simulated nodes find it again), and
+     * its output is appended to the log.
      */
     void start(String javaOpts, Map<String, String> environment) throws IOException {
         plaintextByEnvironment = "true".equalsIgnoreCase(environment.getOrDefault("MESHHUB_TRANSPORT_PLAINTEXT", "").strip());
-        nodePort = freeLoopbackPort();
-        adminPort = freeLoopbackPort();
+        boolean again = nodePort != 0;
+        if (!again) {
+            nodePort = freeLoopbackPort();
+            adminPort = freeLoopbackPort();
+        }
         ProcessBuilder builder = new ProcessBuilder(home.resolve("bin/meshhub").toString()).directory(home.toFile());
         Map<String, String> env = builder.environment();
         env.keySet().removeIf(k -> k.startsWith("MESHHUB_") || k.equals("JAVA_OPTS"));
@@ -102,7 +107,9 @@ final class HubInstance implements AutoCloseable {
         env.put("MESHHUB_TRANSPORT_PORT", Integer.toString(nodePort));
         env.put("MESHHUB_ADMIN_PORT", Integer.toString(adminPort));
         env.putAll(environment);
-        builder.redirectErrorStream(true).redirectOutput(log().toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        builder.redirectErrorStream(true)
+                .redirectOutput(again ? ProcessBuilder.Redirect.appendTo(log().toFile()) : ProcessBuilder.Redirect.to(log().toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         process = builder.start();
     }
 

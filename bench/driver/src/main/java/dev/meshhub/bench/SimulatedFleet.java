@@ -56,6 +56,37 @@ final class SimulatedFleet implements AutoCloseable {
                 + timeout.toSeconds() + " s: " + missing + "; " + firstEnded());
     }
 
+    /**
+     * After the hub was stopped and started again on the same ports: opens new streams for the nodes
+     * that were connected (again whenever a new one fails while the hub comes up) until the hub lists
+     * them all as connected.
+     */
+    List<String> reconnect(Duration timeout) throws InterruptedException {
+        List<String> names = connected.stream().map(SimulatedNode::name).toList();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Set<String> live = Set.of();
+        boolean first = true;
+        while (System.nanoTime() < deadline) {
+            for (SimulatedNode node : connected) {
+                if (first || node.ended() != null) {
+                    node.open(heartbeats);
+                }
+            }
+            first = false;
+            try {
+                live = hub.admin().connectedNodes();
+            } catch (RuntimeException e) {
+                live = Set.of();
+            }
+            if (live.containsAll(names) && connected.stream().allMatch(n -> n.ended() == null)) {
+                return names;
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException("the restarted hub did not list " + names + " as connected within " + timeout.toSeconds()
+                + " s (listed: " + live + "); " + firstEnded());
+    }
+
     /** Why a connected node's stream ended, or "all streams open". */
     String firstEnded() {
         return connected.stream().filter(n -> n.ended() != null).findFirst()

@@ -51,6 +51,8 @@ final class SimulatedNode implements AutoCloseable {
     private StreamObserver<NodeMessage> requests;
     private ScheduledFuture<?> heartbeats;
     private volatile String ended;
+    /** Which TaskStream is the current one: a stream the node has left behind (the hub restarted) no longer speaks for it. */
+    private volatile int stream;
 
     private SimulatedNode(String name, String nodeId, ManagedChannel channel, String credential, int heartbeatIntervalMs) {
         this.name = name;
@@ -129,12 +131,25 @@ final class SimulatedNode implements AutoCloseable {
         return NodeInfo.newBuilder().setHostname(name).setOs("simulated").setAgentVersion("meshhub-bench").build();
     }
 
-    /** Opens the TaskStream, says Hello, and starts heartbeats. */
+    /**
+     * Opens the TaskStream, says Hello, and starts heartbeats. Called again after its stream ended (the
+     * hub restarted on the same port), it opens a new one on the same connection and identity, as a
+     * real node reconnects.
+     */
     synchronized void open(ScheduledExecutorService timers) {
+        if (heartbeats != null) {
+            heartbeats.cancel(false);
+            channel.resetConnectBackoff();
+        }
+        ended = null;
+        int current = ++stream;
         requests = NodeServiceGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers()))
                 .taskStream(new StreamObserver<>() {
                     @Override
                     public void onNext(HubMessage message) {
+                        if (current != stream) {
+                            return;
+                        }
                         switch (message.getPayloadCase()) {
                             case TASK -> answer(message.getTask().getTaskId());
                             case TRUST_UPDATE -> {
@@ -152,14 +167,14 @@ final class SimulatedNode implements AutoCloseable {
 
                     @Override
                     public void onError(Throwable t) {
-                        if (ended == null) {
+                        if (ended == null && current == stream) {
                             ended = "stream failed: " + Status.fromThrowable(t);
                         }
                     }
 
                     @Override
                     public void onCompleted() {
-                        if (ended == null) {
+                        if (ended == null && current == stream) {
                             ended = "the hub ended the stream";
                         }
                     }

@@ -11,7 +11,7 @@ import java.util.Set;
 
 import org.junit.Test;
 
-/** Options of rows 4, 6 and 13, and the churn's rate windows; no benchmark runs here. */
+/** Options of rows 4, 6, 13 and 14, and the churn's rate windows; no benchmark runs here. */
 public class RowOptionsTest {
 
     private static BenchOptions parse(String... args) throws IOException {
@@ -46,6 +46,15 @@ public class RowOptionsTest {
         assertEquals(16, parse("--rows", "13", "--quick").soakSwaps());
         assertEquals(40, parse("--rows", "13", "--soak-swaps", "40").soakSwaps());
         assertThrows(IllegalArgumentException.class, () -> parse("--rows", "13", "--soak-swaps", "0"));
+    }
+
+    @Test
+    public void theJournalRowFillsAMillionTasksUnlessAskedOtherwise() throws IOException {
+        assertEquals(1_000_000, parse("--rows", "14").journalTasks());
+        assertEquals(100_000, parse("--rows", "14", "--quick").journalTasks());
+        assertEquals(5_000, parse("--rows", "14", "--journal-tasks", "5000").journalTasks());
+        assertEquals(1200, parse("--rows", "14").budget().toSeconds());
+        assertThrows(IllegalArgumentException.class, () -> parse("--rows", "14", "--journal-tasks", "0"));
     }
 
     @Test
