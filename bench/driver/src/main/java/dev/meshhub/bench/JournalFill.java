@@ -26,7 +26,7 @@ import dev.meshhub.proto.v1.TaskAssignment;
 /**
  * Writes finished tasks and audit rows straight into a stopped hub's journal (embedded Derby, the
  * journal's own version), as the hub would have written them: the TASKS and AUDIT columns of schema
- * version 5 ({@code JournalSchema}), ids in the hub's shapes ({@code t-} and 16 hex digits; audit ids
+ * version 6 ({@code JournalSchema}; Derby computes the generated {@code phase}), ids in the hub's shapes ({@code t-} and 16 hex digits; audit ids
  * above the highest there), the spec as the dispatcher journals it (a {@code TaskAssignment} with its
  * {@code CommandTask}, secrets by name only), times in UTC like {@code JournalTime}, node ids and names of
  * nodes enrolled in that journal, states SUCCEEDED or FAILED with the diagnostic the node agent writes.

@@ -135,7 +135,7 @@ final class JournalScaleRow {
             String dispatching = nodes.get(0).id();
             long sortsBefore = nodes.stream().filter(n -> n.id().compareTo(dispatching) < 0).count();
             details.add(String.format(Locale.ROOT, "node ids (hub-assigned, random): bench-n01 (%s), the node dispatched to, sorts %d of"
-                    + " the %d nodes with old tasks; %d sort before it (index TASKS_NODE_STATE is on node_id, state)", dispatching,
+                    + " the %d nodes with old tasks; %d sort before it (before schema 6 the node/state index put its entries after theirs)", dispatching,
                     sortsBefore + 1, HISTORY_NODES, sortsBefore));
             main.progress("row 14: hub stopped; writing %,d finished tasks and %,d audit rows into its journal (Derby, in the driver)",
                     tasks, auditRows);

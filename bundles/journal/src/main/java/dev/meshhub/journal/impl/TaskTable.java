@@ -175,7 +175,7 @@ final class TaskTable {
         List<String> ids = new ArrayList<>();
         // The writer is the only thread changing tasks, so the set cannot change between the two statements.
         try (PreparedStatement select = connection.prepareStatement("SELECT task_id FROM TASKS"
-                + " WHERE node_id = ? AND state IN (" + IN_FLIGHT + ") ORDER BY created_at, task_id")) {
+                + " WHERE phase = 0 AND node_id = ? AND state IN (" + IN_FLIGHT + ") ORDER BY created_at, task_id")) {
             select.setString(1, nodeId);
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
@@ -186,7 +186,7 @@ final class TaskTable {
         if (!ids.isEmpty()) {
             try (PreparedStatement update = connection.prepareStatement("UPDATE TASKS"
                     + " SET state = ?, finished_at = ?, diagnostic = ?"
-                    + " WHERE node_id = ? AND state IN (" + IN_FLIGHT + ")")) {
+                    + " WHERE phase = 0 AND node_id = ? AND state IN (" + IN_FLIGHT + ")")) {
                 update.setString(1, TaskState.FAILED.name());
                 JournalTime.set(update, 2, now);
                 update.setString(3, diagnostic);
@@ -205,7 +205,7 @@ final class TaskTable {
      */
     static int failInFlight(Connection connection, Instant now, String diagnostic, String currentInstance) throws SQLException {
         try (PreparedStatement update = connection.prepareStatement("UPDATE TASKS"
-                + " SET state = ?, finished_at = ?, diagnostic = ? WHERE state IN (" + IN_FLIGHT + ")"
+                + " SET state = ?, finished_at = ?, diagnostic = ? WHERE phase = 0 AND state IN (" + IN_FLIGHT + ")"
                 + " AND (hub_instance IS NULL OR hub_instance <> ?)")) {
             update.setString(1, TaskState.FAILED.name());
             JournalTime.set(update, 2, now);
@@ -230,7 +230,7 @@ final class TaskTable {
         StringBuilder sql = new StringBuilder("SELECT ").append(COLUMNS).append(" FROM TASKS");
         List<String> parameters = new ArrayList<>();
         if (query.nodeId() != null) {
-            sql.append(" WHERE node_id = ?");
+            sql.append(" WHERE phase IN (0, 1) AND node_id = ?"); // two probes of the phase/node index
             parameters.add(query.nodeId());
         }
         if (query.state() != null) {

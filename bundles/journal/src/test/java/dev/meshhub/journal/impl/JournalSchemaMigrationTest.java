@@ -77,8 +77,8 @@ public class JournalSchemaMigrationTest {
         DerbyEnrollmentStore store = journal.openEnrollment(database);
         DerbyTaskJournal tasks = journal.openTasks(database, TaskJournalSettings.DEFAULTS);
 
-        assertEquals(5, journal.count("SELECT MAX(version) FROM SCHEMA_VERSION"));
-        assertEquals(5, journal.count("SELECT COUNT(*) FROM SCHEMA_VERSION"));
+        assertEquals(6, journal.count("SELECT MAX(version) FROM SCHEMA_VERSION"));
+        assertEquals(6, journal.count("SELECT COUNT(*) FROM SCHEMA_VERSION"));
         // The node and its credential still work.
         EnrolledNode node = store.find("old-node").orElseThrow();
         assertEquals(nodeId, node.nodeId());
@@ -93,25 +93,28 @@ public class JournalSchemaMigrationTest {
         // The new table works.
         await(tasks.create(JournalFixture.newTask("t-1", nodeId)));
         assertEquals(TaskState.QUEUED, await(tasks.get("t-1")).orElseThrow().state());
+        assertEquals("the phase is Derby's, from the state", 0, journal.count("SELECT phase FROM TASKS WHERE task_id = 't-1'"));
+        await(tasks.transition("t-1", TaskState.SUCCEEDED, 0, ""));
+        assertEquals(1, journal.count("SELECT phase FROM TASKS WHERE task_id = 't-1'"));
 
         // Reopening a migrated database migrates nothing again.
         journal.closeAll();
         journal.openDatabase();
-        assertEquals(5, journal.count("SELECT COUNT(*) FROM SCHEMA_VERSION"));
+        assertEquals(6, journal.count("SELECT COUNT(*) FROM SCHEMA_VERSION"));
     }
 
     @Test
     public void databaseFromANewerJournalIsRefused() throws SQLException {
         writeDatabase(connection -> {
             execute(connection, VERSION_1);
-            execute(connection, "INSERT INTO SCHEMA_VERSION VALUES (6, CURRENT_TIMESTAMP)");
+            execute(connection, "INSERT INTO SCHEMA_VERSION VALUES (7, CURRENT_TIMESTAMP)");
         });
         try {
             journal.openDatabase();
             fail("a newer database was opened");
         } catch (IllegalStateException e) {
-            assertTrue(e.getMessage(), e.getMessage().contains("the journal database has schema version 6, newer than"
-                    + " this journal understands (5)"));
+            assertTrue(e.getMessage(), e.getMessage().contains("the journal database has schema version 7, newer than"
+                    + " this journal understands (6)"));
         }
         // Refused without being changed, and shut down: it opens by hand.
         writeDatabase(connection -> assertEquals(1, countRows(connection)));

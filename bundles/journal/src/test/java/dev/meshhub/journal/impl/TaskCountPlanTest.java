@@ -16,7 +16,7 @@ import dev.meshhub.api.task.TaskState;
 
 /**
  * The monitor's count of tasks per state (every 30 s) reads an index covering the state (Derby picks
- * TASKS_NODE_STATE), never the table rows with their specs and output tails.
+ * TASKS_PHASE_NODE_STATE), never the table rows with their specs and output tails.
  */
 public class TaskCountPlanTest {
 
@@ -40,7 +40,7 @@ public class TaskCountPlanTest {
                 plan = rows.getString(1);
             }
         }
-        assertTrue(plan, plan.contains("Index Scan ResultSet for TASKS using index TASKS_NODE_STATE"));
+        assertTrue(plan, plan.contains("Index Scan ResultSet for TASKS using index TASKS_PHASE_NODE_STATE"));
         assertTrue(plan, !plan.contains("Table Scan ResultSet for TASKS"));
     }
 }
