@@ -43,4 +43,27 @@ public class TaskCountPlanTest {
         assertTrue(plan, plan.contains("Index Scan ResultSet for TASKS using index TASKS_PHASE_NODE_STATE"));
         assertTrue(plan, !plan.contains("Table Scan ResultSet for TASKS"));
     }
+
+    @Test
+    public void aNodesTasksInFlightAreFoundThroughTheIndexWhenItDrops() throws Exception {
+        JournalDatabase database = journal.openDatabase();
+        DerbyTaskJournal tasks = journal.openTasks(database, TaskJournalSettings.DEFAULTS);
+        for (int i = 0; i < 50; i++) {
+            await(tasks.create(JournalFixture.newTask("t-" + i, i % 2 == 0 ? "n-1" : "n-2")));
+            if (i % 5 == 0) {
+                await(tasks.transition("t-" + i, TaskState.SUCCEEDED, 0, ""));
+            }
+        }
+        String plan;
+        try (Connection connection = database.connect(); Statement statement = connection.createStatement()) {
+            statement.execute("CALL SYSCS_UTIL.SYSCS_SET_RUNTIMESTATISTICS(1)");
+            assertEquals(20, TaskTable.failNodeTasks(connection, "n-1", "node left", journal.clock.instant()).size());
+            try (ResultSet rows = statement.executeQuery("VALUES SYSCS_UTIL.SYSCS_GET_RUNTIMESTATISTICS()")) {
+                rows.next();
+                plan = rows.getString(1);
+            }
+        }
+        assertTrue(plan, plan.contains("using index TASKS_PHASE_NODE_STATE"));
+        assertTrue(plan, !plan.contains("Table Scan ResultSet for TASKS"));
+    }
 }
