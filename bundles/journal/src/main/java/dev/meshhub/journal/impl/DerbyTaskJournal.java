@@ -62,6 +62,7 @@ public final class DerbyTaskJournal implements TaskJournal, AuditLog, AutoClosea
     private final JournalExecutor reads;
     private final AuditTrail audit;
     private final GroupCommitWriter writer;
+    private final FinishedCounts finished = new FinishedCounts();
     private final AtomicBoolean closed = new AtomicBoolean();
 
     /**
@@ -82,6 +83,15 @@ public final class DerbyTaskJournal implements TaskJournal, AuditLog, AutoClosea
         database.retain();
         boolean started = false;
         try {
+            try {
+                database.inTransaction(connection -> {
+                    finished.load(connection);
+                    return null;
+                });
+            } catch (SQLException e) {
+                throw new IllegalStateException("cannot count the tasks of the journal database in " + database.directory()
+                        + ": SQLState " + e.getSQLState() + " (" + e.getMessage() + ")", e);
+            }
             int tailBytes = settings.outputTailBytes();
             this.writer = GroupCommitWriter.start(database::connect, clock, settings.writeQueueCapacity(),
                     settings.maxBatch(), taken -> mergeOutput(taken, tailBytes));
@@ -98,6 +108,11 @@ public final class DerbyTaskJournal implements TaskJournal, AuditLog, AutoClosea
     /** The settings it was opened with. */
     public TaskJournalSettings settings() {
         return settings;
+    }
+
+    /** Where retention reports what it deleted, so the counts follow. */
+    FinishedCounts finishedCounts() {
+        return finished;
     }
 
     /** Commits made by the writer so far (one per batch); for metrics and tests. */
@@ -152,8 +167,20 @@ public final class DerbyTaskJournal implements TaskJournal, AuditLog, AutoClosea
         // Exit code and diagnostic belong to the end of a task; for RUNNING the text is the program the node ran.
         Integer exit = state.isTerminal() ? exitCode : null;
         String why = state.isTerminal() || state == TaskState.RUNNING ? diagnostic(diagnostic) : "";
-        return writer.submit(Write.of("task.transition",
-                (connection, now) -> TaskTable.transition(connection, taskId, state, exit, why, now)));
+        return writer.submit(new Write<Boolean>("task.transition") {
+            @Override
+            Boolean apply(Connection connection, Instant now) throws SQLException {
+                return TaskTable.transition(connection, taskId, state, exit, why, now);
+            }
+
+            @Override
+            void succeed(Boolean moved) {
+                if (Boolean.TRUE.equals(moved)) {
+                    finished.finished(state, 1); // committed: counted before the caller hears of it
+                }
+                super.succeed(moved);
+            }
+        });
     }
 
     @Override
@@ -184,13 +211,22 @@ public final class DerbyTaskJournal implements TaskJournal, AuditLog, AutoClosea
             return refused(problem);
         }
         String why = diagnostic(diagnostic);
-        return writer.submit(Write.of("task.failNode", (connection, now) -> {
-            List<String> failed = List.copyOf(TaskTable.failNodeTasks(connection, nodeId, why, now));
-            if (!failed.isEmpty()) {
-                LOG.debug("failing {} task(s) of node {}: {}", failed.size(), nodeId, why);
+        return writer.submit(new Write<List<String>>("task.failNode") {
+            @Override
+            List<String> apply(Connection connection, Instant now) throws SQLException {
+                List<String> failed = List.copyOf(TaskTable.failNodeTasks(connection, nodeId, why, now));
+                if (!failed.isEmpty()) {
+                    LOG.debug("failing {} task(s) of node {}: {}", failed.size(), nodeId, why);
+                }
+                return failed;
             }
-            return failed;
-        }));
+
+            @Override
+            void succeed(List<String> failed) {
+                finished.finished(TaskState.FAILED, failed.size());
+                super.succeed(failed);
+            }
+        });
     }
 
     @Override
@@ -233,7 +269,7 @@ public final class DerbyTaskJournal implements TaskJournal, AuditLog, AutoClosea
         }
         return reads.submit("task.countByState", () -> {
             try (Connection connection = database.connect()) {
-                return Map.copyOf(TaskTable.countByState(connection));
+                return Map.copyOf(finished.withInFlight(connection));
             }
         }, JournalExecutor.TASKS);
     }

@@ -100,7 +100,7 @@ public final class JournalComponent implements EnrollmentStore, TaskJournal, Aud
         if (current == null) {
             return;
         }
-        new JournalRetention(current.database()).run(keep, clock.instant());
+        new JournalRetention(current.database(), current.tasks().finishedCounts()::deleted).run(keep, clock.instant());
     }
 
     @Activate

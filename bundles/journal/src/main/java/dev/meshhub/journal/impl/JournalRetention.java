@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,17 +37,21 @@ final class JournalRetention {
     }
 
     private final JournalDatabase database;
+    private final java.util.function.Consumer<Map<TaskState, Long>> tasksDeleted;
 
-    JournalRetention(JournalDatabase database) {
+    /** @param tasksDeleted told, after each committed batch, how many finished tasks it deleted per state */
+    JournalRetention(JournalDatabase database, java.util.function.Consumer<Map<TaskState, Long>> tasksDeleted) {
         this.database = database;
+        this.tasksDeleted = tasksDeleted;
     }
 
     Deleted run(Keep keep, Instant now) throws SQLException {
-        long tasks = keep.tasks().isZero() ? 0 : purge(finishedTasks(now.minus(keep.tasks())), "DELETE FROM TASKS WHERE task_id = ?");
+        long tasks = keep.tasks().isZero() ? 0 : purge(finishedTasks(now.minus(keep.tasks())), "DELETE FROM TASKS WHERE task_id = ?",
+                tasksDeleted);
         long audit = keep.audit().isZero() ? 0 : purge(new Select("SELECT id FROM AUDIT WHERE \"AT\" < ? ORDER BY id", now.minus(keep.audit())),
-                "DELETE FROM AUDIT WHERE id = ?");
+                "DELETE FROM AUDIT WHERE id = ?", null);
         long invites = keep.invites().isZero() ? 0 : purge(new Select("SELECT invite_id FROM INVITES WHERE (used_at IS NOT NULL AND used_at < ?)"
-                + " OR expires_at < ?", now.minus(keep.invites())), "DELETE FROM INVITES WHERE invite_id = ?");
+                + " OR expires_at < ?", now.minus(keep.invites())), "DELETE FROM INVITES WHERE invite_id = ?", null);
         if (tasks + audit + invites > 0) {
             LOG.info("journal retention deleted {} finished task(s), {} audit row(s), {} spent or expired invite(s)", tasks, audit,
                     invites);
@@ -65,14 +70,26 @@ final class JournalRetention {
                 terminal.add("'" + state.name() + "'");
             }
         }
-        return new Select("SELECT task_id FROM TASKS WHERE created_at < ? AND state IN (" + String.join(", ", terminal) + ")", cutoff);
+        return new Select("SELECT task_id, state FROM TASKS WHERE created_at < ? AND state IN (" + String.join(", ", terminal) + ")", cutoff);
     }
 
-    /** Deletes the selected rows, a batch per transaction, until none is left; returns how many. */
-    private long purge(Select select, String delete) throws SQLException {
+    /**
+     * Deletes the selected rows, a batch per transaction, until none is left; returns how many.
+     *
+     * @param byState when not null, the select's second column is a task state, and this is told
+     *                after each commit how many rows of each state went
+     */
+    private long purge(Select select, String delete, java.util.function.Consumer<Map<TaskState, Long>> byState) throws SQLException {
         long deleted = 0;
         while (true) {
-            int batch = database.inTransaction(connection -> deleteBatch(connection, select, delete));
+            Map<TaskState, Long> states = new java.util.EnumMap<>(TaskState.class);
+            int batch = database.inTransaction(connection -> {
+                states.clear(); // a retried transaction counts afresh
+                return deleteBatch(connection, select, delete, byState == null ? null : states);
+            });
+            if (byState != null && !states.isEmpty()) {
+                byState.accept(states);
+            }
             deleted += batch;
             if (batch < BATCH) {
                 return deleted;
@@ -81,7 +98,8 @@ final class JournalRetention {
         }
     }
 
-    private static int deleteBatch(Connection connection, Select select, String delete) throws SQLException {
+    private static int deleteBatch(Connection connection, Select select, String delete, Map<TaskState, Long> states)
+            throws SQLException {
         List<Object> keys = new ArrayList<>();
         try (PreparedStatement query = connection.prepareStatement(select.sql() + " FETCH FIRST " + BATCH + " ROWS ONLY")) {
             int parameters = (int) select.sql().chars().filter(c -> c == '?').count();
@@ -91,6 +109,9 @@ final class JournalRetention {
             try (ResultSet rows = query.executeQuery()) {
                 while (rows.next()) {
                     keys.add(rows.getObject(1));
+                    if (states != null) {
+                        states.merge(TaskState.valueOf(rows.getString(2)), 1L, Long::sum);
+                    }
                 }
             }
         }

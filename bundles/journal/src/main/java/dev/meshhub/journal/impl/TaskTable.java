@@ -252,21 +252,6 @@ final class TaskTable {
         }
     }
 
-    /** Tasks per state, every state present. */
-    static Map<TaskState, Long> countByState(Connection connection) throws SQLException {
-        Map<TaskState, Long> counts = new EnumMap<>(TaskState.class);
-        for (TaskState state : TaskState.values()) {
-            counts.put(state, 0L);
-        }
-        try (Statement select = connection.createStatement();
-             ResultSet rows = select.executeQuery("SELECT state, COUNT(*) FROM TASKS GROUP BY state")) {
-            while (rows.next()) {
-                counts.put(TaskState.valueOf(rows.getString(1)), rows.getLong(2));
-            }
-        }
-        return counts;
-    }
-
     private static TaskRecord record(ResultSet rows) throws SQLException {
         int exitCode = rows.getInt("exit_code");
         Integer exit = rows.wasNull() ? null : exitCode;

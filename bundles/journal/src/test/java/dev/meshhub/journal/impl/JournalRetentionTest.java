@@ -42,10 +42,14 @@ public class JournalRetentionTest {
         await(tasks.record("admin", "policy.set", "n-1", "recently"));
         String fresh = journal.invite(store).token();
 
-        JournalRetention.Deleted deleted = new JournalRetention(database).run(
+        JournalRetention.Deleted deleted = new JournalRetention(database, tasks.finishedCounts()::deleted).run(
                 new JournalRetention.Keep(Duration.ofDays(30), Duration.ofDays(30), Duration.ofDays(30)), journal.clock.instant());
 
         assertEquals(old, deleted.tasks());
+        java.util.Map<TaskState, Long> counted = await(tasks.countByState());
+        assertEquals("the counts follow the deletions", Long.valueOf(0), counted.get(TaskState.SUCCEEDED));
+        assertEquals(Long.valueOf(1), counted.get(TaskState.FAILED));
+        assertEquals(Long.valueOf(1), counted.get(TaskState.DISPATCHED));
         assertEquals(0, journal.count("SELECT COUNT(*) FROM TASKS WHERE task_id LIKE 'old-%' AND task_id <> 'old-but-running'"));
         assertEquals("a task still in flight is never deleted", 1, journal.count("SELECT COUNT(*) FROM TASKS WHERE task_id = 'old-but-running'"));
         assertEquals(1, journal.count("SELECT COUNT(*) FROM TASKS WHERE task_id = 'recent'"));
@@ -55,7 +59,7 @@ public class JournalRetentionTest {
         assertEquals("old-node", store.find("old-node").orElseThrow().name());
         assertEquals("fresh", await(store.enroll(fresh, "fresh", "peer", null)).node().name());
 
-        JournalRetention.Deleted nothing = new JournalRetention(database).run(
+        JournalRetention.Deleted nothing = new JournalRetention(database, tasks.finishedCounts()::deleted).run(
                 new JournalRetention.Keep(Duration.ZERO, Duration.ZERO, Duration.ZERO), journal.clock.instant().plus(Duration.ofDays(999)));
         assertEquals(new JournalRetention.Deleted(0, 0, 0), nothing);
     }

@@ -15,7 +15,8 @@ import org.junit.Test;
 import dev.meshhub.api.task.TaskState;
 
 /**
- * The monitor's count of tasks per state (every 30 s) reads an index covering the state (Derby picks
+ * The monitor's count of tasks per state (every 30 s): the finished ones come from counts kept in
+ * memory, the ones in flight from the front of the phase/node index (Derby picks
  * TASKS_PHASE_NODE_STATE), never the table rows with their specs and output tails.
  */
 public class TaskCountPlanTest {
@@ -33,7 +34,7 @@ public class TaskCountPlanTest {
         String plan;
         try (Connection connection = database.connect(); Statement statement = connection.createStatement()) {
             statement.execute("CALL SYSCS_UTIL.SYSCS_SET_RUNTIMESTATISTICS(1)");
-            Map<TaskState, Long> counts = TaskTable.countByState(connection);
+            Map<TaskState, Long> counts = new FinishedCounts().withInFlight(connection);
             assertEquals(Long.valueOf(50), counts.get(TaskState.QUEUED));
             try (ResultSet rows = statement.executeQuery("VALUES SYSCS_UTIL.SYSCS_GET_RUNTIMESTATISTICS()")) {
                 rows.next();
