@@ -10,8 +10,8 @@ import java.util.TreeSet;
 
 /**
  * Command-line options of the driver; bench/run passes the paths, the rest has defaults sized so
- * that rows 1 and 2 take about three minutes on two cores, row 4 about five, row 6 about three, row 13
- * about one and a half, row 14 about ten to fifteen.
+ * that rows 1 and 2 take about three minutes on two cores, row 4 about five, row 6 about three, row 8 about two,
+ * row 10 under one, row 13 about one and a half, row 14 about ten to fifteen.
  */
 record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaOpts, int rounds, int sweeps,
         int roundTripWarmup, int roundTripCount, int echoWarmup, int echoCount, int commitWarmup, int commitCount,
@@ -19,25 +19,31 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
         int syncRounds, long syncFileBytes, int churnSeconds, int churnCount, int soakSwaps, int journalTasks) {
 
     /** The benchmarks the driver knows. */
-    static final Set<Integer> KNOWN_ROWS = Set.of(1, 2, 4, 6, 10, 11, 13, 14);
+    static final Set<Integer> KNOWN_ROWS = Set.of(1, 2, 4, 6, 8, 10, 11, 13, 14, 15);
     /** Default time budget of each row, in seconds (rows 1 and 2 share theirs). */
     static final int BUDGET_ROWS_1_2 = 285;
     static final int BUDGET_ROW_4 = 330;
     static final int BUDGET_ROW_6 = 240;
+    /** Cold start: one setup start, then 5 rounds of a bare launch, a hub restart and a fresh hub. */
+    static final int BUDGET_ROW_8 = 240;
+    /** CLI round trip: one hub, 6 rounds of true, meshctl --version, meshctl nodes and a warm ListNodes. */
+    static final int BUDGET_ROW_10 = 120;
+    /** TLS cost, rows 1 and 4 with TLS on and off: two hubs, three alternating rounds. */
+    static final int BUDGET_ROW_11 = 420;
     static final int BUDGET_ROW_13 = 300;
-    /** Rows 1 and 4 with TLS on and off: two hubs, three alternating rounds. */
-    static final int BUDGET_ROW_10 = 420;
-    /** A CA rotation with 100 connected nodes. */
-    static final int BUDGET_ROW_11 = 240;
     /** The journal at scale: fill 1,000,000 tasks, dispatch before, during and after retention. */
     static final int BUDGET_ROW_14 = 1200;
+    /** Extra row 15: a CA rotation with 100 connected nodes. */
+    static final int BUDGET_ROW_15 = 240;
 
     static final String USAGE = """
             usage: bench/run [options]
-              --rows 1,2,4,6,10,11,13,14 which benchmarks (default 1,2; 4 is file sync, 6 lock churn, 10 rows 1 and 4 with
-                                  TLS on and off, 11 a CA rotation with 100 connected nodes, 13 the hot-swap soak,
-                                  14 the journal at scale: 1,000,000 finished tasks, before/during/after retention)
-              --rounds N          rounds of row 1 and of its baselines; row 14's dispatch windows per phase (default 5)
+              --rows 1,2,...      which benchmarks, of 1,2,4,6,8,10,11,13,14,15 (default 1,2; 4 is file sync, 6 lock churn,
+                                  8 cold start, 10 the CLI round trip (meshctl nodes), 11 TLS cost (rows 1 and 4 with
+                                  TLS on and off), 13 the hot-swap soak, 14 the journal at scale: 1,000,000 finished
+                                  tasks, before/during/after retention, 15 a CA rotation with 100 connected nodes)
+              --rounds N          rounds of row 1 and of its baselines; of row 8 (each: bare, restart, fresh hub) and of
+                                  row 10 (after one unrecorded); row 14's dispatch windows per phase (default 5)
               --sweeps N          rate sweeps of row 2, per hub (default 3)
               --count N           row 1 tasks recorded per round, row 14's per window (default 1000, after 200 warm-up)
               --rates R1,R2,...   row 2 offered rates in tasks/s (default 125,250,...,32000)
@@ -49,7 +55,8 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
               --soak-swaps N      row 13's bundle updates and settings edits under load (default 100)
               --journal-tasks N   row 14's finished tasks written into the journal (default 1000000; audit rows: a tenth)
               --budget-seconds N  the run stops itself after this long (default 285 for rows 1,2, +330 for row 4,
-                                  +240 for row 6, +420 for row 10, +240 for row 11, +300 for row 13, +1200 for row 14)
+                                  +240 for row 6, +240 for row 8, +120 for row 10, +420 for row 11, +300 for row 13,
+                                  +1200 for row 14, +240 for row 15)
               --quick             a smoke test: fewer rounds, shorter steps (figures not for the record)
               --keep              keep the hubs' directories (logs, journals) under --work
               --work DIR          where hubs are copied (default bench/driver/target/runs/TIMESTAMP)
@@ -126,10 +133,10 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
         }
         if (budget == 0) {
             budget = (rows.contains(1) || rows.contains(2) ? BUDGET_ROWS_1_2 : 0) + (rows.contains(4) ? BUDGET_ROW_4 : 0)
-                    + (rows.contains(6) ? BUDGET_ROW_6 : 0) + (rows.contains(10) ? BUDGET_ROW_10 : 0)
-                    + (rows.contains(11) ? BUDGET_ROW_11 : 0)
-                    + (rows.contains(13) ? BUDGET_ROW_13 : 0)
-                    + (rows.contains(14) ? BUDGET_ROW_14 : 0);
+                    + (rows.contains(6) ? BUDGET_ROW_6 : 0) + (rows.contains(8) ? BUDGET_ROW_8 : 0)
+                    + (rows.contains(10) ? BUDGET_ROW_10 : 0) + (rows.contains(11) ? BUDGET_ROW_11 : 0)
+                    + (rows.contains(13) ? BUDGET_ROW_13 : 0) + (rows.contains(14) ? BUDGET_ROW_14 : 0)
+                    + (rows.contains(15) ? BUDGET_ROW_15 : 0);
         }
         runtime = runtime != null ? runtime : root.resolve("runtime/target/meshhub");
         probe = probe != null ? probe : root.resolve("bench/probe/target/bench-probe.jar");

@@ -45,6 +45,16 @@ final class HubAdmin implements AutoCloseable {
                 .filter(NodeStatus::getConnected).map(NodeStatus::getName).collect(Collectors.toSet());
     }
 
+    /** ListNodes as meshctl nodes calls it (row 10's warm-JVM baseline). */
+    dev.meshhub.proto.v1.ListNodesResponse listNodes() {
+        return stub.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS).listNodes(ListNodesRequest.getDefaultInstance());
+    }
+
+    /** Lets the next call connect at once, not after the channel's reconnect backoff (a hub that is still starting). */
+    void resetConnectBackoff() {
+        channel.resetConnectBackoff();
+    }
+
     /** The monitor's latest snapshot (live IO locks among it). */
     MeshStatusInfo meshStatus() {
         return stub.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS).getMeshStatus(GetMeshStatusRequest.getDefaultInstance());

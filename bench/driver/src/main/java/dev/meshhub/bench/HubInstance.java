@@ -153,6 +153,21 @@ final class HubInstance implements AutoCloseable {
         return nodePort;
     }
 
+    /** The admin API's port (known once the hub was started). */
+    int adminPort() {
+        return adminPort;
+    }
+
+    /** CPU time the hub's process (bin/meshhub execs the JVM) has used so far, in nanoseconds; -1 if the OS does not say. */
+    long cpuNanos() {
+        return process == null ? -1 : process.toHandle().info().totalCpuDuration().map(Duration::toNanos).orElse(-1L);
+    }
+
+    /** Whether the hub's process (started last) is still running. */
+    boolean alive() {
+        return process != null && process.isAlive();
+    }
+
     /** Whether the node port was configured plaintext (MESHHUB_TRANSPORT_PLAINTEXT, or plaintext = true in its .cfg). */
     boolean plaintext() {
         if (plaintextByEnvironment) {

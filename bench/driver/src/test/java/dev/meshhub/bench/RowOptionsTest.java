@@ -11,7 +11,7 @@ import java.util.Set;
 
 import org.junit.Test;
 
-/** Options of rows 4, 6, 13 and 14, and the churn's rate windows; no benchmark runs here. */
+/** Options of rows 4, 6, 8, 10, 11, 13, 14 and 15, and the churn's rate windows; no benchmark runs here. */
 public class RowOptionsTest {
 
     private static BenchOptions parse(String... args) throws IOException {
@@ -58,9 +58,41 @@ public class RowOptionsTest {
     }
 
     @Test
+    public void rowsAreNumberedAsInBenchmarksMd() throws IOException {
+        assertEquals(8, ColdStartRow.NUMBER);
+        assertEquals(10, CliRow.NUMBER);
+        assertEquals(11, TlsRow.NUMBER);
+        assertEquals(15, RotationRow.NUMBER);
+        assertEquals(Set.of(8, 10), parse("--rows", "8,10").rows());
+        assertEquals(240 + 120, parse("--rows", "8,10").budget().toSeconds());
+        assertEquals(Set.of(11), parse("--rows", "11").rows());
+        assertEquals(420, parse("--rows", "11").budget().toSeconds());
+        assertEquals(Set.of(15), parse("--rows", "15", "--quick").rows());
+        assertEquals(240, parse("--rows", "15").budget().toSeconds());
+    }
+
+    @Test
     public void unknownRowsAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> parse("--rows", "3"));
+        assertThrows(IllegalArgumentException.class, () -> parse("--rows", "9"));
+        assertThrows(IllegalArgumentException.class, () -> parse("--rows", "16"));
         assertThrows(IllegalArgumentException.class, () -> parse("--rows", "four"));
+    }
+
+    @Test
+    public void theBareBaselineKeepsScrAndWhatItNeedsAtTheHubsVersions() {
+        String xml = """
+                <features><feature name="meshhub-framework">
+                    <bundle start-level="5" dependency="true">mvn:org.osgi/org.osgi.util.function/1.2.0</bundle>
+                    <bundle start-level="12" dependency="true">mvn:org.apache.felix/org.apache.felix.scr/2.2.12</bundle>
+                    <bundle>mvn:dev.meshhub/journal/0.1.0-SNAPSHOT</bundle>
+                </feature></features>
+                """;
+        var bundles = BareRuntime.bundles(xml);
+        assertEquals("12", bundles.get("mvn:org.apache.felix/org.apache.felix.scr/2.2.12"));
+        assertEquals("80", bundles.get("mvn:dev.meshhub/journal/0.1.0-SNAPSHOT"));
+        assertEquals("org/apache/felix/org.apache.felix.scr/2.2.12/org.apache.felix.scr-2.2.12.jar",
+                BareRuntime.path("mvn:org.apache.felix/org.apache.felix.scr/2.2.12"));
     }
 
     @Test
