@@ -122,4 +122,56 @@ public class HubEndToEndIT {
         assertTrue(result.stderr(), result.stderr().contains("cannot reach"));
         assertEquals(1, result.stderr().strip().lines().count());
     }
+
+    @Test
+    public void meshctlMakesItsClassArchiveOnceInTheBackgroundAndPrintsNothingMoreForIt() throws Exception {
+        Path cache = runtime.home.resolve("cds-cache");
+        Map<String, String> env = Map.of("XDG_CACHE_HOME", cache.toString());
+        List<String> call = List.of(runtime.home.resolve("bin/meshctl").toString(), "--hub", "127.0.0.1:" + HubTestSupport.freePort(), "nodes");
+        assertOneLineRefusal(runtime.run(call, env, 60, null));
+        Poll.until("the archive made by the first call", PATIENCE, () -> archive(cache) != null && !lockHeld(cache));
+        Path archive = archive(cache);
+        long made = Files.getLastModifiedTime(archive).toMillis();
+
+        assertOneLineRefusal(runtime.run(call, env, 60, null)); // with the archive: the same output, no JVM warning
+        // A newer meshctl (here: a jar touched) makes the archive stale: not used (no warning), made again.
+        Path jar;
+        try (Stream<Path> jars = Files.list(runtime.home.resolve("lib/cli"))) {
+            jar = jars.filter(p -> p.getFileName().toString().startsWith("cli-")).findFirst().orElseThrow();
+        }
+        Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(made + 2000));
+        assertOneLineRefusal(runtime.run(call, env, 60, null));
+        Poll.until("the archive made again", PATIENCE, () -> {
+            try {
+                Path again = archive(cache);
+                return again != null && !lockHeld(cache) && Files.getLastModifiedTime(again).toMillis() > made;
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        });
+        assertOneLineRefusal(runtime.run(call, Map.of("XDG_CACHE_HOME", cache.toString(), "MESHHUB_CDS", "off"), 60, null));
+    }
+
+    private static void assertOneLineRefusal(RuntimeUnderTest.Result result) {
+        assertEquals(result.toString(), 1, result.exit());
+        assertEquals("nothing on stdout: " + result, "", result.stdout());
+        assertEquals("one line on stderr: " + result, 1, result.stderr().strip().lines().count());
+        assertTrue(result.stderr(), result.stderr().startsWith("meshctl: ") && result.stderr().contains("cannot reach"));
+    }
+
+    private static Path archive(Path cache) {
+        try (Stream<Path> files = Files.list(cache.resolve("meshhub"))) {
+            return files.filter(p -> p.getFileName().toString().endsWith(".jsa")).findFirst().orElse(null);
+        } catch (java.io.IOException e) {
+            return null;
+        }
+    }
+
+    private static boolean lockHeld(Path cache) {
+        try (Stream<Path> files = Files.list(cache.resolve("meshhub"))) {
+            return files.anyMatch(p -> p.getFileName().toString().endsWith(".lock"));
+        } catch (java.io.IOException e) {
+            return true;
+        }
+    }
 }

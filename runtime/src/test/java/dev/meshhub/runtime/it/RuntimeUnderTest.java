@@ -179,7 +179,8 @@ final class RuntimeUnderTest extends ExternalResource {
     Result meshctl(String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(home.resolve("bin/meshctl").toString()));
         command.addAll(List.of(args));
-        Map<String, String> env = new java.util.TreeMap<>(Map.of("MESHHUB_ADMIN_ADDRESS", "127.0.0.1:" + adminPort));
+        Map<String, String> env = new java.util.TreeMap<>(Map.of("MESHHUB_ADMIN_ADDRESS", "127.0.0.1:" + adminPort,
+                "XDG_CACHE_HOME", home.resolve("cache").toString())); // meshctl's class archive, per test home
         if (adminTokenFile != null) {
             env.put("MESHHUB_ADMIN_TOKEN_FILE", adminTokenFile.toString());
         }
