@@ -265,18 +265,23 @@ public final class NodeAgent implements AutoCloseable {
         // INFO once; each retry already logs its own line.
         LOG.log(backoff.attempts() == 0 ? Level.INFO : Level.FINE, "enrolling with the hub at " + config.hub()
                 + (config.nodeName() == null ? "" : " as '" + config.nodeName() + "'"));
-        ListenableFuture<SyncConfigurationResponse> call = NodeServiceGrpc.newFutureStub(channel)
-                .withDeadlineAfter(RPC_DEADLINE_MS, TimeUnit.MILLISECONDS)
+        callSyncConfiguration(NodeServiceGrpc.newFutureStub(channel), request, this::enrolled, this::enrollmentFailed);
+    }
+
+    /** One SyncConfiguration call with the unary deadline; its outcome is handled on the agent's thread. */
+    private void callSyncConfiguration(NodeServiceGrpc.NodeServiceFutureStub stub, SyncConfigurationRequest request,
+            java.util.function.Consumer<SyncConfigurationResponse> answered, java.util.function.Consumer<Status> failed) {
+        ListenableFuture<SyncConfigurationResponse> call = stub.withDeadlineAfter(RPC_DEADLINE_MS, TimeUnit.MILLISECONDS)
                 .syncConfiguration(request);
         Futures.addCallback(call, new FutureCallback<>() {
             @Override
             public void onSuccess(SyncConfigurationResponse response) {
-                enrolled(response);
+                answered.accept(response);
             }
 
             @Override
             public void onFailure(Throwable t) {
-                enrollmentFailed(Status.fromThrowable(t));
+                failed.accept(Status.fromThrowable(t));
             }
         }, serial);
     }
@@ -329,21 +334,8 @@ public final class NodeAgent implements AutoCloseable {
 
     private void syncConfiguration() {
         SyncConfigurationRequest request = credentials.reconnect(identity, info);
-        ListenableFuture<SyncConfigurationResponse> call = NodeServiceGrpc.newFutureStub(channel)
-                .withInterceptors(credentialHeader)
-                .withDeadlineAfter(RPC_DEADLINE_MS, TimeUnit.MILLISECONDS)
-                .syncConfiguration(request);
-        Futures.addCallback(call, new FutureCallback<>() {
-            @Override
-            public void onSuccess(SyncConfigurationResponse response) {
-                openSession(response);
-            }
-
-            @Override
-            public void onFailure(Throwable t) {
-                syncFailed(Status.fromThrowable(t));
-            }
-        }, serial);
+        callSyncConfiguration(NodeServiceGrpc.newFutureStub(channel).withInterceptors(credentialHeader), request,
+                this::openSession, this::syncFailed);
     }
 
     private void syncFailed(Status status) {
