@@ -173,11 +173,6 @@ public final class NodeServer {
         }
     }
 
-    /** The connection cap's count now (tests, status). */
-    ConnectionGate gate() {
-        return gate;
-    }
-
     private static String security(Shape shape) {
         return shape.plaintext() ? "PLAINTEXT" : "TLS " + String.join(", ", shape.tlsProtocols());
     }
