@@ -3,6 +3,8 @@ package dev.meshhub.runtime.it;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,16 +35,19 @@ public class FairShareIT extends HubTestBase {
     private static final Duration PATIENCE = Duration.ofSeconds(30);
     /** The shipped maxUploadsPerNode. */
     private static final int SHARE = 8;
+    /** The idle timeout the test sets once the refusals are checked. */
+    private static final int IDLE_SECONDS = 3;
 
     @Inject
     private LockRegistry locks;
 
     @Configuration
     public Option[] config() {
-        // The shipped slot counts (64 in all, 8 per node); only the idle timeout is shortened, to a time
-        // that opening 65 uploads never takes even on a loaded machine (else a stalled upload's slot is
-        // freed before the last ones open, and one of them is admitted).
-        return HubTestSupport.hubOptions("FairShareIT", Map.of("uploadIdleTimeoutSeconds", "10"), "meshhub");
+        // The shipped slot counts (64 in all, 8 per node) and idle timeout: the refusals are checked before any
+        // stalled upload can time out, however slowly a loaded machine opens 65 streams (a stalled upload
+        // ended early frees a slot, and the next one would be admitted). The test then shortens the idle
+        // timeout through the configuration file, live, as an admin would.
+        return HubTestSupport.hubOptions("FairShareIT", Map.of(), "meshhub");
     }
 
     @Test
@@ -76,6 +81,7 @@ public class FairShareIT extends HubTestBase {
             assertEquals("the honest node syncs while the hostile one stalls", Status.Code.OK, upload.awaitEnd(10).getCode());
         }
 
+        shortenTheIdleTimeout();
         for (TestUpload upload : stalled) {
             Status ended = upload.awaitEnd((int) PATIENCE.toSeconds());
             assertEquals(ended.toString(), Status.Code.DEADLINE_EXCEEDED, ended.getCode());
@@ -86,5 +92,14 @@ public class FairShareIT extends HubTestBase {
         try (TestUpload again = hostile.upload()) {
             assertEquals("its slots are free again", 0, again.start("stall-0.bin", 1 << 20));
         }
+    }
+
+    /** Edits uploadIdleTimeoutSeconds in etc/ (FileInstall hands it to the transport) and waits until file sync has it. */
+    private void shortenTheIdleTimeout() throws Exception {
+        Path cfg = hub.home.resolve("etc/dev.meshhub.transport.cfg");
+        HubTestSupport.writeConfig(cfg, Files.readString(cfg) + "uploadIdleTimeoutSeconds = " + IDLE_SECONDS + "\n");
+        Poll.until("file sync handed uploadIdleTimeoutSeconds " + IDLE_SECONDS, PATIENCE, () -> String.valueOf(IDLE_SECONDS).equals(
+                String.valueOf(HubTestSupport.componentProperty(context, "dev.meshhub.transport.impl.sync.FileSyncService",
+                        "uploadIdleTimeoutSeconds"))));
     }
 }
