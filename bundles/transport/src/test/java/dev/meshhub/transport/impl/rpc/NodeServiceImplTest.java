@@ -179,6 +179,29 @@ public class NodeServiceImplTest {
     }
 
     @Test
+    public void anEnrollmentWithACsrIsAnsweredAtItsDeadlineWhileTheDatabaseIsStillStalled() throws Exception {
+        // The store is stuck (say, on a table lock) and would be waited for an hour past the deadline were the
+        // node enrolling without a CSR; with one, its retry with the same CSR is safe, so the hub answers at the deadline.
+        CompletableFuture<dev.meshhub.api.enrollment.Enrollment> stalled = new CompletableFuture<>();
+        store.enrollments = token -> stalled;
+        dev.meshhub.api.pki.HubPki acceptsEveryCsr = (dev.meshhub.api.pki.HubPki) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {dev.meshhub.api.pki.HubPki.class}, (proxy, method, args) -> null);
+        Handshake handshake = new Handshake(() -> store, new NodeCertificateIssuer(() -> acceptsEveryCsr), sessions, dispatcher, limiter,
+                clock, () -> Duration.ofMillis(200), Duration.ofHours(1));
+        RecordingStreamObserver<SyncConfigurationResponse> out = new RecordingStreamObserver<>();
+        Context.current().withValue(NodeAuthInterceptor.TLS, true).withValue(NodeAuthInterceptor.PEER, PEER)
+                .withValue(NodeAuthInterceptor.PEER_HOST, HOST)
+                .run(() -> handshake.answer(token("good").toBuilder().setCsr(com.google.protobuf.ByteString.copyFromUtf8("csr")).build(), out));
+
+        Status ended = out.ended.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals(Status.Code.DEADLINE_EXCEEDED, ended.getCode());
+        assertTrue(ended.getDescription(), ended.getDescription().contains("did not finish within 200 ms (handshakeTimeoutMs)"));
+        assertTrue(ended.getDescription(), ended.getDescription().contains("retry later with the same key and CSR"));
+        assertFalse("answered while the store still works", stalled.isDone());
+        assertEquals("a stall is no failed attempt", java.time.Duration.ZERO, limiter.retryAfter(HOST));
+    }
+
+    @Test
     public void withoutAStoreOrACredentialTheNodeIsToldWhatToDo() {
         assertEquals(Status.Code.INVALID_ARGUMENT, handshake(SyncConfigurationRequest.getDefaultInstance(), null).closedWith.getCode());
         Status wrong = handshake(SyncConfigurationRequest.newBuilder().setNodeCredential("cred-n-99").build(), null).closedWith;
