@@ -29,7 +29,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class BenchMain {
 
-    private static final String PROBE_PID = "dev.meshhub.bench.probe";
+    static final String PROBE_PID = "dev.meshhub.bench.probe";
     /** The argument of row 1's echo tasks (and of every row that reuses its round trip). */
     static final int PAYLOAD_BYTES = 64;
     /** The per-node pending limit raised to its maximum (metatype bound), so it never caps the offered rate. */
@@ -83,14 +83,26 @@ public final class BenchMain {
         if (options.rows().contains(1) || options.rows().contains(2)) {
             rows.addAll(new DispatchRows(this).run());
         }
+        if (options.rows().contains(HandshakeStallRow.NUMBER)) {
+            rows.add(new HandshakeStallRow(this).run());
+        }
         if (options.rows().contains(4)) {
             rows.add(new FileSyncRow(this).run());
+        }
+        if (options.rows().contains(FleetMemoryRow.NUMBER)) {
+            rows.add(new FleetMemoryRow(this).run());
         }
         if (options.rows().contains(6)) {
             rows.addAll(new LockChurnRow(this).run());
         }
+        if (options.rows().contains(PolicySwapRow.NUMBER)) {
+            rows.add(new PolicySwapRow(this).run());
+        }
         if (options.rows().contains(ColdStartRow.NUMBER)) {
             rows.add(new ColdStartRow(this).run());
+        }
+        if (options.rows().contains(ReconnectStormRow.NUMBER)) {
+            rows.add(new ReconnectStormRow(this).run());
         }
         if (options.rows().contains(CliRow.NUMBER)) {
             rows.add(new CliRow(this).run());
@@ -128,6 +140,11 @@ public final class BenchMain {
 
     /** Copies and starts a fresh hub with these MESHHUB_* variables; does not wait for it. */
     HubPhase launchHub(String label, Integer maxBatch, Map<String, String> environment) {
+        return launchHub(label, maxBatch, environment, "");
+    }
+
+    /** As {@link #launchHub(String, Integer, Map)}, with JVM options added after the run's own (a fleet's larger heap). */
+    HubPhase launchHub(String label, Integer maxBatch, Map<String, String> environment, String extraJavaOpts) {
         HubPhase phase = new HubPhase(label);
         progress("hub '%s': starting a fresh copy%s", label, maxBatch == null ? " (journal as shipped)" : " with maxBatch = " + maxBatch);
         try {
@@ -136,7 +153,7 @@ public final class BenchMain {
             if (maxBatch != null) {
                 phase.hub.setConfiguration("dev.meshhub.journal.cfg", "maxBatch", maxBatch.toString());
             }
-            phase.hub.start(options.javaOpts(), environment);
+            phase.hub.start((options.javaOpts() + " " + extraJavaOpts).trim(), environment);
         } catch (Exception e) {
             phase.startError = describe(e);
             stop(phase);

@@ -16,17 +16,26 @@ import java.util.TreeSet;
 record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaOpts, int rounds, int sweeps,
         int roundTripWarmup, int roundTripCount, int echoWarmup, int echoCount, int commitWarmup, int commitCount,
         String rates, int stepMs, int stepWarmupMs, int minRecorded, double p99LimitMs, int nodes, Duration budget, boolean keep, Set<Integer> rows,
-        int syncRounds, long syncFileBytes, int churnSeconds, int churnCount, int soakSwaps, int journalTasks) {
+        int syncRounds, long syncFileBytes, int churnSeconds, int churnCount, int soakSwaps, int journalTasks,
+        java.util.List<Integer> fleetSizes, int stormNodes) {
 
     /** The benchmarks the driver knows. */
-    static final Set<Integer> KNOWN_ROWS = Set.of(1, 2, 4, 6, 8, 10, 11, 13, 14, 15);
+    static final Set<Integer> KNOWN_ROWS = Set.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15);
     /** Default time budget of each row, in seconds (rows 1 and 2 share theirs). */
     static final int BUDGET_ROWS_1_2 = 285;
+    /** Handshake isolation: enroll and connect 1,000 nodes, three rounds of two 20 s windows. */
+    static final int BUDGET_ROW_3 = 480;
     static final int BUDGET_ROW_4 = 330;
+    /** Idle fleet memory: enroll 10,000 nodes, connect 1k, 5k, 10k to the hub and then to the echo baseline. */
+    static final int BUDGET_ROW_5 = 900;
     static final int BUDGET_ROW_6 = 240;
+    /** Policy hot swap: enroll and connect 1,000 nodes, two rounds of 12 s of load. */
+    static final int BUDGET_ROW_7 = 420;
     /** Cold start: one setup start, then 5 rounds of a bare launch, a hub restart and a fresh hub. */
     static final int BUDGET_ROW_8 = 240;
     /** CLI round trip: one hub, 6 rounds of true, meshctl --version, meshctl nodes and a warm ListNodes. */
+    /** Reconnect storm: enroll 5,000 nodes, restart the echo baseline and the hub under them. */
+    static final int BUDGET_ROW_9 = 600;
     static final int BUDGET_ROW_10 = 120;
     /** TLS cost, rows 1 and 4 with TLS on and off: two hubs, three alternating rounds. */
     static final int BUDGET_ROW_11 = 420;
@@ -38,8 +47,8 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
 
     static final String USAGE = """
             usage: bench/run [options]
-              --rows 1,2,...      which benchmarks, of 1,2,4,6,8,10,11,13,14,15 (default 1,2; 4 is file sync, 6 lock churn,
-                                  8 cold start, 10 the CLI round trip (meshctl nodes), 11 TLS cost (rows 1 and 4 with
+              --rows 1,2,...      which benchmarks, of 1,2,3,4,5,6,7,8,9,10,11,13,14,15 (default 1,2; 3 handshake
+                                  isolation, 4 file sync, 5 idle fleet memory, 6 lock churn, 7 policy hot swap, 8 cold start, 9 the reconnect storm, 10 the CLI round trip (meshctl nodes), 11 TLS cost (rows 1 and 4 with
                                   TLS on and off), 13 the hot-swap soak, 14 the journal at scale: 1,000,000 finished
                                   tasks, before/during/after retention, 15 a CA rotation with 100 connected nodes)
               --rounds N          rounds of row 1 and of its baselines; of row 8 (each: bare, restart, fresh hub) and of
@@ -53,9 +62,11 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
               --churn-seconds N   how long row 6 abandons uploads over gRPC (default 120)
               --churn-count N     row 6's in-process syncs against the LockRegistry (default 1000000)
               --soak-swaps N      row 13's bundle updates and settings edits under load (default 100)
+              --fleet-sizes A,B,C row 5's fleet sizes, rising (default 1000,5000,10000)
+              --storm-nodes N     row 9's fleet (default 5000)
               --journal-tasks N   row 14's finished tasks written into the journal (default 1000000; audit rows: a tenth)
-              --budget-seconds N  the run stops itself after this long (default 285 for rows 1,2, +330 for row 4,
-                                  +240 for row 6, +240 for row 8, +120 for row 10, +420 for row 11, +300 for row 13,
+              --budget-seconds N  the run stops itself after this long (default 285 for rows 1,2, +480 for row 3, +330 for row 4,
+                                  +900 for row 5, +240 for row 6, +420 for row 7, +240 for row 8, +600 for row 9, +120 for row 10, +420 for row 11, +300 for row 13,
                                   +1200 for row 14, +240 for row 15)
               --quick             a smoke test: fewer rounds, shorter steps (figures not for the record)
               --keep              keep the hubs' directories (logs, journals) under --work
@@ -84,6 +95,8 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
         int churnCount = 1_000_000;
         int soakSwaps = 100;
         int journalTasks = 1_000_000;
+        java.util.List<Integer> fleetSizes = java.util.List.of(1000, 5000, 10000);
+        int stormNodes = 5000;
         boolean keep = false;
         boolean quick = false;
         Set<Integer> rows = Set.of(1, 2);
@@ -108,6 +121,8 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
                 case "--churn-count" -> churnCount = positive(value(args, ++i, arg), arg);
                 case "--soak-swaps" -> soakSwaps = positive(value(args, ++i, arg), arg);
                 case "--journal-tasks" -> journalTasks = positive(value(args, ++i, arg), arg);
+                case "--fleet-sizes" -> fleetSizes = sizes(value(args, ++i, arg), arg);
+                case "--storm-nodes" -> stormNodes = positive(value(args, ++i, arg), arg);
                 case "--keep" -> keep = true;
                 case "--quick" -> quick = true;
                 case "-h", "--help" -> throw new IllegalArgumentException("");
@@ -126,6 +141,8 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
             churnCount = Math.min(churnCount, 100_000);
             soakSwaps = Math.min(soakSwaps, 16);
             journalTasks = Math.min(journalTasks, 100_000);
+            fleetSizes = fleetSizes.stream().map(n -> Math.max(1, n / 10)).toList();
+            stormNodes = Math.min(stormNodes, 500);
         }
         if (syncFileMiB % 8 != 0) {
             throw new IllegalArgumentException("--sync-file-mib must be a multiple of 8 (8 parallel uploads send 1/8 each), got "
@@ -133,6 +150,8 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
         }
         if (budget == 0) {
             budget = (rows.contains(1) || rows.contains(2) ? BUDGET_ROWS_1_2 : 0) + (rows.contains(4) ? BUDGET_ROW_4 : 0)
+                    + (rows.contains(3) ? BUDGET_ROW_3 : 0) + (rows.contains(5) ? BUDGET_ROW_5 : 0) + (rows.contains(7) ? BUDGET_ROW_7 : 0)
+                    + (rows.contains(9) ? BUDGET_ROW_9 : 0)
                     + (rows.contains(6) ? BUDGET_ROW_6 : 0) + (rows.contains(8) ? BUDGET_ROW_8 : 0)
                     + (rows.contains(10) ? BUDGET_ROW_10 : 0) + (rows.contains(11) ? BUDGET_ROW_11 : 0)
                     + (rows.contains(13) ? BUDGET_ROW_13 : 0) + (rows.contains(14) ? BUDGET_ROW_14 : 0)
@@ -148,7 +167,20 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
         return new BenchOptions(root, runtime, probe, work, javaOpts, rounds, sweeps, quick ? 100 : 200, count,
                 quick ? 500 : 2000, quick ? 2000 : 10000, 50, quick ? 100 : 300, rates, stepMs, stepWarmupMs, quick ? 100 : 500, 10.0, 64,
                 Duration.ofSeconds(budget), keep, rows, syncRounds, syncFileMiB * 1024L * 1024, churnSeconds, churnCount, soakSwaps,
-                journalTasks);
+                journalTasks, fleetSizes, stormNodes);
+    }
+
+    /** Rising positive sizes, comma-separated. */
+    private static java.util.List<Integer> sizes(String text, String option) {
+        java.util.List<Integer> sizes = new java.util.ArrayList<>();
+        for (String size : text.split(",")) {
+            int n = positive(size.trim(), option);
+            if (!sizes.isEmpty() && n <= sizes.get(sizes.size() - 1)) {
+                throw new IllegalArgumentException(option + " takes rising sizes (e.g. 1000,5000,10000), got '" + text + "'");
+            }
+            sizes.add(n);
+        }
+        return java.util.List.copyOf(sizes);
     }
 
     private static Set<Integer> rows(String text) {

@@ -73,14 +73,19 @@ final class HubInstance implements AutoCloseable {
         return new HubInstance(home, label);
     }
 
-    /** Sets one key of an etc/ .cfg file (replacing the key's line, or appending it), before start. */
+    /**
+     * Sets one key of an etc/ .cfg file (replacing the key's line, or appending it), before start or
+     * while the hub runs: the file is replaced in one step, so FileInstall never reads half of it.
+     */
     void setConfiguration(String cfgFile, String key, String value) throws IOException {
         Path file = home.resolve("etc").resolve(cfgFile);
         List<String> lines = Files.exists(file) ? new ArrayList<>(Files.readAllLines(file)) : new ArrayList<>();
         lines.removeIf(line -> line.matches("\\s*" + Pattern.quote(key) + "\\s*[=:].*"));
         lines.add("# set by the benchmark driver");
         lines.add(key + " = " + value);
-        Files.write(file, lines);
+        Path temporary = file.resolveSibling(file.getFileName() + ".part");
+        Files.write(temporary, lines);
+        Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     /**

@@ -49,6 +49,20 @@ public class RowOptionsTest {
     }
 
     @Test
+    public void theFleetRowsTakeTheirSizesAndBudgets() throws IOException {
+        assertEquals(java.util.List.of(1000, 5000, 10000), parse("--rows", "5").fleetSizes());
+        assertEquals(java.util.List.of(100, 500, 1000), parse("--rows", "5", "--quick").fleetSizes());
+        assertEquals(java.util.List.of(200, 400), parse("--rows", "5", "--fleet-sizes", "200,400").fleetSizes());
+        IllegalArgumentException falling = assertThrows(IllegalArgumentException.class,
+                () -> parse("--rows", "5", "--fleet-sizes", "400,200"));
+        assertEquals("--fleet-sizes takes rising sizes (e.g. 1000,5000,10000), got '400,200'", falling.getMessage());
+        assertEquals(5000, parse("--rows", "9").stormNodes());
+        assertEquals(500, parse("--rows", "9", "--quick").stormNodes());
+        assertEquals(480 + 900 + 420 + 600, parse("--rows", "3,5,7,9").budget().toSeconds());
+        assertEquals(Set.of(3, 5, 7, 9), parse("--rows", "3,5,7,9").rows());
+    }
+
+    @Test
     public void theJournalRowFillsAMillionTasksUnlessAskedOtherwise() throws IOException {
         assertEquals(1_000_000, parse("--rows", "14").journalTasks());
         assertEquals(100_000, parse("--rows", "14", "--quick").journalTasks());
@@ -73,8 +87,8 @@ public class RowOptionsTest {
 
     @Test
     public void unknownRowsAreRefused() {
-        assertThrows(IllegalArgumentException.class, () -> parse("--rows", "3"));
-        assertThrows(IllegalArgumentException.class, () -> parse("--rows", "9"));
+        // 12 (hubs sharing PostgreSQL) waits for a PostgreSQL journal.
+        assertThrows(IllegalArgumentException.class, () -> parse("--rows", "12"));
         assertThrows(IllegalArgumentException.class, () -> parse("--rows", "16"));
         assertThrows(IllegalArgumentException.class, () -> parse("--rows", "four"));
     }
