@@ -210,7 +210,11 @@ public final class NodeServer {
         if (!TransportConfigCheck.usable(properties)) {
             return;
         }
-        handshakeTimeout = Duration.ofMillis(config.handshakeTimeoutMs());
+        Duration nextTimeout = Duration.ofMillis(config.handshakeTimeoutMs());
+        if (!nextTimeout.equals(handshakeTimeout)) {
+            LOG.info("handshakes now end after handshakeTimeoutMs {} (was {})", nextTimeout.toMillis(), handshakeTimeout.toMillis());
+        }
+        handshakeTimeout = nextTimeout;
         maxUnauthenticatedConnections = config.maxUnauthenticatedConnections();
         rateLimiter.limit(config.enrollmentFailuresPerMinute());
         if (GrpcServers.resize(calls, config.grpcThreads())) {
