@@ -5,9 +5,7 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -94,7 +92,7 @@ public final class DerbyTaskJournal implements TaskJournal, AuditLog, AutoClosea
             }
             int tailBytes = settings.outputTailBytes();
             this.writer = GroupCommitWriter.start(database::connect, clock, settings.writeQueueCapacity(),
-                    settings.maxBatch(), taken -> mergeOutput(taken, tailBytes));
+                    settings.maxBatch(), taken -> BatchPlan.plan(taken, tailBytes));
             started = true;
         } finally {
             if (!started) {
@@ -124,6 +122,16 @@ public final class DerbyTaskJournal implements TaskJournal, AuditLog, AutoClosea
 
     @Override
     public CompletionStage<TaskRecord> create(NewTask task) {
+        return create(task, TaskState.QUEUED);
+    }
+
+    /** One INSERT, the task already DISPATCHED: the dispatcher's create and DISPATCHED in one write. */
+    @Override
+    public CompletionStage<TaskRecord> createDispatched(NewTask task) {
+        return create(task, TaskState.DISPATCHED);
+    }
+
+    private CompletionStage<TaskRecord> create(NewTask task, TaskState state) {
         if (closed.get()) {
             return stopped();
         }
@@ -149,7 +157,8 @@ public final class DerbyTaskJournal implements TaskJournal, AuditLog, AutoClosea
         // Copied now: the caller may reuse its array while the write waits.
         NewTask clean = new NewTask(task.taskId(), task.nodeId(), task.nodeName(), task.kind(), summary,
                 task.spec().clone());
-        return writer.submit(Write.of("task.create", (connection, now) -> TaskTable.insert(connection, clean, now, database.hubInstance())));
+        return writer.submit(Write.of("task.create", (connection, now) -> TaskTable.insert(connection, clean, state, now,
+                database.hubInstance())));
     }
 
     @Override
@@ -167,12 +176,7 @@ public final class DerbyTaskJournal implements TaskJournal, AuditLog, AutoClosea
         // Exit code and diagnostic belong to the end of a task; for RUNNING the text is the program the node ran.
         Integer exit = state.isTerminal() ? exitCode : null;
         String why = state.isTerminal() || state == TaskState.RUNNING ? diagnostic(diagnostic) : "";
-        return writer.submit(new Write<Boolean>("task.transition") {
-            @Override
-            Boolean apply(Connection connection, Instant now) throws SQLException {
-                return TaskTable.transition(connection, taskId, state, exit, why, now);
-            }
-
+        return writer.submit(new BatchPlan.StateChange(taskId, state, exit, why) {
             @Override
             void succeed(Boolean moved) {
                 if (Boolean.TRUE.equals(moved)) {
@@ -198,7 +202,7 @@ public final class DerbyTaskJournal implements TaskJournal, AuditLog, AutoClosea
         int tailBytes = settings.outputTailBytes();
         // Only the last bytes can survive; copy just those, now, so the caller may reuse its array.
         byte[] kept = Arrays.copyOfRange(data, Math.max(0, data.length - tailBytes), data.length);
-        return writer.submit(new OutputAppend(taskId, kept, tailBytes));
+        return writer.submit(new BatchPlan.OutputAppend(taskId, kept, tailBytes));
     }
 
     @Override
@@ -316,94 +320,6 @@ public final class DerbyTaskJournal implements TaskJournal, AuditLog, AutoClosea
         } finally {
             LOG.info("task journal closed after {} commit(s)", writer.commits());
             database.release();
-        }
-    }
-
-    // ---- output merging ----
-
-    /**
-     * Merges the output appends to each task in a batch into one write (one UPDATE per task), placed
-     * where the task's first append was; every other write keeps its place.
-     */
-    static List<Write<?>> mergeOutput(List<Write<?>> taken, int tailBytes) {
-        List<Write<?>> units = new ArrayList<>(taken.size());
-        Map<String, MergedOutput> merged = new LinkedHashMap<>();
-        for (Write<?> write : taken) {
-            if (write instanceof OutputAppend append) {
-                MergedOutput group = merged.get(append.taskId);
-                if (group == null) {
-                    group = new MergedOutput(append.taskId, tailBytes);
-                    merged.put(append.taskId, group);
-                    units.add(group);
-                }
-                group.add(append);
-            } else {
-                units.add(write);
-            }
-        }
-        return units;
-    }
-
-    /** One caller's output chunk. Applied alone only if it was not merged. */
-    static final class OutputAppend extends Write<Void> {
-        private final String taskId;
-        private final byte[] data;
-        private final int tailBytes;
-
-        OutputAppend(String taskId, byte[] data, int tailBytes) {
-            super("task.output");
-            this.taskId = taskId;
-            this.data = data;
-            this.tailBytes = tailBytes;
-        }
-
-        @Override
-        Void apply(Connection connection, Instant now) throws SQLException {
-            if (!TaskTable.appendOutput(connection, taskId, data, tailBytes)) {
-                LOG.debug("output of task {} arrived after it ended; dropped", taskId);
-            }
-            return null;
-        }
-    }
-
-    /** The appends to one task in one batch: one UPDATE, and every caller gets its outcome. */
-    private static final class MergedOutput extends Write<Void> {
-        private final String taskId;
-        private final int tailBytes;
-        private final List<OutputAppend> appends = new ArrayList<>();
-        private byte[] tail = new byte[0];
-
-        MergedOutput(String taskId, int tailBytes) {
-            super("task.output");
-            this.taskId = taskId;
-            this.tailBytes = tailBytes;
-        }
-
-        void add(OutputAppend append) {
-            appends.add(append);
-            tail = TaskTable.tail(tail, append.data, tailBytes);
-        }
-
-        @Override
-        Void apply(Connection connection, Instant now) throws SQLException {
-            if (!TaskTable.appendOutput(connection, taskId, tail, tailBytes)) {
-                LOG.debug("output of task {} arrived after it ended; dropped", taskId);
-            }
-            return null;
-        }
-
-        @Override
-        void succeed(Void outcome) {
-            for (OutputAppend append : appends) {
-                append.succeed(outcome);
-            }
-        }
-
-        @Override
-        void fail(RuntimeException failure) {
-            for (OutputAppend append : appends) {
-                append.fail(failure);
-            }
         }
     }
 

@@ -25,7 +25,9 @@ import org.slf4j.LoggerFactory;
  * queue (never waiting: a full queue fails the write at once), the writer takes everything waiting,
  * up to {@code maxBatch}, applies it in ONE transaction and commits ONCE, then completes every
  * caller's stage from its own thread. Under load a commit (Derby's log sync) is shared by hundreds
- * of writes; when idle a write is committed alone, at once.
+ * of writes; when idle a write is committed alone, at once, except a write no caller waits on (a
+ * task's state change, its output): those wait up to {@link #LINGER} for one that a caller does wait on
+ * (a new task) and share its commit, so that the new task's commit is not queued behind theirs.
  *
  * <p>Each write in a batch runs under its own savepoint: a write that is refused (unknown task,
  * duplicate id) or hits a statement error is rolled back to its savepoint and fails alone, the rest
@@ -37,6 +39,12 @@ import org.slf4j.LoggerFactory;
  * wait), and never interrupts it: Derby closes a connection whose thread is interrupted inside JDBC.
  */
 final class GroupCommitWriter {
+
+    /**
+     * How long writes no caller waits on wait for company (see the class comment). A dispatcher's next
+     * task follows the previous one's end within a fraction of this (benchmark 1).
+     */
+    static final Duration LINGER = Duration.ofMillis(2);
 
     /** The writer thread's name. */
     static final String THREAD_NAME = JournalExecutor.THREAD_NAME_PREFIX + "writer";
@@ -136,6 +144,7 @@ final class GroupCommitWriter {
     private final Clock clock;
     private final int capacity;
     private final int maxBatch;
+    private final Duration linger;
     private final BatchPlanner planner;
     private final AtomicLong commits = new AtomicLong();
     /** Writes taken by the writer and not yet completed. */
@@ -146,6 +155,8 @@ final class GroupCommitWriter {
     private final ArrayDeque<Write<?>> queue = new ArrayDeque<>();
     /** Guarded by {@link #lock}. */
     private boolean stopped;
+    /** Writes in the queue whose caller waits for them (see {@link #deferrable}); guarded by {@code lock}. */
+    private int awaitedQueued;
     /** Guarded by {@link #lock}. */
     private boolean overloaded;
     /** Set when close gave up waiting: the database may be shut down, so the writer must not reconnect. */
@@ -155,7 +166,8 @@ final class GroupCommitWriter {
     private Connection connection;
 
     private GroupCommitWriter(ConnectionSource connections, Clock clock, int capacity, int maxBatch,
-                              BatchPlanner planner) {
+                              BatchPlanner planner, Duration linger) {
+        this.linger = linger;
         this.connections = connections;
         this.clock = clock;
         this.capacity = capacity;
@@ -169,7 +181,13 @@ final class GroupCommitWriter {
     /** Starts a writer thread. */
     static GroupCommitWriter start(ConnectionSource connections, Clock clock, int capacity, int maxBatch,
                                    BatchPlanner planner) {
-        GroupCommitWriter writer = new GroupCommitWriter(connections, clock, capacity, maxBatch, planner);
+        return start(connections, clock, capacity, maxBatch, planner, LINGER);
+    }
+
+    /** As the other {@code start}, deferrable writes lingering up to {@code linger} (tests). */
+    static GroupCommitWriter start(ConnectionSource connections, Clock clock, int capacity, int maxBatch,
+                                   BatchPlanner planner, Duration linger) {
+        GroupCommitWriter writer = new GroupCommitWriter(connections, clock, capacity, maxBatch, planner, linger);
         writer.thread.start();
         return writer;
     }
@@ -207,6 +225,9 @@ final class GroupCommitWriter {
                 drained = overloaded;
                 overloaded = false;
                 queue.add(write);
+                if (!deferrable(write)) {
+                    awaitedQueued++;
+                }
                 waiting.signal();
             } else {
                 becameFull = !overloaded;
@@ -290,6 +311,7 @@ final class GroupCommitWriter {
             abandoned = true;
             left = new ArrayList<>(queue);
             queue.clear();
+            awaitedQueued = 0;
         } finally {
             lock.unlock();
         }
@@ -324,6 +346,7 @@ final class GroupCommitWriter {
                 stopped = true;
                 left = new ArrayList<>(queue);
                 queue.clear();
+                awaitedQueued = 0;
             } finally {
                 lock.unlock();
             }
@@ -335,17 +358,49 @@ final class GroupCommitWriter {
         }
     }
 
-    /** Everything waiting, up to maxBatch; waits while nothing is; empty once stopped and drained. */
+    /**
+     * Writes whose callers do not wait on them: a task's state change (the dispatcher goes on at once)
+     * and its output. They may wait {@link #LINGER} for company.
+     */
+    static boolean deferrable(Write<?> write) {
+        return switch (write.what()) {
+            case "task.transition", "task.output" -> true;
+            default -> false;
+        };
+    }
+
+    /**
+     * Everything waiting, up to maxBatch; waits while nothing is; empty once stopped and drained. When
+     * only deferrable writes wait, lingers up to {@code linger} for one a caller waits on.
+     */
     private List<Write<?>> take() {
         lock.lock();
         try {
             while (queue.isEmpty() && !stopped) {
                 waiting.awaitUninterruptibly();
             }
+            long lingerEnd = System.nanoTime() + linger.toNanos();
+            while (awaitedQueued == 0 && !stopped && queue.size() < maxBatch) {
+                long left = lingerEnd - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                try {
+                    waiting.awaitNanos(left);
+                } catch (InterruptedException e) {
+                    // The writer is never interrupted on purpose; keep the flag and commit now.
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
             int size = Math.min(queue.size(), maxBatch);
             List<Write<?>> batch = new ArrayList<>(size);
             for (int i = 0; i < size; i++) {
-                batch.add(queue.poll());
+                Write<?> write = queue.poll();
+                if (!deferrable(write)) {
+                    awaitedQueued--;
+                }
+                batch.add(write);
             }
             return batch;
         } finally {

@@ -228,6 +228,11 @@ public final class JournalComponent implements EnrollmentStore, TaskJournal, Aud
     }
 
     @Override
+    public CompletionStage<TaskRecord> createDispatched(NewTask task) {
+        return opened.tasks().createDispatched(task);
+    }
+
+    @Override
     public CompletionStage<Boolean> transition(String taskId, TaskState state, Integer exitCode, String diagnostic) {
         return opened.tasks().transition(taskId, state, exitCode, diagnostic);
     }

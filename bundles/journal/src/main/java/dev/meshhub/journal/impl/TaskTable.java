@@ -42,17 +42,30 @@ final class TaskTable {
 
     /** Inserts a QUEUED task; the values are already checked and cut to the column sizes. */
     static TaskRecord insert(Connection connection, NewTask task, Instant now, String hubInstance) throws SQLException {
+        return insert(connection, task, TaskState.QUEUED, now, hubInstance);
+    }
+
+    /**
+     * Inserts a task QUEUED, or DISPATCHED (dispatched when created: the caller sends it once this is
+     * durable); the values are already checked and cut to the column sizes.
+     */
+    static TaskRecord insert(Connection connection, NewTask task, TaskState state, Instant now, String hubInstance) throws SQLException {
+        if (state != TaskState.QUEUED && state != TaskState.DISPATCHED) {
+            throw new IllegalArgumentException("a task is created QUEUED or DISPATCHED, not " + state);
+        }
         try (PreparedStatement insert = connection.prepareStatement("INSERT INTO TASKS (task_id, node_id, node_name,"
-                + " kind, summary, spec, state, created_at, diagnostic, hub_instance) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?)")) {
+                + " kind, summary, spec, state, created_at, dispatched_at, diagnostic, hub_instance)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?)")) {
             insert.setString(1, task.taskId());
             insert.setString(2, task.nodeId());
             insert.setString(3, task.nodeName());
             insert.setString(4, task.kind());
             insert.setString(5, task.summary());
             insert.setBytes(6, task.spec());
-            insert.setString(7, TaskState.QUEUED.name());
+            insert.setString(7, state.name());
             JournalTime.set(insert, 8, now);
-            insert.setString(9, hubInstance);
+            JournalTime.set(insert, 9, state == TaskState.DISPATCHED ? now : null);
+            insert.setString(10, hubInstance);
             insert.executeUpdate();
         } catch (SQLException e) {
             if (DUPLICATE_KEY.equals(e.getSQLState())) {
@@ -61,7 +74,7 @@ final class TaskTable {
             throw e;
         }
         return new TaskRecord(task.taskId(), task.nodeId(), task.nodeName(), task.kind(), task.summary(), task.spec(),
-                TaskState.QUEUED, now, null, null, null, null, "", NO_BYTES);
+                state, now, state == TaskState.DISPATCHED ? now : null, null, null, null, "", NO_BYTES);
     }
 
     /**
@@ -105,6 +118,40 @@ final class TaskTable {
             throw noTask(taskId);
         }
         return changed == 1;
+    }
+
+    /**
+     * A task's start and its end in one UPDATE (the node reported both before the batch was written):
+     * what {@code transition(RUNNING, program)} then {@code transition(end, ...)} would leave, when the task
+     * had not started yet.
+     *
+     * @return whether it applied (false: the task had started or ended already, or does not exist; the
+     *         caller then applies the end alone)
+     */
+    static boolean startAndEnd(Connection connection, String taskId, String program, TaskState end, Integer exitCode,
+                               String diagnostic, Instant now) throws SQLException {
+        if (!end.isTerminal()) {
+            throw new IllegalArgumentException("a task ends in a terminal state, not " + end);
+        }
+        try (PreparedStatement update = connection.prepareStatement("UPDATE TASKS SET state = ?,"
+                + " dispatched_at = COALESCE(dispatched_at, CAST(? AS TIMESTAMP)), started_at = CAST(? AS TIMESTAMP), program = ?,"
+                + " finished_at = ?, exit_code = ?, diagnostic = ? WHERE task_id = ? AND state IN (" + statesBefore(TaskState.RUNNING)
+                + ")")) {
+            update.setString(1, end.name());
+            JournalTime.set(update, 2, now);
+            JournalTime.set(update, 3, now);
+            String ran = program == null ? "" : program;
+            update.setString(4, ran.length() > JournalSchema.MAX_PROGRAM_LENGTH ? ran.substring(0, JournalSchema.MAX_PROGRAM_LENGTH) : ran);
+            JournalTime.set(update, 5, now);
+            if (exitCode == null) {
+                update.setNull(6, Types.INTEGER);
+            } else {
+                update.setInt(6, exitCode);
+            }
+            update.setString(7, diagnostic);
+            update.setString(8, taskId);
+            return update.executeUpdate() == 1;
+        }
     }
 
     private static String transitionSql(TaskState state, String movable) {

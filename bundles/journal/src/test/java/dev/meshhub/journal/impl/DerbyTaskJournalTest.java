@@ -17,6 +17,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
@@ -99,6 +100,33 @@ public class DerbyTaskJournalTest {
             assertFalse(state.name(), await(tasks.transition("t-1", state, 7, "late " + state)));
         }
         assertEquals(done, withoutArrays(get(tasks, "t-1"), done));
+    }
+
+    @Test
+    public void aTaskCreatedDispatchedIsOneWriteAndMovesOnFromThere() {
+        DerbyTaskJournal tasks = journal.openTasks();
+
+        TaskRecord created = await(tasks.createDispatched(newTask("t-d", "n-1")));
+        assertEquals(TaskState.DISPATCHED, created.state());
+        assertEquals(START, created.createdAt());
+        assertEquals("dispatched when created", START, created.dispatchedAt());
+        TaskRecord stored = get(tasks, "t-d");
+        assertEquals(TaskState.DISPATCHED, stored.state());
+        assertEquals(START, stored.dispatchedAt());
+        assertNull(stored.startedAt());
+        assertArrayEquals("spec of t-d".getBytes(StandardCharsets.UTF_8), stored.spec());
+        assertEquals("counted in flight", Long.valueOf(1), await(tasks.countByState()).get(TaskState.DISPATCHED));
+
+        journal.clock.advance(Duration.ofSeconds(1));
+        assertFalse("a late DISPATCHED changes nothing", await(tasks.transition("t-d", TaskState.DISPATCHED, null, "")));
+        assertTrue(await(tasks.transition("t-d", TaskState.SUCCEEDED, 0, "")));
+        TaskRecord done = get(tasks, "t-d");
+        assertEquals(START, done.dispatchedAt());
+        assertEquals(START.plusSeconds(1), done.finishedAt());
+        assertEquals(Long.valueOf(1), await(tasks.countByState()).get(TaskState.SUCCEEDED));
+
+        IllegalStateException twice = JournalFixture.failure(tasks.createDispatched(newTask("t-d", "n-1")), IllegalStateException.class);
+        assertTrue(twice.getMessage(), twice.getMessage().contains("already exists"));
     }
 
     @Test
@@ -264,12 +292,80 @@ public class DerbyTaskJournalTest {
     }
 
     @Test
+    public void aStartAndAnEndWaitingTogetherAreOneWriteWithTheSameOutcomeAsTwo() throws InterruptedException {
+        DerbyTaskJournal tasks = journal.openTasks();
+        await(tasks.createDispatched(newTask("quick", "n-1")));
+        await(tasks.createDispatched(newTask("long", "n-1")));
+        await(tasks.transition("long", TaskState.RUNNING, null, "/usr/bin/sleep"));
+        journal.clock.advance(Duration.ofSeconds(2));
+        CompletionStage<Boolean> started;
+        CompletionStage<Void> output;
+        CompletionStage<Boolean> ended;
+        CompletionStage<Boolean> longEnded;
+        CompletionStage<Boolean> ghostStarted;
+        CompletionStage<Boolean> ghostEnded;
+        CountDownLatch release = JournalFixture.occupyWriter(tasks);
+        try {
+            started = tasks.transition("quick", TaskState.RUNNING, null, "/usr/bin/echo");
+            output = tasks.appendOutput("quick", "hi\n".getBytes(StandardCharsets.UTF_8));
+            ended = tasks.transition("quick", TaskState.SUCCEEDED, 0, "");
+            tasks.transition("long", TaskState.RUNNING, null, "/usr/bin/other");
+            longEnded = tasks.transition("long", TaskState.FAILED, 1, "exit 1");
+            ghostStarted = tasks.transition("ghost", TaskState.RUNNING, null, "");
+            ghostEnded = tasks.transition("ghost", TaskState.SUCCEEDED, 0, "");
+        } finally {
+            release.countDown();
+        }
+        assertTrue("the start changed the task", await(started));
+        assertTrue(await(ended));
+        await(output);
+        TaskRecord quick = get(tasks, "quick");
+        assertEquals(TaskState.SUCCEEDED, quick.state());
+        assertEquals("/usr/bin/echo", quick.program());
+        assertEquals(START.plusSeconds(2), quick.startedAt());
+        assertEquals(START.plusSeconds(2), quick.finishedAt());
+        assertEquals(START, quick.dispatchedAt());
+        assertEquals(Integer.valueOf(0), quick.exitCode());
+        assertArrayEquals("output sent before the end is kept", "hi\n".getBytes(StandardCharsets.UTF_8), quick.outputTail());
+
+        assertTrue("a task that had started ends all the same", await(longEnded));
+        TaskRecord slow = get(tasks, "long");
+        assertEquals(TaskState.FAILED, slow.state());
+        assertEquals("the first start's program stays", "/usr/bin/sleep", slow.program());
+        assertEquals("and its start time", START, slow.startedAt());
+        assertEquals("exit 1", slow.diagnostic());
+
+        assertEquals("no task ghost", stateFailure(ghostStarted).getMessage());
+        assertEquals("no task ghost", stateFailure(ghostEnded).getMessage());
+        Map<TaskState, Long> counts = await(tasks.countByState());
+        assertEquals(Long.valueOf(1), counts.get(TaskState.SUCCEEDED));
+        assertEquals(Long.valueOf(1), counts.get(TaskState.FAILED));
+    }
+
+    @Test
+    public void aStartIsFoldedOnlyIntoTheEndThatDirectlyFollowsIt() {
+        BatchPlan.StateChange startA = change("a", TaskState.RUNNING);
+        BatchPlan.StateChange startB = change("b", TaskState.RUNNING);
+        BatchPlan.StateChange endA = change("a", TaskState.SUCCEEDED);
+        BatchPlan.StateChange dispatchB = change("b", TaskState.DISPATCHED);
+        BatchPlan.StateChange endB = change("b", TaskState.FAILED);
+        List<GroupCommitWriter.Write<?>> units = BatchPlan.foldStartAndEnd(List.of(startA, startB, endA, dispatchB, endB));
+        assertEquals("a's start and end are one write at the end's place; b's start is not next to its end",
+                List.of(startB, "folded", dispatchB, endB), units.stream().map(u -> u == startB || u == dispatchB || u == endB
+                        ? (Object) u : (Object) "folded").toList());
+    }
+
+    private static BatchPlan.StateChange change(String taskId, TaskState state) {
+        return new BatchPlan.StateChange(taskId, state, state.isTerminal() ? 0 : null, "") { };
+    }
+
+    @Test
     public void mergingMakesOneWritePerTaskAndKeepsOtherWritesInPlace() {
         GroupCommitWriter.Write<TaskRecord> create = GroupCommitWriter.Write.of("task.create", (c, now) -> null);
-        List<GroupCommitWriter.Write<?>> units = DerbyTaskJournal.mergeOutput(List.of(
-                new DerbyTaskJournal.OutputAppend("a", chunk(1, 3), 10), create,
-                new DerbyTaskJournal.OutputAppend("b", chunk(2, 3), 10),
-                new DerbyTaskJournal.OutputAppend("a", chunk(3, 3), 10)), 10);
+        List<GroupCommitWriter.Write<?>> units = BatchPlan.mergeOutput(List.of(
+                new BatchPlan.OutputAppend("a", chunk(1, 3), 10), create,
+                new BatchPlan.OutputAppend("b", chunk(2, 3), 10),
+                new BatchPlan.OutputAppend("a", chunk(3, 3), 10)), 10);
         assertEquals(3, units.size());
         assertEquals(create, units.get(1));
     }

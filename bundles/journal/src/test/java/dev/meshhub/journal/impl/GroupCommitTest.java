@@ -140,6 +140,53 @@ public class GroupCommitTest {
     }
 
     @Test
+    public void aStateChangeWaitsForTheNextNewTaskAndSharesItsCommit() throws Exception {
+        JournalDatabase database = journal.openDatabase();
+        AuditTrail audit = database.audit();
+        // A long linger, so that nothing here depends on timing: only a write a caller waits on ends it.
+        GroupCommitWriter writer = GroupCommitWriter.start(database::connect, journal.clock, 64, 64, taken -> taken,
+                Duration.ofSeconds(60));
+        try {
+            CompletionStage<Void> change = writer.submit(GroupCommitWriter.Write.of("task.transition", (c, now) -> {
+                audit.insert(c, now, "test", "test.linger", "change", "");
+                return null;
+            }));
+            CompletionStage<Void> output = writer.submit(GroupCommitWriter.Write.of("task.output", (c, now) -> null));
+            Thread.sleep(200);
+            assertFalse("a state change alone waits for company", change.toCompletableFuture().isDone());
+            assertFalse(output.toCompletableFuture().isDone());
+            assertEquals(0, writer.commits());
+
+            CompletionStage<Void> created = writer.submit(GroupCommitWriter.Write.of("task.create", (c, now) -> {
+                audit.insert(c, now, "test", "test.linger", "create", "");
+                return null;
+            }));
+            await(created);
+            await(change);
+            await(output);
+            assertEquals("one commit for the three", 1, writer.commits());
+            assertEquals(2, journal.count("SELECT COUNT(*) FROM AUDIT WHERE action = 'test.linger'"));
+        } finally {
+            assertTrue(writer.close(Duration.ofSeconds(JournalFixture.WAIT_SECONDS)));
+        }
+    }
+
+    @Test
+    public void aLingeringStateChangeIsStillWrittenWhenTheJournalCloses() throws Exception {
+        JournalDatabase database = journal.openDatabase();
+        AuditTrail audit = database.audit();
+        GroupCommitWriter writer = GroupCommitWriter.start(database::connect, journal.clock, 64, 64, taken -> taken,
+                Duration.ofSeconds(60));
+        CompletionStage<Void> change = writer.submit(GroupCommitWriter.Write.of("task.transition", (c, now) -> {
+            audit.insert(c, now, "test", "test.linger", "closing", "");
+            return null;
+        }));
+        assertTrue(writer.close(Duration.ofSeconds(JournalFixture.WAIT_SECONDS)));
+        await(change);
+        assertEquals(1, journal.count("SELECT COUNT(*) FROM AUDIT WHERE subject = 'closing'"));
+    }
+
+    @Test
     public void aWriteThatLosesTheTransactionIsDroppedAndTheBatchRunsAgain() throws Exception {
         JournalDatabase database = journal.openDatabase();
         AuditTrail audit = database.audit();

@@ -46,6 +46,27 @@ public final class FakeTaskJournal implements TaskJournal {
         return done;
     }
 
+    /** As the journal: one write, DISPATCHED once durable (held like {@link #create} while {@link #holdCreates}). */
+    @Override
+    public synchronized CompletionStage<TaskRecord> createDispatched(NewTask task) {
+        if (failCreates) {
+            return CompletableFuture.failedFuture(new IllegalStateException("journal is stopped"));
+        }
+        CompletableFuture<TaskRecord> done = new CompletableFuture<>();
+        TaskRecord record = new TaskRecord(task.taskId(), task.nodeId(), task.nodeName(), task.kind(), task.summary(), task.spec(),
+                TaskState.DISPATCHED, Instant.now(), Instant.now(), null, null, null, "", new byte[0]);
+        Runnable durable = () -> {
+            states.put(task.taskId(), TaskState.DISPATCHED);
+            done.complete(record);
+        };
+        if (holdCreates) {
+            held.add(durable);
+        } else {
+            durable.run();
+        }
+        return done;
+    }
+
     @Override
     public CompletionStage<Boolean> transition(String taskId, TaskState state, Integer exitCode, String diagnostic) {
         TaskState before = states.get(taskId);
