@@ -249,8 +249,8 @@ final class DispatchRows {
         int highest = ladder.get(ladder.size() - 1);
         List<String> details = new ArrayList<>();
         details.add(String.format(Locale.ROOT, "variant measured: journal ON, group commit as shipped (maxBatch %s in force, per the hub log);"
-                + " baseline: etc/dev.meshhub.journal.cfg maxBatch = 1 (%s in force): one commit per journal write, about 4 per"
-                + " task (created, dispatched, running, ended)", grouped.maxBatch.map(String::valueOf).orElse("?"),
+                + " baseline: etc/dev.meshhub.journal.cfg maxBatch = 1 (%s in force): one commit per journal write, 3 per"
+                + " task (created as DISPATCHED, running, ended)", grouped.maxBatch.map(String::valueOf).orElse("?"),
                 single.maxBatch.map(String::valueOf).orElse("?")));
         details.add(String.format(Locale.ROOT, "workload: %d simulated nodes (one TaskStream and connection each), tasks round robin,"
                 + " open loop at fixed rates, latency from each task's intended send time; each rate %d ms warm-up, then recorded"

@@ -77,6 +77,11 @@ final class FleetEchoProcess implements AutoCloseable {
         control.resetConnectBackoff();
     }
 
+    /** CPU time the server's JVM has used, or -1. */
+    long cpuNanos() {
+        return process == null ? -1 : process.toHandle().info().totalCpuDuration().map(Duration::toNanos).orElse(-1L);
+    }
+
     Path certificate() {
         return dir.resolve("echo.pem");
     }

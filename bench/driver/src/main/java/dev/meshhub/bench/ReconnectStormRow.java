@@ -56,12 +56,14 @@ final class ReconnectStormRow {
             main.progress("reconnect storm: restarting the hub under %,d nodes", nodes);
             hub.close();
             long launched = System.nanoTime();
+            long driverCpu = driverCpuNanos();
             hub.start((main.options().javaOpts() + " " + FleetMemoryRow.HEAP).trim(), Map.of());
             hub.awaitReady(main.within(Duration.ofSeconds(90)));
             long adminUp = System.nanoTime();
             fleet.awaitConnected(() -> hub.admin().connectedCount(), nodes, launched + main.within(Duration.ofSeconds(120)).toNanos(),
                     main::progress);
             long storm = System.nanoTime() - launched;
+            details.add(cpu("hub", hub.cpuNanos(), driverCpuNanos() - driverCpu, storm, nodes));
             List<String> reasons = fleet.takeReasons();
             details.add(String.format(Locale.ROOT, "hub: launch to all %,d listed connected %.1f s (its admin API answered after %.1f s);"
                     + " failed attempts meanwhile: %s", nodes, storm / 1e9, (adminUp - launched) / 1e9,
@@ -101,11 +103,14 @@ final class ReconnectStormRow {
             main.progress("reconnect storm: restarting the echo server under %,d nodes", nodes);
             server.stop();
             long launched = System.nanoTime();
+            long driverCpu = driverCpuNanos();
             server.start();
             server.awaitReady(main.within(Duration.ofSeconds(60)));
             long ready = System.nanoTime();
-            fleet.awaitConnected(server::streams, nodes, launched + main.within(Duration.ofSeconds(120)).toNanos(), main::progress);
+            // The bare server's storm can run for minutes (see bench/README.md): wait long enough to measure it.
+            fleet.awaitConnected(server::streams, nodes, launched + main.within(Duration.ofSeconds(240)).toNanos(), main::progress);
             long storm = System.nanoTime() - launched;
+            details.add(cpu("echo baseline", server.cpuNanos(), driverCpuNanos() - driverCpu, storm, nodes));
             List<String> reasons = fleet.takeReasons();
             details.add(String.format(Locale.ROOT, "echo baseline: launch to all %,d streams open %.1f s (listening after %.1f s);"
                     + " failed attempts meanwhile: %s", nodes, storm / 1e9, (ready - launched) / 1e9,
@@ -113,6 +118,22 @@ final class ReconnectStormRow {
             fleet.stopAll();
             return storm;
         }
+    }
+
+    /**
+     * Where the cores went during a storm: the server's JVM from its launch (start included), the driver's
+     * (all simulated nodes) over the same time, against what the machine had.
+     */
+    private static String cpu(String who, long serverNanos, long driverNanos, long wallNanos, int nodes) {
+        int cores = Runtime.getRuntime().availableProcessors();
+        return String.format(Locale.ROOT, "%s CPU over the %.1f s: its JVM %.1f s (start included; %.1f ms per reconnect), the driver"
+                + " with the %,d nodes %.1f s, of %.1f s the %d cores offered", who, wallNanos / 1e9, serverNanos / 1e9,
+                serverNanos / 1e6 / nodes, nodes, driverNanos / 1e9, cores * wallNanos / 1e9, cores);
+    }
+
+    private static long driverCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 
     private static boolean logMentions(HubInstance hub, String text) throws IOException {

@@ -58,7 +58,7 @@ public class RowOptionsTest {
         assertEquals("--fleet-sizes takes rising sizes (e.g. 1000,5000,10000), got '400,200'", falling.getMessage());
         assertEquals(5000, parse("--rows", "9").stormNodes());
         assertEquals(500, parse("--rows", "9", "--quick").stormNodes());
-        assertEquals(480 + 900 + 420 + 600, parse("--rows", "3,5,7,9").budget().toSeconds());
+        assertEquals(480 + 900 + 420 + 720, parse("--rows", "3,5,7,9").budget().toSeconds());
         assertEquals(Set.of(3, 5, 7, 9), parse("--rows", "3,5,7,9").rows());
     }
 
