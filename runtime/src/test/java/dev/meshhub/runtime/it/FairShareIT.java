@@ -21,6 +21,7 @@ import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 
 import dev.meshhub.api.lock.LockRegistry;
+import io.grpc.ManagedChannel;
 import io.grpc.Status;
 
 /**
@@ -54,24 +55,34 @@ public class FairShareIT extends HubTestBase {
     public void aHostileNodeGetsItsShareAndItsStalledUploadsAreEnded() throws Exception {
         TestNode hostile = hub.enroll("hostile");
         TestNode honest = hub.enroll("honest");
-        // 65 stalled uploads from one node: one more than the hub's 64 slots in all.
+        // 65 stalled uploads from one node: one more than the hub's 64 slots in all. The first 8 on its connection.
         List<TestUpload> stalled = new ArrayList<>();
         for (int i = 0; i < SHARE; i++) {
             TestUpload upload = hostile.upload();
             assertEquals("admitted", 0, upload.start("stall-" + i + ".bin", 1 << 20));
             stalled.add(upload);
         }
-        List<TestUpload> beyond = new ArrayList<>();
-        for (int i = SHARE; i < 65; i++) {
-            TestUpload upload = hostile.upload();
-            upload.startOnly("stall-" + i + ".bin", 1 << 20);
-            beyond.add(upload);
-        }
-        for (TestUpload upload : beyond) {
-            Status refused = upload.awaitEnd(10);
-            assertEquals(refused.toString(), Status.Code.RESOURCE_EXHAUSTED, refused.getCode());
-            assertTrue(refused.getDescription(), refused.getDescription().contains("maxUploadsPerNode " + SHARE));
-            upload.close();
+        // The rest each on a connection of its own: the share is the node's, whatever connections it opens (and no
+        // upload waits client-side for one of the connection's 16 stream slots, which a refused stream may hold a while).
+        List<ManagedChannel> connections = new ArrayList<>();
+        try {
+            List<TestUpload> beyond = new ArrayList<>();
+            for (int i = SHARE; i < 65; i++) {
+                ManagedChannel connection = HubClient.nodeChannel(hub.home, hub.nodePort, null,
+                        TestCertificates.keyManagers(hostile.keys.getPrivate(), hostile.chain));
+                connections.add(connection);
+                TestUpload upload = TestUpload.open(connection);
+                upload.startOnly("stall-" + i + ".bin", 1 << 20);
+                beyond.add(upload);
+            }
+            for (TestUpload upload : beyond) {
+                Status refused = upload.awaitEnd(30);
+                assertEquals(refused.toString(), Status.Code.RESOURCE_EXHAUSTED, refused.getCode());
+                assertTrue(refused.getDescription(), refused.getDescription().contains("maxUploadsPerNode " + SHARE));
+                upload.close();
+            }
+        } finally {
+            connections.forEach(ManagedChannel::shutdownNow);
         }
 
         byte[] data = "an honest node's file".getBytes(java.nio.charset.StandardCharsets.UTF_8);
