@@ -103,16 +103,10 @@ final class Fleet implements AutoCloseable {
         SyncConfigurationResponse response = NodeServiceGrpc.newBlockingStub(enrolling).withDeadlineAfter(30, TimeUnit.SECONDS)
                 .syncConfiguration(SyncConfigurationRequest.newBuilder().setInviteToken(token).setNodeName(name).setCsr(keys.csr(name))
                         .build());
-        return new FleetNode(this, name, response.getNodeId(), keys.keyManagers(response.getCertificateChainList()));
+        return new FleetNode(this, name, keys.keyManagers(response.getCertificateChainList()));
     }
 
-    int size() {
-        return nodes.size();
-    }
 
-    FleetNode node(int index) {
-        return nodes.get(index);
-    }
 
     List<FleetNode> nodes(int count) {
         synchronized (nodes) {
@@ -233,25 +227,7 @@ final class Fleet implements AutoCloseable {
         return total + " failed attempts" + (last == null ? "" : " (last: " + last + ")");
     }
 
-    long failedAttempts() {
-        long total = 0;
-        synchronized (nodes) {
-            for (FleetNode node : nodes) {
-                total += node.failures();
-            }
-        }
-        return total;
-    }
 
-    long answered() {
-        long total = 0;
-        synchronized (nodes) {
-            for (FleetNode node : nodes) {
-                total += node.answered();
-            }
-        }
-        return total;
-    }
 
     /** Every node leaves (streams ended, connections closed); they can be started again. */
     void stopAll() {

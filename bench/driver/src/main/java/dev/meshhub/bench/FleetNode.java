@@ -1,9 +1,9 @@
 package dev.meshhub.bench;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 import javax.net.ssl.KeyManagerFactory;
 
@@ -16,8 +16,6 @@ import dev.meshhub.proto.v1.NodeMessage;
 import dev.meshhub.proto.v1.NodeServiceGrpc;
 import dev.meshhub.proto.v1.SyncConfigurationRequest;
 import dev.meshhub.proto.v1.SyncConfigurationResponse;
-import dev.meshhub.proto.v1.TaskFinished;
-import dev.meshhub.proto.v1.TaskStarted;
 import io.grpc.CallOptions;
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
@@ -45,10 +43,8 @@ final class FleetNode {
 
     private final Fleet fleet;
     private final String name;
-    private final String nodeId;
     private final KeyManagerFactory keys;
     private final Backoff backoff = Backoff.withDefaults();
-    private final AtomicLong answered = new AtomicLong();
     private ManagedChannel channel;
     private FleetTarget target;
     /** Guarded by {@code this}. */
@@ -65,10 +61,9 @@ final class FleetNode {
     private volatile String lastFailure;
     private volatile int failures;
 
-    FleetNode(Fleet fleet, String name, String nodeId, KeyManagerFactory keys) {
+    FleetNode(Fleet fleet, String name, KeyManagerFactory keys) {
         this.fleet = fleet;
         this.name = name;
-        this.nodeId = nodeId;
         this.keys = keys;
     }
 
@@ -76,18 +71,12 @@ final class FleetNode {
         return name;
     }
 
-    String nodeId() {
-        return nodeId;
-    }
 
     /** Whether the node holds an open stream that has heard from the server (a heartbeat, or its Hello echoed). */
     boolean open() {
         return open;
     }
 
-    long answered() {
-        return answered.get();
-    }
 
     /** Whether the node was started and not stopped since. */
     boolean started() {
@@ -239,16 +228,12 @@ final class FleetNode {
 
     private void answer(String taskId) {
         heard();
-        NodeMessage started = NodeMessage.newBuilder().setTaskStarted(TaskStarted.newBuilder().setTaskId(taskId)).build();
-        NodeMessage finished = NodeMessage.newBuilder().setTaskFinished(TaskFinished.newBuilder().setTaskId(taskId)
-                .setOutcome(TaskFinished.Outcome.SUCCEEDED).setExitCode(0)).build();
+        List<NodeMessage> answers = SimulatedNode.answers(taskId);
         synchronized (this) {
             if (requests != null) {
-                requests.onNext(started);
-                requests.onNext(finished);
+                answers.forEach(requests::onNext);
             }
         }
-        answered.incrementAndGet();
     }
 
     private synchronized void heartbeat() {

@@ -1,5 +1,6 @@
 package dev.meshhub.bench;
 
+import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -184,16 +185,20 @@ final class SimulatedNode implements AutoCloseable {
     }
 
     private void answer(String taskId) {
-        NodeMessage started = NodeMessage.newBuilder().setTaskStarted(TaskStarted.newBuilder().setTaskId(taskId)).build();
-        NodeMessage finished = NodeMessage.newBuilder().setTaskFinished(TaskFinished.newBuilder().setTaskId(taskId)
-                .setOutcome(TaskFinished.Outcome.SUCCEEDED).setExitCode(0)).build();
+        List<NodeMessage> answers = answers(taskId);
         synchronized (this) {
             if (requests != null) {
-                requests.onNext(started);
-                requests.onNext(finished);
+                answers.forEach(requests::onNext);
             }
         }
         answered.incrementAndGet();
+    }
+
+    /** What a simulated node sends for a task: TaskStarted, then TaskFinished(SUCCEEDED, exit 0), at once. */
+    static List<NodeMessage> answers(String taskId) {
+        return List.of(NodeMessage.newBuilder().setTaskStarted(TaskStarted.newBuilder().setTaskId(taskId)).build(),
+                NodeMessage.newBuilder().setTaskFinished(TaskFinished.newBuilder().setTaskId(taskId)
+                        .setOutcome(TaskFinished.Outcome.SUCCEEDED).setExitCode(0)).build());
     }
 
     private synchronized void heartbeat() {

@@ -13,7 +13,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.meshhub.api.task.TaskState;
-import dev.meshhub.journal.impl.GroupCommitWriter.Write;
 
 /**
  * How the task journal's writes that wait together are applied: fewer statements for the same
@@ -30,15 +29,15 @@ final class BatchPlan {
     }
 
     /** The units to apply for the writes {@code taken} from the queue, in order. */
-    static List<Write<?>> plan(List<Write<?>> taken, int tailBytes) {
+    static List<JournalWrite<?>> plan(List<JournalWrite<?>> taken, int tailBytes) {
         return foldStartAndEnd(mergeOutput(taken, tailBytes));
     }
 
     /** Merges the output appends to each task into one write, placed where the task's first append was. */
-    static List<Write<?>> mergeOutput(List<Write<?>> taken, int tailBytes) {
-        List<Write<?>> units = new ArrayList<>(taken.size());
+    static List<JournalWrite<?>> mergeOutput(List<JournalWrite<?>> taken, int tailBytes) {
+        List<JournalWrite<?>> units = new ArrayList<>(taken.size());
         Map<String, MergedOutput> merged = new LinkedHashMap<>();
-        for (Write<?> write : taken) {
+        for (JournalWrite<?> write : taken) {
             if (write instanceof OutputAppend append) {
                 MergedOutput group = merged.get(append.taskId);
                 if (group == null) {
@@ -58,9 +57,9 @@ final class BatchPlan {
      * Folds a RUNNING change directly followed (among the task's state changes) by the task's end into
      * one write at the end's place. Output appended between them stays before the end, as it was.
      */
-    static List<Write<?>> foldStartAndEnd(List<Write<?>> units) {
+    static List<JournalWrite<?>> foldStartAndEnd(List<JournalWrite<?>> units) {
         Map<String, Integer> lastChange = new HashMap<>();
-        List<Write<?>> planned = new ArrayList<>(units);
+        List<JournalWrite<?>> planned = new ArrayList<>(units);
         boolean folded = false;
         for (int i = 0; i < planned.size(); i++) {
             if (!(planned.get(i) instanceof StateChange change)) {
@@ -81,7 +80,7 @@ final class BatchPlan {
     }
 
     /** A task's move to a new state, as the caller asked it. */
-    abstract static class StateChange extends Write<Boolean> {
+    abstract static class StateChange extends JournalWrite<Boolean> {
         final String taskId;
         final TaskState state;
         final Integer exitCode;
@@ -106,7 +105,7 @@ final class BatchPlan {
     }
 
     /** A task's start and its end in one UPDATE when it had not started yet; else the end alone. */
-    private static final class StartAndEnd extends Write<Boolean> {
+    private static final class StartAndEnd extends JournalWrite<Boolean> {
         private final StateChange start;
         private final StateChange end;
         private boolean started;
@@ -138,7 +137,7 @@ final class BatchPlan {
     }
 
     /** One caller's output chunk. Applied alone only if it was not merged. */
-    static final class OutputAppend extends Write<Void> {
+    static final class OutputAppend extends JournalWrite<Void> {
         private final String taskId;
         private final byte[] data;
         private final int tailBytes;
@@ -160,7 +159,7 @@ final class BatchPlan {
     }
 
     /** The appends to one task in one batch: one UPDATE, and every caller gets its outcome. */
-    private static final class MergedOutput extends Write<Void> {
+    private static final class MergedOutput extends JournalWrite<Void> {
         private final String taskId;
         private final int tailBytes;
         private final List<OutputAppend> appends = new ArrayList<>();

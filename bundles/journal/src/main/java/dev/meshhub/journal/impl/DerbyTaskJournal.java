@@ -23,7 +23,6 @@ import dev.meshhub.api.task.TaskJournal;
 import dev.meshhub.api.task.TaskQuery;
 import dev.meshhub.api.task.TaskRecord;
 import dev.meshhub.api.task.TaskState;
-import dev.meshhub.journal.impl.GroupCommitWriter.Write;
 
 /**
  * The {@link TaskJournal} and {@link AuditLog} on the hub's {@link JournalDatabase}; usable without
@@ -157,7 +156,7 @@ public final class DerbyTaskJournal implements TaskJournal, AuditLog, AutoClosea
         // Copied now: the caller may reuse its array while the write waits.
         NewTask clean = new NewTask(task.taskId(), task.nodeId(), task.nodeName(), task.kind(), summary,
                 task.spec().clone());
-        return writer.submit(Write.of("task.create", (connection, now) -> TaskTable.insert(connection, clean, state, now,
+        return writer.submit(JournalWrite.of("task.create", (connection, now) -> TaskTable.insert(connection, clean, state, now,
                 database.hubInstance())));
     }
 
@@ -215,7 +214,7 @@ public final class DerbyTaskJournal implements TaskJournal, AuditLog, AutoClosea
             return refused(problem);
         }
         String why = diagnostic(diagnostic);
-        return writer.submit(new Write<List<String>>("task.failNode") {
+        return writer.submit(new JournalWrite<List<String>>("task.failNode") {
             @Override
             List<String> apply(Connection connection, Instant now) throws SQLException {
                 List<String> failed = List.copyOf(TaskTable.failNodeTasks(connection, nodeId, why, now));
@@ -295,7 +294,7 @@ public final class DerbyTaskJournal implements TaskJournal, AuditLog, AutoClosea
         if (problem != null) {
             return refused(problem);
         }
-        return writer.submit(Write.of("audit.record", (connection, now) -> {
+        return writer.submit(JournalWrite.of("audit.record", (connection, now) -> {
             audit.insert(connection, now, actor, action, subject, detail);
             return null;
         }));

@@ -60,84 +60,7 @@ final class GroupCommitWriter {
     /** Turns the writes taken from the queue into the units applied, e.g. merging appends to one task. */
     @FunctionalInterface
     interface BatchPlanner {
-        List<Write<?>> plan(List<Write<?>> taken);
-    }
-
-    /** SQL of one write, run in the batch's transaction. */
-    @FunctionalInterface
-    interface Work<T> {
-        /**
-         * @param now the batch's time, from the journal's clock
-         * @throws IllegalStateException to refuse this write alone (it then fails with this exception)
-         */
-        T apply(Connection connection, Instant now) throws SQLException;
-    }
-
-    /**
-     * One write and its caller's stage. The outcome is decided inside the batch and handed to the
-     * caller only after the commit.
-     */
-    abstract static class Write<T> {
-        private final String what;
-        private final CompletableFuture<T> result = new CompletableFuture<>();
-        private T value;
-        private RuntimeException refusal;
-
-        Write(String what) {
-            this.what = what;
-        }
-
-        static <T> Write<T> of(String what, Work<T> work) {
-            return new Write<>(what) {
-                @Override
-                T apply(Connection connection, Instant now) throws SQLException {
-                    return work.apply(connection, now);
-                }
-            };
-        }
-
-        /** Runs the write's SQL; see {@link Work#apply}. */
-        abstract T apply(Connection connection, Instant now) throws SQLException;
-
-        /** Completes the caller's stage; a write standing for several callers completes each. */
-        void succeed(T outcome) {
-            result.complete(outcome);
-        }
-
-        void fail(RuntimeException failure) {
-            result.completeExceptionally(failure);
-        }
-
-        final String what() {
-            return what;
-        }
-
-        /** What the caller holds: it cannot complete or cancel the journal's future. */
-        final CompletionStage<T> stage() {
-            return result.minimalCompletionStage();
-        }
-
-        final boolean isDone() {
-            return result.isDone();
-        }
-
-        private void applyIn(Connection connection, Instant now) throws SQLException {
-            value = null;
-            refusal = null;
-            value = apply(connection, now);
-        }
-
-        private void refuse(RuntimeException failure) {
-            refusal = failure;
-        }
-
-        private void complete() {
-            if (refusal != null) {
-                fail(refusal);
-            } else {
-                succeed(value);
-            }
-        }
+        List<JournalWrite<?>> plan(List<JournalWrite<?>> taken);
     }
 
     private final ConnectionSource connections;
@@ -152,7 +75,7 @@ final class GroupCommitWriter {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition waiting = lock.newCondition();
     /** Guarded by {@link #lock}. */
-    private final ArrayDeque<Write<?>> queue = new ArrayDeque<>();
+    private final ArrayDeque<JournalWrite<?>> queue = new ArrayDeque<>();
     /** Guarded by {@link #lock}. */
     private boolean stopped;
     /** Writes in the queue whose caller waits for them (see {@link #deferrable}); guarded by {@code lock}. */
@@ -199,7 +122,7 @@ final class GroupCommitWriter {
      * work (tasks, audit rows) still finds room while output floods; past the rest, new work is
      * refused with a clear "overloaded" until the journal catches up.
      */
-    private int limitFor(Write<?> write) {
+    private int limitFor(JournalWrite<?> write) {
         return switch (write.what()) {
             case "task.transition", "task.failNode" -> Integer.MAX_VALUE;
             case "task.output" -> Math.max(1, capacity * 3 / 4);
@@ -211,7 +134,7 @@ final class GroupCommitWriter {
      * Queues a write. Never waits: when its share of the queue is full (see {@link #limitFor}) or the
      * writer stopped, the returned stage has already failed.
      */
-    <T> CompletionStage<T> submit(Write<T> write) {
+    <T> CompletionStage<T> submit(JournalWrite<T> write) {
         boolean accepted;
         boolean becameFull = false;
         boolean drained = false;
@@ -305,7 +228,7 @@ final class GroupCommitWriter {
         if (!thread.isAlive()) {
             return true;
         }
-        List<Write<?>> left;
+        List<JournalWrite<?>> left;
         lock.lock();
         try {
             abandoned = true;
@@ -316,7 +239,7 @@ final class GroupCommitWriter {
             lock.unlock();
         }
         LOG.warn("journal writer did not finish within {}; failing {} queued write(s)", wait, left.size());
-        for (Write<?> write : left) {
+        for (JournalWrite<?> write : left) {
             write.fail(new IllegalStateException(JournalExecutor.STOPPED_MESSAGE));
         }
         return false;
@@ -326,7 +249,7 @@ final class GroupCommitWriter {
 
     private void run() {
         try {
-            for (List<Write<?>> taken = take(); !taken.isEmpty(); taken = take()) {
+            for (List<JournalWrite<?>> taken = take(); !taken.isEmpty(); taken = take()) {
                 inFlight = taken.size();
                 try {
                     applyBatch(planner.plan(taken));
@@ -340,7 +263,7 @@ final class GroupCommitWriter {
             }
         } catch (Error e) {
             LOG.error("journal writer stopped", e);
-            List<Write<?>> left;
+            List<JournalWrite<?>> left;
             lock.lock();
             try {
                 stopped = true;
@@ -362,7 +285,7 @@ final class GroupCommitWriter {
      * Writes whose callers do not wait on them: a task's state change (the dispatcher goes on at once)
      * and its output. They may wait {@link #LINGER} for company.
      */
-    static boolean deferrable(Write<?> write) {
+    static boolean deferrable(JournalWrite<?> write) {
         return switch (write.what()) {
             case "task.transition", "task.output" -> true;
             default -> false;
@@ -373,7 +296,7 @@ final class GroupCommitWriter {
      * Everything waiting, up to maxBatch; waits while nothing is; empty once stopped and drained. When
      * only deferrable writes wait, lingers up to {@code linger} for one a caller waits on.
      */
-    private List<Write<?>> take() {
+    private List<JournalWrite<?>> take() {
         lock.lock();
         try {
             while (queue.isEmpty() && !stopped) {
@@ -394,9 +317,9 @@ final class GroupCommitWriter {
                 }
             }
             int size = Math.min(queue.size(), maxBatch);
-            List<Write<?>> batch = new ArrayList<>(size);
+            List<JournalWrite<?>> batch = new ArrayList<>(size);
             for (int i = 0; i < size; i++) {
-                Write<?> write = queue.poll();
+                JournalWrite<?> write = queue.poll();
                 if (!deferrable(write)) {
                     awaitedQueued--;
                 }
@@ -409,8 +332,8 @@ final class GroupCommitWriter {
     }
 
     /** One transaction, one commit; then every stage completes. */
-    private void applyBatch(List<Write<?>> units) {
-        List<Write<?>> pending = new ArrayList<>(units);
+    private void applyBatch(List<JournalWrite<?>> units) {
+        List<JournalWrite<?>> pending = new ArrayList<>(units);
         while (!pending.isEmpty()) {
             Connection current;
             try {
@@ -421,9 +344,9 @@ final class GroupCommitWriter {
                 return;
             }
             Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
-            Write<?> culprit = null;
+            JournalWrite<?> culprit = null;
             try {
-                for (Write<?> write : pending) {
+                for (JournalWrite<?> write : pending) {
                     if (!applyUnderSavepoint(current, write, now)) {
                         culprit = write;
                         break;
@@ -441,7 +364,7 @@ final class GroupCommitWriter {
                 return;
             }
             if (culprit == null) {
-                for (Write<?> write : pending) {
+                for (JournalWrite<?> write : pending) {
                     write.complete();
                 }
                 return;
@@ -458,7 +381,7 @@ final class GroupCommitWriter {
      *
      * @return false if the transaction did not survive the write's failure
      */
-    private boolean applyUnderSavepoint(Connection current, Write<?> write, Instant now) {
+    private boolean applyUnderSavepoint(Connection current, JournalWrite<?> write, Instant now) {
         Savepoint savepoint;
         try {
             savepoint = current.setSavepoint();
@@ -535,8 +458,8 @@ final class GroupCommitWriter {
         }
     }
 
-    private static void failUndone(List<Write<?>> writes, RuntimeException failure) {
-        for (Write<?> write : writes) {
+    private static void failUndone(List<JournalWrite<?>> writes, RuntimeException failure) {
+        for (JournalWrite<?> write : writes) {
             if (!write.isDone()) {
                 write.fail(failure);
             }

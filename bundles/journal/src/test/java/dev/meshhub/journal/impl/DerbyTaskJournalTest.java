@@ -349,7 +349,7 @@ public class DerbyTaskJournalTest {
         BatchPlan.StateChange endA = change("a", TaskState.SUCCEEDED);
         BatchPlan.StateChange dispatchB = change("b", TaskState.DISPATCHED);
         BatchPlan.StateChange endB = change("b", TaskState.FAILED);
-        List<GroupCommitWriter.Write<?>> units = BatchPlan.foldStartAndEnd(List.of(startA, startB, endA, dispatchB, endB));
+        List<JournalWrite<?>> units = BatchPlan.foldStartAndEnd(List.of(startA, startB, endA, dispatchB, endB));
         assertEquals("a's start and end are one write at the end's place; b's start is not next to its end",
                 List.of(startB, "folded", dispatchB, endB), units.stream().map(u -> u == startB || u == dispatchB || u == endB
                         ? (Object) u : (Object) "folded").toList());
@@ -361,8 +361,8 @@ public class DerbyTaskJournalTest {
 
     @Test
     public void mergingMakesOneWritePerTaskAndKeepsOtherWritesInPlace() {
-        GroupCommitWriter.Write<TaskRecord> create = GroupCommitWriter.Write.of("task.create", (c, now) -> null);
-        List<GroupCommitWriter.Write<?>> units = BatchPlan.mergeOutput(List.of(
+        JournalWrite<TaskRecord> create = JournalWrite.of("task.create", (c, now) -> null);
+        List<JournalWrite<?>> units = BatchPlan.mergeOutput(List.of(
                 new BatchPlan.OutputAppend("a", chunk(1, 3), 10), create,
                 new BatchPlan.OutputAppend("b", chunk(2, 3), 10),
                 new BatchPlan.OutputAppend("a", chunk(3, 3), 10)), 10);

@@ -147,17 +147,17 @@ public class GroupCommitTest {
         GroupCommitWriter writer = GroupCommitWriter.start(database::connect, journal.clock, 64, 64, taken -> taken,
                 Duration.ofSeconds(60));
         try {
-            CompletionStage<Void> change = writer.submit(GroupCommitWriter.Write.of("task.transition", (c, now) -> {
+            CompletionStage<Void> change = writer.submit(JournalWrite.of("task.transition", (c, now) -> {
                 audit.insert(c, now, "test", "test.linger", "change", "");
                 return null;
             }));
-            CompletionStage<Void> output = writer.submit(GroupCommitWriter.Write.of("task.output", (c, now) -> null));
+            CompletionStage<Void> output = writer.submit(JournalWrite.of("task.output", (c, now) -> null));
             Thread.sleep(200);
             assertFalse("a state change alone waits for company", change.toCompletableFuture().isDone());
             assertFalse(output.toCompletableFuture().isDone());
             assertEquals(0, writer.commits());
 
-            CompletionStage<Void> created = writer.submit(GroupCommitWriter.Write.of("task.create", (c, now) -> {
+            CompletionStage<Void> created = writer.submit(JournalWrite.of("task.create", (c, now) -> {
                 audit.insert(c, now, "test", "test.linger", "create", "");
                 return null;
             }));
@@ -177,7 +177,7 @@ public class GroupCommitTest {
         AuditTrail audit = database.audit();
         GroupCommitWriter writer = GroupCommitWriter.start(database::connect, journal.clock, 64, 64, taken -> taken,
                 Duration.ofSeconds(60));
-        CompletionStage<Void> change = writer.submit(GroupCommitWriter.Write.of("task.transition", (c, now) -> {
+        CompletionStage<Void> change = writer.submit(JournalWrite.of("task.transition", (c, now) -> {
             audit.insert(c, now, "test", "test.linger", "closing", "");
             return null;
         }));
@@ -196,7 +196,7 @@ public class GroupCommitTest {
             // callback on its stage could run here if the stage completed first), so the rest form one batch.
             CountDownLatch holding = new CountDownLatch(1);
             CountDownLatch release = new CountDownLatch(1);
-            writer.submit(GroupCommitWriter.Write.of("block", (c, now) -> {
+            writer.submit(JournalWrite.of("block", (c, now) -> {
                 holding.countDown();
                 try {
                     release.await();
@@ -209,16 +209,16 @@ public class GroupCommitTest {
             List<CompletionStage<Void>> rows = new ArrayList<>();
             CompletionStage<Void> deadlocked;
             try {
-                rows.add(writer.submit(GroupCommitWriter.Write.of("audit.record", (c, now) -> {
+                rows.add(writer.submit(JournalWrite.of("audit.record", (c, now) -> {
                     audit.insert(c, now, "test", "test.rerun", "before", "");
                     return null;
                 })));
-                deadlocked = writer.submit(GroupCommitWriter.Write.of("audit.record", (c, now) -> {
+                deadlocked = writer.submit(JournalWrite.of("audit.record", (c, now) -> {
                     audit.insert(c, now, "test", "test.rerun", "lost", "");
                     // As Derby reports a deadlock: the whole transaction is gone.
                     throw new SQLException("a lock could not be obtained due to a deadlock", "40001");
                 }));
-                rows.add(writer.submit(GroupCommitWriter.Write.of("audit.record", (c, now) -> {
+                rows.add(writer.submit(JournalWrite.of("audit.record", (c, now) -> {
                     audit.insert(c, now, "test", "test.rerun", "after", "");
                     return null;
                 })));
