@@ -6,7 +6,12 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import java.util.logging.ConsoleHandler;
@@ -47,9 +52,6 @@ import picocli.CommandLine.Spec;
  * {@code sync} exits 130 when interrupted.
  */
 @Command(name = "meshctl", mixinStandardHelpOptions = true, versionProvider = MeshCtl.Version.class,
-        subcommands = {InviteCommand.class, NodesCommand.class, RevokeCommand.class, ExecCommand.class,
-            TasksCommand.class, TaskCommand.class, CancelCommand.class, PolicyCommand.class,
-            StatusCommand.class, AdminCommand.class, SyncCommand.class, CaCommand.class, CommandLine.HelpCommand.class},
         description = "Administers a meshhub hub over its admin API.",
         footerHeading = "%n",
         footer = {"The admin token is read from --token-file, else $" + AdminToken.ENV_TOKEN + " (the token itself),"
@@ -60,6 +62,15 @@ import picocli.CommandLine.Spec;
                 + " 2 usage error or no readable admin token. 'meshctl exec' exits with the remote"
                 + " command's exit code (124 timed out, 130 cancelled)."})
 public final class MeshCtl implements Callable<Integer> {
+
+    /**
+     * The commands, in the order help lists them. Not in the annotation: building picocli's model of a
+     * command costs reflection, so a run adds only the command it names (see {@link #commandsFor}).
+     */
+    static final Map<String, Class<?>> COMMANDS = commands();
+
+    /** The root options that take a value (the next argument, unless given as {@code --opt=value}). */
+    private static final Set<String> VALUED_OPTIONS = Set.of("--hub", "--token-file", "--ca-pin", "--ca-file");
 
     static final String ENV_ADDRESS = "MESHHUB_ADMIN_ADDRESS";
     static final String DEFAULT_ADDRESS = "127.0.0.1:" + WireHeaders.DEFAULT_ADMIN_PORT;
@@ -131,6 +142,9 @@ public final class MeshCtl implements Callable<Integer> {
             Function<String, String> sysProps, Interrupts interrupts, Clock clock) {
         MeshCtl root = new MeshCtl(out, err, env, sysProps, interrupts, clock);
         CommandLine cl = new CommandLine(root);
+        for (Class<?> command : commandsFor(args)) {
+            cl.addSubcommand(command);
+        }
         // Arguments are taken verbatim: no @file expansion (exec passes '@...' arguments to the node).
         cl.setExpandAtFiles(false);
         cl.setOut(new PrintWriter(out, true));
@@ -158,6 +172,43 @@ public final class MeshCtl implements Callable<Integer> {
         out.flush();
         err.flush();
         return code;
+    }
+
+    private static Map<String, Class<?>> commands() {
+        Map<String, Class<?>> commands = new LinkedHashMap<>();
+        commands.put("invite", InviteCommand.class);
+        commands.put("nodes", NodesCommand.class);
+        commands.put("revoke", RevokeCommand.class);
+        commands.put("exec", ExecCommand.class);
+        commands.put("tasks", TasksCommand.class);
+        commands.put("task", TaskCommand.class);
+        commands.put("cancel", CancelCommand.class);
+        commands.put("policy", PolicyCommand.class);
+        commands.put("status", StatusCommand.class);
+        commands.put("admin", AdminCommand.class);
+        commands.put("sync", SyncCommand.class);
+        commands.put("ca", CaCommand.class);
+        commands.put("help", CommandLine.HelpCommand.class);
+        return Collections.unmodifiableMap(commands);
+    }
+
+    /**
+     * The commands a run needs: the one its first positional argument names, or all of them when it
+     * names none or one that does not exist (help, usage errors and their suggestions list them all).
+     */
+    static Collection<Class<?>> commandsFor(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (VALUED_OPTIONS.contains(arg)) {
+                i++;
+            } else if (!arg.startsWith("-")) {
+                Class<?> named = COMMANDS.get(arg);
+                return named == null || "help".equals(arg) ? COMMANDS.values() : List.of(named);
+            } else if ("--".equals(arg)) {
+                break;
+            }
+        }
+        return COMMANDS.values();
     }
 
     @Override

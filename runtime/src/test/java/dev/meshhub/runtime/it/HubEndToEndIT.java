@@ -137,7 +137,7 @@ public class HubEndToEndIT {
         // A newer meshctl (here: a jar touched) makes the archive stale: not used (no warning), made again.
         Path jar;
         try (Stream<Path> jars = Files.list(runtime.home.resolve("lib/cli"))) {
-            jar = jars.filter(p -> p.getFileName().toString().startsWith("cli-")).findFirst().orElseThrow();
+            jar = jars.filter(p -> p.getFileName().toString().startsWith("meshctl-")).findFirst().orElseThrow();
         }
         Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(made + 2000));
         assertOneLineRefusal(runtime.run(call, env, 60, null));
@@ -159,18 +159,19 @@ public class HubEndToEndIT {
         assertTrue(result.stderr(), result.stderr().startsWith("meshctl: ") && result.stderr().contains("cannot reach"));
     }
 
+    /** The archive, wherever under the cache (its path mirrors the meshhub home's and the JDK's). */
     private static Path archive(Path cache) {
-        try (Stream<Path> files = Files.list(cache.resolve("meshhub"))) {
+        try (Stream<Path> files = Files.walk(cache.resolve("meshhub"))) {
             return files.filter(p -> p.getFileName().toString().endsWith(".jsa")).findFirst().orElse(null);
-        } catch (java.io.IOException e) {
+        } catch (java.io.IOException | java.io.UncheckedIOException e) { // a file renamed while walked
             return null;
         }
     }
 
     private static boolean lockHeld(Path cache) {
-        try (Stream<Path> files = Files.list(cache.resolve("meshhub"))) {
+        try (Stream<Path> files = Files.walk(cache.resolve("meshhub"))) {
             return files.anyMatch(p -> p.getFileName().toString().endsWith(".lock"));
-        } catch (java.io.IOException e) {
+        } catch (java.io.IOException | java.io.UncheckedIOException e) { // a file renamed while walked
             return true;
         }
     }
