@@ -39,6 +39,7 @@ public final class Launcher {
     private static final long STOP_TIMEOUT_MS = TimeUnit.SECONDS.toMillis(30);
     private static final long START_LEVEL_TIMEOUT_MS = TimeUnit.MINUTES.toMillis(5);
     private static final String GOSH_ARGS = "gosh.args";
+    static final String CDS_ARCHIVE_PROPERTY = "meshhub.cds.archive";
     private static final String NO_INTERACTIVE = "--nointeractive";
 
     private final Path home;
@@ -71,8 +72,29 @@ public final class Launcher {
                 launcher.stopFramework();
             }
         }
+        if (status == 0) {
+            markClassArchiveComplete();
+        }
         // Felix's threads are not daemons: without exit() the JVM could outlive a failed start.
         System.exit(status);
+    }
+
+    /**
+     * bin/meshhub asks a run without a class-data archive to write one when the JVM exits ({@code
+     * -XX:ArchiveClassesAtExit}, its path in {@value #CDS_ARCHIVE_PROPERTY}). A run that started the hub and stopped
+     * cleanly says so beside it, so that the next start uses only an archive of a whole hub, never one of a start
+     * that was refused (another hub holding the lock, a bad configuration).
+     */
+    private static void markClassArchiveComplete() {
+        String archive = System.getProperty(CDS_ARCHIVE_PROPERTY);
+        if (archive == null || archive.isBlank()) {
+            return;
+        }
+        try {
+            Files.writeString(Path.of(archive + ".complete"), "written when the hub that made " + archive + " stopped\n");
+        } catch (IOException | RuntimeException e) {
+            System.err.println("meshhub: no class-data archive for the next start: " + e);
+        }
     }
 
     /** {@code -Dmeshhub.home}, else {@code lib/boot/..} of this jar; also published as that system property. */

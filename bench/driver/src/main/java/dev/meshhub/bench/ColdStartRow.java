@@ -1,6 +1,7 @@
 package dev.meshhub.bench;
 
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -82,6 +83,9 @@ final class ColdStartRow {
                 restart.close();
             }
             bare(bare, false);
+            notes.put("archives", "class-data archives (bin/meshhub writes one at a copy's first clean stop; later starts map it):"
+                    + " restart " + archive(restart) + ", bare " + archive(bare) + "; each fresh copy starts without one, as a"
+                    + " user's first start does");
             for (int round = 1; round <= options.rounds(); round++) {
                 if (main.left().compareTo(ROUND_NEEDS) < 0) {
                     cut = "only " + (round - 1) + " of " + options.rounds() + " rounds fit in the time budget";
@@ -94,7 +98,10 @@ final class ColdStartRow {
                             jvmAlone();
                             bare(bare, true);
                         }
-                        case 1 -> restart(restart, node);
+                        case 1 -> {
+                            restart(restart, node);
+                            restartWithoutArchive(restart, node);
+                        }
                         default -> freshRound(round);
                     }
                 }
@@ -152,6 +159,20 @@ final class ColdStartRow {
             self(watch.text(), "restart");
             marks("restart", watch.milestones(MILESTONES, wall));
             notes.put("answer", handshake.answer());
+        } finally {
+            channel.shutdownNow();
+            hub.close();
+        }
+    }
+
+    /** A restart as above with {@code MESHHUB_CDS=off}: what the class-data archive saves, in the same rounds. */
+    private void restartWithoutArchive(HubInstance hub, ColdStartNode node) throws Exception {
+        ManagedChannel channel = node.channel(hub.home(), hub.nodePort());
+        try {
+            long spawn = System.nanoTime();
+            hub.start(options.javaOpts(), Map.of("MESHHUB_CDS", "off"));
+            ColdStartNode.Handshake handshake = node.handshake(channel, hub.nodePort(), spawn + main.within(START_LIMIT).toNanos());
+            add("restart nocds", handshake.helloAnswered() - spawn);
         } finally {
             channel.shutdownNow();
             hub.close();
@@ -231,6 +252,22 @@ final class ColdStartRow {
             if (!options.keep()) {
                 BenchMain.deleteTree(home);
             }
+        }
+    }
+
+    /** The class-data archive under {@code data/cds} of {@code hub}'s home, as "none" or its size. */
+    private static String archive(HubInstance hub) throws java.io.IOException {
+        Path cds = hub.home().resolve("data/cds");
+        if (!Files.isDirectory(cds)) {
+            return "none";
+        }
+        try (java.util.stream.Stream<Path> files = Files.walk(cds)) {
+            List<Path> found = files.filter(p -> p.getFileName().toString().endsWith(".jsa")
+                    || p.getFileName().toString().endsWith(".jsa.new")).toList();
+            if (found.isEmpty()) {
+                return "none";
+            }
+            return Files.size(found.get(0)) / (1024 * 1024) + " MiB";
         }
     }
 
@@ -329,6 +366,9 @@ final class ColdStartRow {
         details.add("JVM options of every launch: " + options.javaOpts() + " plus a GC log; the same bin/meshhub and lib/boot launcher;"
                 + " rounds alternate bare / restart / fresh, the order rotating; the files are in the page cache (a cold JVM, not a"
                 + " cold disk)");
+        if (notes.containsKey("archives")) {
+            details.add(notes.get("archives"));
+        }
         if (cut != null) {
             details.add(cut);
         }
@@ -343,6 +383,7 @@ final class ColdStartRow {
                 + count("restart attempts") + "); 'meshhub started' seen: " + ms("restart started"));
         details.add("  the launcher's own 'meshhub started in N ms' (from the JVM's start, " + notes.getOrDefault("restart bundles", "?")
                 + " bundles): " + ms("restart self"));
+        details.add("  the same restart with MESHHUB_CDS=off (no class-data archive), in the same rounds: " + ms("restart nocds"));
         details.add("  after spawn (medians, from the log's timestamps): " + milestones("restart"));
         details.add("  " + cpuUsed("restart"));
         if (notes.containsKey("timeline")) {

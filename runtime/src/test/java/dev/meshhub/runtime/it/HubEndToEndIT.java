@@ -115,6 +115,60 @@ public class HubEndToEndIT {
     }
 
     @Test
+    public void theHubStartsFromTheClassArchiveItsLastCleanRunLeftAndMakesItAgainWhenItIsStale() throws Exception {
+        Path cds = runtime.home.resolve("data/cds");
+        // A start refused (another hub holds the lock) writes no archive the next start would take.
+        RuntimeUnderTest.Result refused = runtime.run(List.of(runtime.home.resolve("bin/meshhub").toString()), runtime.hubEnvironment(), 60, null);
+        assertEquals(refused.toString(), 1, refused.exit());
+        assertTrue("nothing but the refusal on stderr: " + refused.stderr(), refused.stderr().strip().lines().count() == 1);
+        assertEquals(List.of(), filesUnder(cds, ".complete"));
+
+        // The first run, stopped cleanly, leaves an archive and says it is whole.
+        stopHub();
+        assertEquals(1, filesUnder(cds, ".jsa.new").size());
+        assertEquals(1, filesUnder(cds, ".jsa.new.complete").size());
+
+        // The next start takes it; -Xshare:on makes the JVM refuse to start if it cannot use it.
+        runtime.withHubEnvironment("JAVA_OPTS", "-Xshare:on");
+        runtime.startHub();
+        assertEquals(1, filesUnder(cds, ".jsa").size());
+        assertEquals(List.of(), filesUnder(cds, ".new"));
+        String log = runtime.log("hub.log");
+        assertFalse("no JVM noise about the archive:\n" + log, log.contains("][warning][") || log.contains("[cds"));
+        stopHub();
+        assertEquals("a run with an archive writes none", List.of(), filesUnder(cds, ".new"));
+
+        // A newer launcher makes it stale: that start goes without, and its clean stop makes a new one.
+        Path archive = filesUnder(cds, ".jsa").get(0);
+        Path launcher;
+        try (Stream<Path> jars = Files.list(runtime.home.resolve("lib/boot"))) {
+            launcher = jars.filter(p -> p.getFileName().toString().startsWith("runtime-")).findFirst().orElseThrow();
+        }
+        Files.setLastModifiedTime(launcher, java.nio.file.attribute.FileTime.fromMillis(
+                Files.getLastModifiedTime(archive).toMillis() + 2000));
+        runtime.withHubEnvironment("JAVA_OPTS", "");
+        runtime.startHub();
+        assertEquals("the stale archive is gone", List.of(), filesUnder(cds, ".jsa"));
+        stopHub();
+        assertEquals(1, filesUnder(cds, ".jsa.new.complete").size());
+    }
+
+    private void stopHub() throws Exception {
+        runtime.hub.destroy();
+        assertTrue("the hub stops on SIGTERM", runtime.hub.waitFor(60, TimeUnit.SECONDS));
+        assertEquals("clean exit; log:\n" + runtime.log("hub.log"), 0, runtime.hub.exitValue());
+    }
+
+    private static List<Path> filesUnder(Path directory, String suffix) throws IOException {
+        if (!Files.isDirectory(directory)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.walk(directory)) {
+            return files.filter(p -> Files.isRegularFile(p) && p.getFileName().toString().endsWith(suffix)).toList();
+        }
+    }
+
+    @Test
     public void meshctlWithoutAHubSaysSoInOneLine() throws Exception {
         RuntimeUnderTest.Result result = runtime.run(List.of(runtime.home.resolve("bin/meshctl").toString(), "--hub", "127.0.0.1:" + HubTestSupport.freePort(), "nodes"),
                 Map.of(), 60, null);
