@@ -329,6 +329,7 @@ final class DispatchRows {
         details.add("  for context, highest rate it still kept up with (p50 <= " + BenchMain.fmt(options.p99LimitMs())
                 + " ms, no backlog, nothing refused; rates marked 'context' were offered past the result for this): "
                 + Report.spread(keptUp, Report::rate));
+        cpuAtTopRate(details, phase);
         for (int i = 0; i < phase.sweeps.size(); i++) {
             Properties sweep = phase.sweeps.get(i);
             int steps = (int) integer(sweep, "steps");
@@ -338,6 +339,46 @@ final class DispatchRows {
             }
             details.add("  sweep " + (i + 1) + ": " + String.join(" | ", parts));
         }
+    }
+
+    /**
+     * CPU per task at each sweep's highest rate kept up (medians over sweeps): the journal's writer thread, which
+     * bounds the rate one hub can journal at 1 s of writer CPU per second, and the whole hub JVM.
+     */
+    private void cpuAtTopRate(List<String> details, HubPhase phase) {
+        List<Double> writer = new ArrayList<>();
+        List<Double> process = new ArrayList<>();
+        List<Double> rates = new ArrayList<>();
+        for (Properties sweep : phase.sweeps) {
+            int steps = (int) integer(sweep, "steps");
+            String top = null;
+            for (int s = 0; s < steps; s++) {
+                String prefix = "step." + s + ".";
+                if (Boolean.parseBoolean(sweep.getProperty(prefix + "keptUp"))
+                        && (top == null || integer(sweep, prefix + "rate") > integer(sweep, top + "rate"))) {
+                    top = prefix;
+                }
+            }
+            if (top == null || sweep.getProperty(top + "writerCpuNanos") == null) {
+                continue;
+            }
+            double tasks = integer(sweep, top + "sent") - integer(sweep, top + "refused");
+            double writerNanos = integer(sweep, top + "writerCpuNanos");
+            double processNanos = integer(sweep, top + "processCpuNanos");
+            if (tasks > 0 && writerNanos >= 0 && processNanos >= 0) {
+                writer.add(writerNanos / tasks);
+                process.add(processNanos / tasks);
+                rates.add(integer(sweep, top + "rate"));
+            }
+        }
+        if (writer.isEmpty()) {
+            return;
+        }
+        double writerPerTask = Spread.of(writer).median();
+        details.add(String.format(Locale.ROOT, "  CPU per task at the highest rate kept up (%s, medians of %d sweeps): journal writer"
+                + " thread %.0f us, whole hub JVM %.0f us (JIT, GC and the probe's sender included); one writer thread is saturated at about %,.0f"
+                + " tasks/s on this CPU", Report.spread(Spread.of(rates), Report::rate), writer.size(), writerPerTask / 1000,
+                Spread.of(process).median() / 1000, 1e9 / writerPerTask));
     }
 
     /** One offered rate in a sweep, e.g. "2000/s ok p50 0.812 ms p99 2.345 ms". */

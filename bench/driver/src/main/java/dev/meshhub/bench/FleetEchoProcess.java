@@ -41,6 +41,11 @@ final class FleetEchoProcess implements AutoCloseable {
         Files.createDirectories(dir);
     }
 
+    /** The server JVM's process id; -1 before a start. */
+    long pid() {
+        return process == null ? -1 : process.pid();
+    }
+
     /** Launches the server; returns without waiting (see {@link #awaitReady(Duration)}). */
     void start() throws IOException {
         Files.deleteIfExists(dir.resolve("echo.ready"));

@@ -22,6 +22,8 @@ final class FleetMemoryRow {
     static final String HEAP = "-Xms1g -Xmx4g";
     private static final long GOAL_BYTES_PER_NODE = 100 * 1024;
     private static final double GOAL_RATIO = 1.3;
+    /** Classes named in the detail line of what the first fleet adds. */
+    private static final int TOP_CLASSES = 12;
     /** Connections being made at once while a fleet comes up (the hub admits 1,024 unauthenticated ones). */
     static final int IN_FLIGHT = 200;
 
@@ -51,6 +53,7 @@ final class FleetMemoryRow {
             long interval = 5000;
             FleetTarget hubTarget = FleetTarget.hub(hubInstance, interval);
             long before = heap(main.heapAfterGc(hubInstance, "r5-heap-0"));
+            ClassHistogram hubNone = ClassHistogram.of(hubInstance.pid());
             int connected = 0;
             for (int i = 0; i < sizes.size(); i++) {
                 int size = sizes.get(i);
@@ -60,6 +63,12 @@ final class FleetMemoryRow {
                 connected = size;
                 Thread.sleep(2 * interval);
                 hub[i] = heap(main.heapAfterGc(hubInstance, "r5-heap-" + size)) - before;
+                if (i == 0) {
+                    ClassHistogram hubFirst = ClassHistogram.of(hubInstance.pid());
+                    details.add(String.format(Locale.ROOT, "hub: what %,d nodes add, by class (jcmd GC.class_histogram): %s; of"
+                            + " meshhub's own classes: %s", size, hubFirst.growth(hubNone, TOP_CLASSES),
+                            hubFirst.growth(hubNone, TOP_CLASSES / 2, "dev.meshhub.")));
+                }
                 details.add(String.format(Locale.ROOT, "hub: %,d nodes connected in %.1f s (%d at a time), %s of heap more than with"
                         + " none: %s per node; %s", size, took.toMillis() / 1000.0, IN_FLIGHT, mib(hub[i]), kib(hub[i] / (double) size),
                         fleet.failures()));
@@ -74,6 +83,7 @@ final class FleetMemoryRow {
                 server.awaitReady(main.within(Duration.ofSeconds(60)));
                 FleetTarget echoTarget = FleetTarget.echo(server.port(), server.certificate(), interval);
                 long echoBefore = server.heapAfterGc();
+                ClassHistogram echoNone = ClassHistogram.of(server.pid());
                 connected = 0;
                 for (int i = 0; i < sizes.size(); i++) {
                     int size = sizes.get(i);
@@ -83,6 +93,10 @@ final class FleetMemoryRow {
                     connected = size;
                     Thread.sleep(2 * interval);
                     echo[i] = server.heapAfterGc() - echoBefore;
+                    if (i == 0) {
+                        details.add(String.format(Locale.ROOT, "echo baseline: what %,d nodes add, by class: %s", size,
+                                ClassHistogram.of(server.pid()).growth(echoNone, TOP_CLASSES)));
+                    }
                     details.add(String.format(Locale.ROOT, "echo baseline: %,d nodes connected in %.1f s, %s of heap more than with none:"
                             + " %s per node", size, took.toMillis() / 1000.0, mib(echo[i]), kib(echo[i] / (double) size)));
                 }

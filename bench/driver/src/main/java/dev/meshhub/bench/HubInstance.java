@@ -163,6 +163,11 @@ final class HubInstance implements AutoCloseable {
         return adminPort;
     }
 
+    /** The hub JVM's process id (bin/meshhub execs the JVM); -1 before a start. */
+    long pid() {
+        return process == null ? -1 : process.pid();
+    }
+
     /** CPU time the hub's process (bin/meshhub execs the JVM) has used so far, in nanoseconds; -1 if the OS does not say. */
     long cpuNanos() {
         return process == null ? -1 : process.toHandle().info().totalCpuDuration().map(Duration::toNanos).orElse(-1L);

@@ -207,6 +207,8 @@ final class RateSweep {
         Step s = new Step(rate, retry, (long) (plan.p99LimitMs() * 1e6), plan.drain());
         double period = 1e9 / rate;
         long backlogLimit = Math.max(MIN_BACKLOG_LIMIT, rate / 2);
+        long writerBefore = CpuClock.writerNanos();
+        long processBefore = CpuClock.processNanos();
         long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1);
         long recordFrom = start + plan.stepWarmup().toNanos();
         long end = recordFrom + plan.recordedFor(rate).toNanos();
@@ -258,6 +260,10 @@ final class RateSweep {
             Thread.sleep(5);
         }
         s.drained = s.outstanding.get() == 0;
+        long writerAfter = CpuClock.writerNanos();
+        long processAfter = CpuClock.processNanos();
+        s.writerCpuNanos = writerBefore < 0 || writerAfter < 0 ? -1 : writerAfter - writerBefore;
+        s.processCpuNanos = processBefore < 0 || processAfter < 0 ? -1 : processAfter - processBefore;
         return s;
     }
 
@@ -277,6 +283,9 @@ final class RateSweep {
         long refused;
         long overloadedAfterMs = -1;
         long backlogAtStop;
+        /** CPU the journal's writer thread and the whole hub JVM used from the rate's start until its tasks ended. */
+        long writerCpuNanos = -1;
+        long processCpuNanos = -1;
         boolean drained;
         /** Offered after the sweep's result was known, to see where the hub stops keeping up. */
         boolean capacityOnly;
@@ -340,6 +349,8 @@ final class RateSweep {
                     .put(prefix + "firstFailure", firstFailure.get() == null ? "" : firstFailure.get())
                     .put(prefix + "drained", drained)
                     .put(prefix + "overloadedAfterMs", overloadedAfterMs)
+                    .put(prefix + "writerCpuNanos", writerCpuNanos)
+                    .put(prefix + "processCpuNanos", processCpuNanos)
                     .putLatency(prefix + "latency.", latency)
                     .putLatency(prefix + "sendLag.", sendLag);
         }
