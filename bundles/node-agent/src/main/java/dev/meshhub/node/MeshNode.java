@@ -42,6 +42,7 @@ import picocli.CommandLine.Option;
 public final class MeshNode implements Callable<Integer> {
 
     private static volatile boolean exiting;
+    static final String CDS_ARCHIVE_PROPERTY = "meshnode.cds.archive";
 
     @Option(names = "--hub", required = true, paramLabel = "HOST:PORT",
             description = "The hub's node address (port defaults to " + WireHeaders.DEFAULT_NODE_PORT + ").")
@@ -197,6 +198,7 @@ public final class MeshNode implements Callable<Integer> {
                     + " the channel");
             agent.close();
             OneLineLogging.direct(Level.INFO, "stopped");
+            markClassArchiveComplete();
             System.err.flush();
             Runtime.getRuntime().halt(AgentExit.STOPPED);
         }, "meshnode-shutdown"));
@@ -208,6 +210,25 @@ public final class MeshNode implements Callable<Integer> {
             System.err.println("meshnode: " + outcome.message());
         }
         return outcome.code();
+    }
+
+    /**
+     * bin/meshnode asks a run without a class-data archive to write one when the JVM exits ({@code
+     * -XX:ArchiveClassesAtExit}, its path in {@value #CDS_ARCHIVE_PROPERTY}). Only a run that ran the agent until a
+     * signal stopped it says so beside it: the next start takes no archive of a run that ended on a usage error or
+     * a refusal, which loaded a fraction of the classes.
+     */
+    private static void markClassArchiveComplete() {
+        String archive = System.getProperty(CDS_ARCHIVE_PROPERTY);
+        if (archive == null || archive.isBlank()) {
+            return;
+        }
+        try {
+            java.nio.file.Files.writeString(java.nio.file.Path.of(archive + ".complete"), "written when the agent that made "
+                    + archive + " stopped\n");
+        } catch (java.io.IOException | RuntimeException e) {
+            OneLineLogging.direct(Level.INFO, "no class-data archive for the next start: " + e);
+        }
     }
 
     static String version() {

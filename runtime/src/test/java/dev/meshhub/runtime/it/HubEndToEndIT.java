@@ -153,10 +153,43 @@ public class HubEndToEndIT {
         assertEquals(1, filesUnder(cds, ".jsa.new.complete").size());
     }
 
+    @Test
+    public void meshnodeStartsFromTheClassArchiveOfItsLastRunStoppedBySignal() throws Exception {
+        Path cache = runtime.home.resolve("cache/meshhub"); // meshctl keeps its own archive there too
+        String token = runtime.meshctl("invite", "create").assertExit(0).stdout().strip();
+        Path workspace = runtime.home.resolve("cds-workspace");
+        Process node = runtime.meshnode(workspace, "--token", token, "--name", "cds-node");
+        Poll.until("cds-node listed", PATIENCE, () -> runtime.listNodes().contains("cds-node"));
+        node.destroy();
+        assertTrue(node.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(runtime.log("cds-workspace.log"), 0, node.exitValue());
+        assertEquals(1, nodeArchives(cache, ".new").size());
+        assertEquals(1, nodeArchives(cache, ".new.complete").size());
+        Poll.until("cds-node gone", PATIENCE, () -> !runtime.listNodes().contains("cds-node"));
+
+        // The next start takes it; -Xshare:on makes the JVM refuse to start if it cannot use it.
+        runtime.withNodeEnvironment("JAVA_OPTS", "-Xshare:on");
+        Process again = runtime.meshnode(workspace, "--name", "cds-node");
+        Poll.until("cds-node back", PATIENCE, () -> !again.isAlive() || runtime.listNodes().contains("cds-node"));
+        assertTrue("the agent runs with the archive; log:\n" + runtime.log("cds-workspace.log"), again.isAlive());
+        assertEquals(1, nodeArchives(cache, ".jsa").size());
+        assertEquals(List.of(), nodeArchives(cache, ".new"));
+        String log = runtime.log("cds-workspace.log");
+        assertFalse("no JVM noise about the archive:\n" + log, log.contains("][warning][") || log.contains("[cds"));
+        again.destroy();
+        assertTrue(again.waitFor(60, TimeUnit.SECONDS));
+        assertEquals("a run with an archive writes none", List.of(), nodeArchives(cache, ".new"));
+    }
+
     private void stopHub() throws Exception {
         runtime.hub.destroy();
         assertTrue("the hub stops on SIGTERM", runtime.hub.waitFor(60, TimeUnit.SECONDS));
         assertEquals("clean exit; log:\n" + runtime.log("hub.log"), 0, runtime.hub.exitValue());
+    }
+
+    /** meshnode's files under the cache (meshctl's sit beside them). */
+    private static List<Path> nodeArchives(Path cache, String suffix) throws IOException {
+        return filesUnder(cache, suffix).stream().filter(p -> p.toString().contains("/meshnode/")).toList();
     }
 
     private static List<Path> filesUnder(Path directory, String suffix) throws IOException {

@@ -38,6 +38,7 @@ final class RuntimeUnderTest extends ExternalResource {
     long launchToReadyMillis;
     private final List<Process> processes = new ArrayList<>();
     private final Map<String, String> extraHubEnvironment = new java.util.TreeMap<>();
+    private final Map<String, String> nodeEnvironment = new java.util.TreeMap<>();
     private ManagedChannel adminChannel;
     private boolean startsHub = true;
     /** The admin token meshctl uses, when the hub is not this runtime's own (Karaf's etc/admin.token). */
@@ -138,8 +139,16 @@ final class RuntimeUnderTest extends ExternalResource {
                 || arg.equals("--insecure-skip-hub-verification") || arg.equals("--plaintext"))) {
             command.addAll(List.of("--ca-pin", caPin()));
         }
-        return start(home.resolve(workspace.getFileName() + ".log"), Map.of("XDG_STATE_HOME", home.resolve("node-state").toString()),
-                command.toArray(new String[0]));
+        Map<String, String> env = new java.util.TreeMap<>(nodeEnvironment);
+        env.put("XDG_STATE_HOME", home.resolve("node-state").toString());
+        env.put("XDG_CACHE_HOME", home.resolve("cache").toString()); // meshnode's class archive, per test home
+        return start(home.resolve(workspace.getFileName() + ".log"), env, command.toArray(new String[0]));
+    }
+
+    /** An environment variable for the node agents started from now on. */
+    RuntimeUnderTest withNodeEnvironment(String name, String value) {
+        nodeEnvironment.put(name, value);
+        return this;
     }
 
     /**
