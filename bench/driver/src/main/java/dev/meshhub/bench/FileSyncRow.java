@@ -65,6 +65,12 @@ final class FileSyncRow {
     private final BenchOptions options;
     private final Map<Config, List<Double>> hub = new LinkedHashMap<>();
     private final Map<Config, List<Double>> discard = new LinkedHashMap<>();
+    /** CPU the hub's threads used in each configuration's uploads (rounds added up), and the bytes they carried. */
+    /** Thread groups named in the CPU detail line of a configuration. */
+    private static final int CPU_GROUPS = 6;
+    private final Map<Config, ThreadCpu> hubCpu = new LinkedHashMap<>();
+    private final Map<Config, Long> hubBytes = new LinkedHashMap<>();
+    private long hubPid = -1;
     private final Map<Integer, List<Double>> dd = new LinkedHashMap<>();
     private final List<String> verified = new ArrayList<>();
     private final AtomicInteger uploadsChecked = new AtomicInteger();
@@ -117,6 +123,7 @@ final class FileSyncRow {
             phase.fleet.connect(1, main.within(Duration.ofSeconds(30)));
             SimulatedNode node = phase.fleet.node(0);
             HubInstance hubInstance = phase.hub;
+            hubPid = hubInstance.pid();
             Target hubTarget = new Target("hub", node.stub()::upload, hubInstance.home().resolve("data/mirror").resolve(node.nodeId()));
             Target discardTarget = new Target("discard", baseline.opener(), null);
             try (FileChannel file = FileChannel.open(source.file(), StandardOpenOption.READ)) {
@@ -194,6 +201,7 @@ final class FileSyncRow {
         long each = size / config.parallel();
         List<Future<UploadDone>> uploads = new ArrayList<>();
         List<String> paths = new ArrayList<>();
+        ThreadCpu cpuBefore = target.mirror != null && hubPid > 0 ? ThreadCpu.of(hubPid) : null;
         long started = System.nanoTime();
         for (int i = 0; i < config.parallel(); i++) {
             long from = i * each;
@@ -207,6 +215,10 @@ final class FileSyncRow {
             answers.add(upload.get(300, TimeUnit.SECONDS));
         }
         long elapsed = System.nanoTime() - started;
+        if (cpuBefore != null) {
+            hubCpu.merge(config, ThreadCpu.of(hubPid).since(cpuBefore), ThreadCpu::plus);
+            hubBytes.merge(config, size, Long::sum);
+        }
         if (target.mirror != null) {
             for (int i = 0; i < answers.size(); i++) {
                 byte[] sha = config.parallel() == 1 ? source.sha256() : source.slices().get(i);
@@ -293,6 +305,10 @@ final class FileSyncRow {
                     config.label(), Report.spread(measured, FileSyncRow::mbps), Report.spread(grpc, FileSyncRow::mbps), config.parallel(),
                     Report.spread(disk, FileSyncRow::mbps), Report.ratio(ratio), ddSlower ? "dd" : "gRPC discard",
                     Report.spread(roundRatios, Report::ratio), ratio >= MIN_RATIO ? "ok" : "below 70%"));
+            if (hubCpu.containsKey(config)) {
+                details.add("  " + config.label() + ": hub CPU by thread group (/proc, every round), "
+                        + hubCpu.get(config).perMib(hubBytes.get(config), CPU_GROUPS));
+            }
             if (ratio < worstRatio) {
                 worstRatio = ratio;
                 worst = config;
