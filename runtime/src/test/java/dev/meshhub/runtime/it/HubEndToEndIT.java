@@ -151,6 +151,12 @@ public class HubEndToEndIT {
         assertEquals("the stale archive is gone", List.of(), filesUnder(cds, ".jsa"));
         stopHub();
         assertEquals(1, filesUnder(cds, ".jsa.new.complete").size());
+
+        // The caller's -Xshare:off wins: the hub starts without class sharing and writes nothing.
+        runtime.withHubEnvironment("JAVA_OPTS", "-Xshare:off");
+        runtime.startHub();
+        stopHub();
+        assertEquals("the archive of the run before is left as it was", 1, filesUnder(cds, ".jsa.new.complete").size());
     }
 
     @Test
