@@ -194,9 +194,48 @@ final class Fleet implements AutoCloseable {
         open.decrementAndGet();
     }
 
-    /** A node's attempt failed, for this reason. */
-    void failed(String why) {
-        reasons.computeIfAbsent(why, k -> new java.util.concurrent.atomic.LongAdder()).increment();
+    /** A node's attempt failed, for this reason; a misbehaving node's failures are its own doing and are not counted here. */
+    void failed(FleetNode node, String why) {
+        if (node.conduct() == FleetNode.Conduct.WELL) {
+            reasons.computeIfAbsent(why, k -> new java.util.concurrent.atomic.LongAdder()).increment();
+        }
+    }
+
+    /**
+     * From now on 3% of the first {@code count} nodes misbehave (issue 12), 1% each: never answering tasks, dropping
+     * and reconnecting every 2 to 5 s, heartbeats half an interval late. The same nodes every run (by position).
+     */
+    void misbehave(int count) {
+        List<FleetNode> all = nodes(count);
+        for (int i = 0; i < all.size(); i++) {
+            switch (i % 100) {
+                case 37 -> all.get(i).conduct(FleetNode.Conduct.SILENT);
+                case 38 -> all.get(i).conduct(FleetNode.Conduct.FLAPPING);
+                case 39 -> all.get(i).conduct(FleetNode.Conduct.LATE);
+                default -> {
+                    // behaves
+                }
+            }
+        }
+    }
+
+    /** The first {@code count} nodes that behave. */
+    List<FleetNode> wellBehaved(int count) {
+        return nodes(count).stream().filter(n -> n.conduct() == FleetNode.Conduct.WELL).toList();
+    }
+
+    /** The first {@code count} nodes that behave as {@code conduct}. */
+    List<FleetNode> behaving(int count, FleetNode.Conduct conduct) {
+        return nodes(count).stream().filter(n -> n.conduct() == conduct).toList();
+    }
+
+    /** "N silent, N flapping (N drops), N late" among the first {@code count} nodes. */
+    String misbehaviour(int count) {
+        return String.format(java.util.Locale.ROOT, "%d never answering tasks, %d dropping and reconnecting every 2 to 5 s"
+                + " (%,d drops), %d sending heartbeats half an interval late", behaving(count, FleetNode.Conduct.SILENT).size(),
+                behaving(count, FleetNode.Conduct.FLAPPING).size(),
+                behaving(count, FleetNode.Conduct.FLAPPING).stream().mapToInt(FleetNode::flaps).sum(),
+                behaving(count, FleetNode.Conduct.LATE).size());
     }
 
     /** Failed attempts since the last call, by reason (most frequent first), and forgets them. */

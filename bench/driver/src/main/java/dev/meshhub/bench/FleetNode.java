@@ -60,6 +60,14 @@ final class FleetNode {
     private volatile long policyNanos;
     private volatile String lastFailure;
     private volatile int failures;
+    private volatile Conduct conduct = Conduct.WELL;
+    private int flaps;
+
+    /**
+     * How a node behaves (issue 12's misbehaving 3%): as the agent does, or never answering a task, or dropping its
+     * connection and reconnecting every few seconds, or sending its heartbeats half an interval late.
+     */
+    enum Conduct { WELL, SILENT, FLAPPING, LATE }
 
     FleetNode(Fleet fleet, String name, KeyManagerFactory keys) {
         this.fleet = fleet;
@@ -90,6 +98,49 @@ final class FleetNode {
 
     long policyNanos() {
         return policyNanos;
+    }
+
+    Conduct conduct() {
+        return conduct;
+    }
+
+    /** Times a flapping node dropped its connection on purpose. */
+    synchronized int flaps() {
+        return flaps;
+    }
+
+    /** From now on behaves as {@code next}: a late node's heartbeats move at once, a flapping node drops in a few seconds. */
+    synchronized void conduct(Conduct next) {
+        conduct = next;
+        if (heartbeats != null) {
+            heartbeats.cancel(false);
+            long interval = heartbeatInterval();
+            heartbeats = fleet.timer().scheduleAtFixedRate(this::heartbeat, interval, interval, TimeUnit.MILLISECONDS);
+        }
+        if (next == Conduct.FLAPPING && open) {
+            scheduleFlap(attempt);
+        }
+    }
+
+    private long heartbeatInterval() {
+        long interval = target.heartbeatIntervalMs();
+        return conduct == Conduct.LATE ? interval * 3 / 2 : interval;
+    }
+
+    /** Guarded by {@code this}: in 2 to 5 s the connection of attempt {@code current} is dropped (a new one follows). */
+    private void scheduleFlap(int current) {
+        long delay = 2000 + java.util.concurrent.ThreadLocalRandom.current().nextLong(3000);
+        fleet.timer().schedule(() -> {
+            synchronized (this) {
+                if (current != attempt || stopped || channel == null) {
+                    return;
+                }
+                flaps++;
+                channel.shutdownNow();
+                channel = target.channel(keys);
+            }
+            lost(current, "dropped its connection on purpose (flapping)");
+        }, delay, TimeUnit.MILLISECONDS);
     }
 
     /** Failed attempts (refused connections, handshakes, streams that ended) since the node was started. */
@@ -172,7 +223,13 @@ final class FleetNode {
                         }
                         switch (message.getPayloadCase()) {
                             case HEARTBEAT -> heard();
-                            case TASK -> answer(message.getTask().getTaskId());
+                            case TASK -> {
+                                if (conduct == Conduct.SILENT) {
+                                    heard(); // takes it, never answers
+                                } else {
+                                    answer(message.getTask().getTaskId());
+                                }
+                            }
                             case POLICY_UPDATE -> policy(message.getPolicyUpdate());
                             case CLOSING -> lastFailure = "the hub closed the session: " + message.getClosing().getReason();
                             default -> {
@@ -198,7 +255,7 @@ final class FleetNode {
             }
             requests = stream;
             stream.onNext(NodeMessage.newBuilder().setHello(Hello.newBuilder().setInfo(info())).build());
-            long interval = target.heartbeatIntervalMs();
+            long interval = heartbeatInterval();
             heartbeats = fleet.timer().scheduleAtFixedRate(this::heartbeat, interval, interval, TimeUnit.MILLISECONDS);
         }
     }
@@ -213,6 +270,9 @@ final class FleetNode {
             open = true;
             synchronized (this) {
                 backoff.reset();
+                if (conduct == Conduct.FLAPPING) {
+                    scheduleFlap(attempt);
+                }
             }
             fleet.opened(this);
         }
@@ -257,7 +317,7 @@ final class FleetNode {
             }
             failures++;
             lastFailure = why;
-            fleet.failed(why);
+            fleet.failed(this, why);
             delay = backoff.nextDelay();
             nextAttempt = fleet.timer().schedule(() -> attempt(null), delay.toMillis(), TimeUnit.MILLISECONDS);
         }

@@ -55,6 +55,7 @@ final class HandshakeStallRow {
     Report.Row run() {
         List<String> details = new ArrayList<>();
         HubPhase phase = null;
+        SilentLoad silent = null;
         int rounds = Math.max(1, Math.min(main.options().rounds(), 3));
         try (Fleet fleet = new Fleet()) {
             phase = main.launchHub("handshake-stall", null, Map.of("MESHHUB_TRANSPORT_MAX_PENDING_TASKS_PER_NODE", "100000"),
@@ -68,7 +69,11 @@ final class HandshakeStallRow {
             main.progress("handshake isolation: connecting %,d nodes", NODES);
             fleet.connect(FleetTarget.hub(hub, 5000), 0, NODES, FleetMemoryRow.IN_FLIGHT, () -> hub.admin().connectedCount(),
                     main.within(Duration.ofSeconds(120)));
-            List<String> names = fleet.nodes(NODES).stream().map(FleetNode::name).toList();
+            // 3% misbehave from now on; the figures are the well-behaved nodes'; the silent ones get tasks of their own.
+            fleet.misbehave(NODES);
+            List<String> names = fleet.wellBehaved(NODES).stream().map(FleetNode::name).toList();
+            silent = new SilentLoad(hub.admin(), fleet.behaving(NODES, FleetNode.Conduct.SILENT).stream().map(FleetNode::name).toList())
+                    .start();
             // Invites first: creating one needs the very table the stall locks.
             List<String> invites = new ArrayList<>();
             for (int i = 0; i < 2 * rounds * HANDSHAKES; i++) {
@@ -113,6 +118,8 @@ final class HandshakeStallRow {
                 clear &= created == 0;
             }
             List<String> streams = fleet.takeReasons();
+            details.add("misbehaving nodes, beside the " + names.size() + " the load and figures use: " + fleet.misbehaviour(NODES)
+                    + "; " + silent.describe());
             long calm = median(calmP99);
             long stalledMedian = median(stalledP99);
             double ratio = stalledMedian / (double) calm;
@@ -131,6 +138,13 @@ final class HandshakeStallRow {
         } catch (Exception e) {
             return Report.Row.notMeasurable(NUMBER, NAME, GOAL, BenchMain.describe(e), details);
         } finally {
+            if (silent != null) {
+                try {
+                    silent.close();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             if (phase != null) {
                 main.stop(phase);
             }

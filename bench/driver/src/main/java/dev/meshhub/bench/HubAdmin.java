@@ -23,12 +23,47 @@ final class HubAdmin implements AutoCloseable {
 
     private final ManagedChannel channel;
     private final AdminServiceGrpc.AdminServiceBlockingStub stub;
+    private final AdminServiceGrpc.AdminServiceStub async;
 
     HubAdmin(int port, String token) {
         channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().maxInboundMessageSize(64 << 20).build();
         Metadata headers = new Metadata();
         headers.put(WireHeaders.AUTHORIZATION, WireHeaders.BEARER + token);
         stub = AdminServiceGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+        async = AdminServiceGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+    }
+
+    /**
+     * {@code echo} on {@code node} through Exec with the task timeout {@code timeoutMs}, not waited for: {@code ended}
+     * gets the task's final state (its name), or the call's status code when the call itself failed.
+     */
+    void execAsync(String node, int timeoutMs, java.util.function.Consumer<String> ended) {
+        dev.meshhub.proto.v1.ExecRequest request = dev.meshhub.proto.v1.ExecRequest.newBuilder().setNode(node)
+                .setCommand(dev.meshhub.proto.v1.CommandTask.newBuilder()
+                        .setArgv(dev.meshhub.proto.v1.ArgvCommand.newBuilder().addArgs("echo").addArgs("silent"))
+                        .setTimeoutMs(timeoutMs))
+                .build();
+        async.withDeadlineAfter(timeoutMs + 60_000L, TimeUnit.MILLISECONDS).exec(request,
+                new io.grpc.stub.StreamObserver<dev.meshhub.proto.v1.ExecEvent>() {
+                    private volatile String state;
+
+                    @Override
+                    public void onNext(dev.meshhub.proto.v1.ExecEvent event) {
+                        if (event.hasFinished()) {
+                            state = event.getFinished().getState().name();
+                        }
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        ended.accept(io.grpc.Status.fromThrowable(t).getCode().name());
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        ended.accept(state == null ? "no final record" : state);
+                    }
+                });
     }
 
     /** A single-use invite token. */

@@ -44,6 +44,7 @@ final class PolicySwapRow {
     Report.Row run() {
         List<String> details = new ArrayList<>();
         HubPhase phase = null;
+        SilentLoad silent = null;
         try (Fleet fleet = new Fleet()) {
             Path policyJar = bundleJar("policy-file-example");
             Path leafJar = bundleJar("monitor-jsonl-example");
@@ -63,8 +64,14 @@ final class PolicySwapRow {
             Path leaf = hub.home().resolve("deploy/monitor-jsonl-example.jar");
             copy(leafJar, leaf);
             Thread.sleep(3000);
+            // 3% misbehave from now on; the figures are the well-behaved nodes'; the silent ones get tasks of their own.
+            fleet.misbehave(NODES);
+            List<FleetNode> well = fleet.wellBehaved(NODES);
+            List<String> names = well.stream().map(FleetNode::name).toList();
+            silent = new SilentLoad(hub.admin(), fleet.behaving(NODES, FleetNode.Conduct.SILENT).stream().map(FleetNode::name).toList())
+                    .start();
+            Thread.sleep(1000);
             fleet.takeReasons();
-            List<String> names = fleet.nodes(NODES).stream().map(FleetNode::name).toList();
 
             main.progress("policy swap: baseline, a new version of an unrelated leaf bundle under load");
             FleetLoad.Window baseline = FleetLoad.run(main, hub, names, "r7-baseline", RATE, LOAD, DROP_AFTER, () -> copy(leafJar, leaf));
@@ -78,15 +85,20 @@ final class PolicySwapRow {
                 dropped[0] = System.nanoTime();
                 copy(policyJar, hub.home().resolve("deploy/policy-file-example.jar"));
             });
-            long inForce = awaitNewPolicy(fleet, dropped[0], Duration.ofSeconds(10));
+            long inForce = awaitNewPolicy(well, dropped[0], Duration.ofSeconds(10));
             List<String> swapReasons = fleet.takeReasons();
-            int connected = hub.admin().connectedCount();
+            java.util.Set<String> listed = hub.admin().connectedNodes();
+            long wellListed = names.stream().filter(listed::contains).count();
             details.add("swap: " + swap.describe() + "; streams lost: " + (swapReasons.isEmpty() ? "none" : swapReasons)
-                    + String.format(Locale.ROOT, "; %,d of %,d nodes listed connected afterwards", connected, NODES));
-            details.add(inForce < 0 ? "the new policy did not reach every node within 10 s: " + missing(fleet)
-                    : String.format(Locale.ROOT, "the new policy (STRICT, %s) on all %,d nodes %.0f ms after the drop (FileInstall polls"
-                            + " deploy/ every 250 ms; the slowest node's push arrival)", NEW_ALLOWLIST, NODES, inForce / 1e6));
-            boolean dropped0 = swapReasons.isEmpty() && baselineReasons.isEmpty() && connected == NODES;
+                    + String.format(Locale.ROOT, "; %,d of %,d nodes listed connected afterwards, %,d of the %,d well-behaved",
+                            listed.size(), NODES, wellListed, names.size()));
+            details.add(inForce < 0 ? "the new policy did not reach every well-behaved node within 10 s: " + missing(well)
+                    : String.format(Locale.ROOT, "the new policy (STRICT, %s) on all %,d well-behaved nodes %.0f ms after the drop"
+                            + " (FileInstall polls deploy/ every 250 ms; the slowest node's push arrival)", NEW_ALLOWLIST, names.size(),
+                            inForce / 1e6));
+            details.add("misbehaving nodes, beside the " + names.size() + " the load and figures use: " + fleet.misbehaviour(NODES)
+                    + "; " + silent.describe());
+            boolean dropped0 = swapReasons.isEmpty() && baselineReasons.isEmpty() && wellListed == names.size();
             boolean lost0 = swap.lost() == 0 && baseline.lost() == 0;
             boolean pass = dropped0 && lost0 && inForce >= 0 && inForce < Duration.ofSeconds(1).toNanos();
             String measured = (inForce < 0 ? "new policy not on every node within 10 s" : String.format(Locale.ROOT,
@@ -99,19 +111,26 @@ final class PolicySwapRow {
         } catch (Exception e) {
             return Report.Row.notMeasurable(NUMBER, NAME, GOAL, BenchMain.describe(e), details);
         } finally {
+            if (silent != null) {
+                try {
+                    silent.close();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             if (phase != null) {
                 main.stop(phase);
             }
         }
     }
 
-    /** Nanoseconds from {@code since} until every node holds a policy with the new allowlist, or -1 after {@code timeout}. */
-    private static long awaitNewPolicy(Fleet fleet, long since, Duration timeout) throws InterruptedException {
+    /** Nanoseconds from {@code since} until every one of {@code nodes} holds a policy with the new allowlist, or -1 after {@code timeout}. */
+    private static long awaitNewPolicy(List<FleetNode> nodes, long since, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             long latest = 0;
             boolean all = true;
-            for (FleetNode node : fleet.nodes(NODES)) {
+            for (FleetNode node : nodes) {
                 SandboxPolicy policy = node.policy();
                 if (policy == null || !policy.getAllowedExecutablesList().equals(NEW_ALLOWLIST)) {
                     all = false;
@@ -127,8 +146,8 @@ final class PolicySwapRow {
         return -1;
     }
 
-    private static String missing(Fleet fleet) {
-        long without = fleet.nodes(NODES).stream().filter(n -> n.policy() == null
+    private static String missing(List<FleetNode> nodes) {
+        long without = nodes.stream().filter(n -> n.policy() == null
                 || !n.policy().getAllowedExecutablesList().equals(NEW_ALLOWLIST)).count();
         return without + " node(s) without it";
     }
