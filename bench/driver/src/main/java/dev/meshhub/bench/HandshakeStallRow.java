@@ -72,7 +72,7 @@ final class HandshakeStallRow {
             // 3% misbehave from now on; the figures are the well-behaved nodes'; the silent ones get tasks of their own.
             fleet.misbehave(NODES);
             List<String> names = fleet.wellBehaved(NODES).stream().map(FleetNode::name).toList();
-            silent = new SilentLoad(hub.admin(), fleet.behaving(NODES, FleetNode.Conduct.SILENT).stream().map(FleetNode::name).toList())
+            silent = new SilentLoad(hub.newAdmin(), fleet.behaving(NODES, FleetNode.Conduct.SILENT).stream().map(FleetNode::name).toList())
                     .start();
             // Invites first: creating one needs the very table the stall locks.
             List<String> invites = new ArrayList<>();

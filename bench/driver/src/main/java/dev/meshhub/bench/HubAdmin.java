@@ -33,17 +33,24 @@ final class HubAdmin implements AutoCloseable {
         async = AdminServiceGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
     }
 
+    /** The states of {@code node}'s latest tasks (at most 1,000), counted. */
+    java.util.Map<String, Long> taskStates(String node) {
+        return stub.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS)
+                .listTasks(dev.meshhub.proto.v1.ListTasksRequest.newBuilder().setNode(node).setLimit(1000).build()).getTasksList()
+                .stream().collect(Collectors.groupingBy(t -> t.getState().name(), java.util.TreeMap::new, Collectors.counting()));
+    }
+
     /**
-     * {@code echo} on {@code node} through Exec with the task timeout {@code timeoutMs}, not waited for: {@code ended}
-     * gets the task's final state (its name), or the call's status code when the call itself failed.
+     * {@code echo} on {@code node} through Exec with the task timeout {@code timeoutMs}; the call itself ends after
+     * {@code callMs} at most (the hub keeps the task). {@code ended} gets the task's final state, or the call's status code.
      */
-    void execAsync(String node, int timeoutMs, java.util.function.Consumer<String> ended) {
+    void execAsync(String node, int timeoutMs, long callMs, java.util.function.Consumer<String> ended) {
         dev.meshhub.proto.v1.ExecRequest request = dev.meshhub.proto.v1.ExecRequest.newBuilder().setNode(node)
                 .setCommand(dev.meshhub.proto.v1.CommandTask.newBuilder()
                         .setArgv(dev.meshhub.proto.v1.ArgvCommand.newBuilder().addArgs("echo").addArgs("silent"))
                         .setTimeoutMs(timeoutMs))
                 .build();
-        async.withDeadlineAfter(timeoutMs + 60_000L, TimeUnit.MILLISECONDS).exec(request,
+        async.withDeadlineAfter(callMs, TimeUnit.MILLISECONDS).exec(request,
                 new io.grpc.stub.StreamObserver<dev.meshhub.proto.v1.ExecEvent>() {
                     private volatile String state;
 

@@ -149,6 +149,11 @@ final class HubInstance implements AutoCloseable {
         return admin;
     }
 
+    /** A second admin connection, for calls that must not queue behind the driver's (close it when done). */
+    HubAdmin newAdmin() throws IOException {
+        return new HubAdmin(adminPort, Files.readString(home.resolve("etc/admin.token"), StandardCharsets.US_ASCII).trim());
+    }
+
     /** The hub's directory (its bin/, etc/, data/). */
     Path home() {
         return home;

@@ -68,7 +68,7 @@ final class PolicySwapRow {
             fleet.misbehave(NODES);
             List<FleetNode> well = fleet.wellBehaved(NODES);
             List<String> names = well.stream().map(FleetNode::name).toList();
-            silent = new SilentLoad(hub.admin(), fleet.behaving(NODES, FleetNode.Conduct.SILENT).stream().map(FleetNode::name).toList())
+            silent = new SilentLoad(hub.newAdmin(), fleet.behaving(NODES, FleetNode.Conduct.SILENT).stream().map(FleetNode::name).toList())
                     .start();
             Thread.sleep(1000);
             fleet.takeReasons();
