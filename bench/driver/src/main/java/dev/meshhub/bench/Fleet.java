@@ -219,6 +219,18 @@ final class Fleet implements AutoCloseable {
         }
     }
 
+    /** The first {@code count} nodes behave again (a row that measures two servers in turn). */
+    void behave(int count) {
+        for (FleetNode node : nodes(count)) {
+            node.conduct(FleetNode.Conduct.WELL);
+        }
+    }
+
+    /** How many of the first {@code count} nodes behave and hold a stream the server has answered on. */
+    int wellOpen(int count) {
+        return (int) nodes(count).stream().filter(n -> n.conduct() == FleetNode.Conduct.WELL && n.open()).count();
+    }
+
     /** The first {@code count} nodes that behave. */
     List<FleetNode> wellBehaved(int count) {
         return nodes(count).stream().filter(n -> n.conduct() == FleetNode.Conduct.WELL).toList();
