@@ -6,8 +6,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -87,8 +85,7 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
     private final JournalWrites writes;
     private final PolicyDistribution policies = new PolicyDistribution();
     private final SecureRandom random = new SecureRandom();
-    private final Map<String, DispatchedTask> tasks = new ConcurrentHashMap<>();
-    private final Map<String, Set<DispatchedTask>> byNode = new ConcurrentHashMap<>();
+    private final TasksInFlight tasks = new TasksInFlight();
     private volatile TaskLimits limits;
     private volatile EnrollmentStore enrollmentStore;
 
@@ -276,17 +273,10 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
             throw new DispatchException(DispatchException.Reason.UNAVAILABLE, "the task journal is not available (journal stopped?); retry shortly");
         }
         String nodeId = target.node().nodeId();
-        Set<DispatchedTask> pending = byNode.computeIfAbsent(nodeId, id -> ConcurrentHashMap.newKeySet());
-        int maxPending = limits.maxPendingPerNode();
-        if (pending.size() >= maxPending) {
-            throw new DispatchException(DispatchException.Reason.BUSY, "node " + target.label() + " already has " + pending.size()
-                    + " tasks pending (limit " + maxPending + ", maxPendingTasksPerNode); retry when some have finished");
-        }
         String taskId = "t-" + HexFormat.of().formatHex(nextBytes());
         TaskAssignment assignment = wire.setTaskId(taskId).build();
         DispatchedTask task = new DispatchedTask(taskId, nodeId, target.node().name(), target.session(), output == null ? TaskOutputListener.NONE : output, this::cancel);
-        tasks.put(taskId, task);
-        pending.add(task);
+        tasks.add(task, limits.maxPendingPerNode(), target.label());
 
         // Journaled DISPATCHED in one write (the profile of benchmark 1: each commit in series is most of a round trip);
         // if the send below fails, the task is journaled FAILED.
@@ -294,7 +284,7 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
                         JournalWrites.withoutSecrets(assignment).toByteArray()))
                 .whenComplete((record, failure) -> {
                     if (failure != null) {
-                        forget(task);
+                        tasks.forget(task);
                         DispatchException refused = new DispatchException(DispatchException.Reason.UNAVAILABLE,
                                 "the journal could not record the task (" + rootMessage(failure) + "); nothing was sent to the node");
                         task.dispatched.completeExceptionally(refused);
@@ -319,7 +309,7 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
         DispatchedTask.Outcome ended = task.outcome();
         if (ended != null) {
             // Ended (cancelled, node lost) while it was being journaled: record that, send nothing.
-            journalTransition(task, ended.state(), ended.exitCode(), ended.diagnostic());
+            writes.transition(task.taskId, ended.state(), ended.exitCode(), ended.diagnostic());
             task.dispatched.complete(null);
             return;
         }
@@ -344,7 +334,7 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
         DispatchedTask task = ownTask(session, started.getTaskId());
         if (task != null && !task.isFinished()) {
             // For RUNNING the journal keeps the "diagnostic" as the program the node says it ran.
-            journalTransition(task, TaskState.RUNNING, null, started.getProgram());
+            writes.transition(task.taskId, TaskState.RUNNING, null, started.getProgram());
         }
     }
 
@@ -406,13 +396,13 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
      */
     @Override
     public void sessionEnded(NodeSessionHandle session, String cause) {
-        Set<DispatchedTask> pending = byNode.get(session.nodeId());
-        if (pending == null) {
+        List<DispatchedTask> pending = tasks.ofNode(session.nodeId());
+        if (pending.isEmpty()) {
             return;
         }
         String diagnostic = "node " + session.name() + " (" + session.nodeId() + ") disconnected: " + cause
                 + "; last heartbeat " + session.lastHeard();
-        for (DispatchedTask task : List.copyOf(pending)) {
+        for (DispatchedTask task : pending) {
             if (task.session == session) {
                 finish(task, TaskState.FAILED, null, diagnostic);
             }
@@ -436,12 +426,12 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
         if (task.timer != null) {
             task.timer.cancel(false);
         }
-        forget(task);
+        tasks.forget(task);
         // The end is journaled once the creation is: here if it is already, else by send() when it is.
         // (Both flags are volatile and each side writes its own before reading the other's, so at least
         // one side records the end; a second, identical terminal write changes nothing.)
         if (task.created) {
-            journalTransition(task, state, exitCode, diagnostic);
+            writes.transition(task.taskId, state, exitCode, diagnostic);
         }
         task.result.complete(new TaskResult(task.taskId, task.nodeId, state, exitCode, diagnostic == null ? "" : diagnostic));
         // Per task: DEBUG (the journal is the record; an INFO line per task costs throughput).
@@ -449,21 +439,10 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
                 diagnostic == null || diagnostic.isEmpty() ? "" : ": " + diagnostic);
     }
 
-    private void forget(DispatchedTask task) {
-        tasks.remove(task.taskId, task);
-        Set<DispatchedTask> pending = byNode.get(task.nodeId);
-        if (pending != null) {
-            pending.remove(task);
-        }
-    }
-
-    private void journalTransition(DispatchedTask task, TaskState state, Integer exitCode, String diagnostic) {
-        writes.transition(task.taskId, state, exitCode, diagnostic);
-    }
 
     /** Fails every task the hub follows (the transport is stopping). */
     void stop(String diagnostic) {
-        for (DispatchedTask task : List.copyOf(tasks.values())) {
+        for (DispatchedTask task : tasks.all()) {
             finish(task, TaskState.FAILED, null, diagnostic);
         }
     }
