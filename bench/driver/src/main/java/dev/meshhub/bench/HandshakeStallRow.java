@@ -72,8 +72,7 @@ final class HandshakeStallRow {
             // 3% misbehave from now on; the figures are the well-behaved nodes'; the silent ones get tasks of their own.
             fleet.misbehave(NODES);
             List<String> names = fleet.wellBehaved(NODES).stream().map(FleetNode::name).toList();
-            silent = new SilentLoad(hub.newAdmin(), fleet.behaving(NODES, FleetNode.Conduct.SILENT).stream().map(FleetNode::name).toList())
-                    .start();
+            silent = SilentLoad.start(hub, fleet, NODES);
             // Invites first: creating one needs the very table the stall locks.
             List<String> invites = new ArrayList<>();
             for (int i = 0; i < 2 * rounds * HANDSHAKES; i++) {
@@ -139,11 +138,7 @@ final class HandshakeStallRow {
             return Report.Row.notMeasurable(NUMBER, NAME, GOAL, BenchMain.describe(e), details);
         } finally {
             if (silent != null) {
-                try {
-                    silent.close();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
+                silent.close();
             }
             if (phase != null) {
                 main.stop(phase);

@@ -68,8 +68,7 @@ final class PolicySwapRow {
             fleet.misbehave(NODES);
             List<FleetNode> well = fleet.wellBehaved(NODES);
             List<String> names = well.stream().map(FleetNode::name).toList();
-            silent = new SilentLoad(hub.newAdmin(), fleet.behaving(NODES, FleetNode.Conduct.SILENT).stream().map(FleetNode::name).toList())
-                    .start();
+            silent = SilentLoad.start(hub, fleet, NODES);
             Thread.sleep(1000);
             fleet.takeReasons();
 
@@ -112,11 +111,7 @@ final class PolicySwapRow {
             return Report.Row.notMeasurable(NUMBER, NAME, GOAL, BenchMain.describe(e), details);
         } finally {
             if (silent != null) {
-                try {
-                    silent.close();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
+                silent.close();
             }
             if (phase != null) {
                 main.stop(phase);

@@ -35,6 +35,12 @@ final class SilentLoad implements AutoCloseable {
         sender.setDaemon(true);
     }
 
+    /** Started, for the fleet's silent nodes among its first {@code count}, on a new admin connection to {@code hub}. */
+    static SilentLoad start(HubInstance hub, Fleet fleet, int count) throws java.io.IOException {
+        return new SilentLoad(hub.newAdmin(), fleet.behaving(count, FleetNode.Conduct.SILENT).stream().map(FleetNode::name).toList())
+                .start();
+    }
+
     SilentLoad start() {
         if (!nodes.isEmpty()) {
             sender.start();
@@ -73,9 +79,13 @@ final class SilentLoad implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         running = false;
-        sender.join(5000);
+        try {
+            sender.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         admin.close();
     }
 }

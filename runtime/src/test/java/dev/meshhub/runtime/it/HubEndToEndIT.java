@@ -185,6 +185,16 @@ public class HubEndToEndIT {
         again.destroy();
         assertTrue(again.waitFor(60, TimeUnit.SECONDS));
         assertEquals("a run with an archive writes none", List.of(), nodeArchives(cache, ".new"));
+
+        // The caller's -Xshare:off wins: the agent starts without class sharing and writes nothing.
+        Poll.until("cds-node gone", PATIENCE, () -> !runtime.listNodes().contains("cds-node"));
+        runtime.withNodeEnvironment("JAVA_OPTS", "-Xshare:off");
+        Process plain = runtime.meshnode(workspace, "--name", "cds-node");
+        Poll.until("cds-node back without sharing", PATIENCE, () -> !plain.isAlive() || runtime.listNodes().contains("cds-node"));
+        assertTrue("the agent runs with -Xshare:off; log:\n" + runtime.log("cds-workspace.log"), plain.isAlive());
+        plain.destroy();
+        assertTrue(plain.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(List.of(), nodeArchives(cache, ".new"));
     }
 
     private void stopHub() throws Exception {
@@ -243,6 +253,11 @@ public class HubEndToEndIT {
             }
         });
         assertOneLineRefusal(runtime.run(call, Map.of("XDG_CACHE_HOME", cache.toString(), "MESHHUB_CDS", "off"), 60, null));
+
+        // A cache path the JVM's options cannot carry (a space): meshctl runs without an archive and makes none.
+        Path spaced = runtime.home.resolve("cds cache");
+        assertOneLineRefusal(runtime.run(call, Map.of("XDG_CACHE_HOME", spaced.toString()), 60, null));
+        assertFalse("no cache directory, no training run", Files.exists(spaced));
     }
 
     private static void assertOneLineRefusal(RuntimeUnderTest.Result result) {
