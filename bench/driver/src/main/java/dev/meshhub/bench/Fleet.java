@@ -263,19 +263,21 @@ final class Fleet implements AutoCloseable {
         return counted.stream().map(e -> String.format(java.util.Locale.ROOT, "%,d x %s", e.getValue(), e.getKey())).toList();
     }
 
-    /** Failed attempts over the fleet, and the latest reason one gave. */
+    /** Failed attempts over the fleet (and how many of them well-behaved nodes had), and the latest reason one gave. */
     String failures() {
         long total = 0;
+        long well = 0;
         String last = null;
         synchronized (nodes) {
             for (FleetNode node : nodes) {
                 total += node.failures();
+                well += node.conduct() == FleetNode.Conduct.WELL ? node.failures() : 0;
                 if (node.lastFailure() != null) {
                     last = node.name() + ": " + node.lastFailure();
                 }
             }
         }
-        return total + " failed attempts" + (last == null ? "" : " (last: " + last + ")");
+        return total + " failed attempts, " + well + " of them by well-behaved nodes" + (last == null ? "" : " (last: " + last + ")");
     }
 
 
