@@ -284,6 +284,9 @@ public final class Launcher {
         // rewrites every .cfg on each start and races its own watcher, which can read the file half
         // written and then save the emptied configuration back: keys vanished from etc/ in testing.
         properties.put("felix.fileinstall.enableConfigSave", "false");
+        // No HTTP listener until etc/org.apache.felix.http.cfg says where (Felix HTTP Jetty would
+        // otherwise open 8080 on every interface while ConfigAdmin delivers that file).
+        properties.put("org.apache.felix.http.enable", "false");
         // Gogo looks for etc/gosh_profile here.
         properties.put("gosh.home", home.toString());
         properties.putAll(overrides);

@@ -103,6 +103,7 @@ public class LauncherSettingsTest {
         assertEquals("true", properties.get("felix.fileinstall.noInitialDelay"));
         assertEquals("2", properties.get("felix.fileinstall.log.level"));
         assertEquals("false", properties.get("felix.fileinstall.enableConfigSave"));
+        assertEquals("no HTTP before etc/org.apache.felix.http.cfg is read", "false", properties.get("org.apache.felix.http.enable"));
         assertEquals("/opt/hub", properties.get("meshhub.home"));
         assertEquals("--nointeractive", properties.get("gosh.args"));
     }

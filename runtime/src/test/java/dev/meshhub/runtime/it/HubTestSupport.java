@@ -40,6 +40,8 @@ final class HubTestSupport {
     static final String NODE_PORT = "it.nodePort";
     /** Framework property carrying the admin port chosen for the test. */
     static final String ADMIN_PORT = "it.adminPort";
+    /** Framework property carrying the HTTP port chosen for the test. */
+    static final String HTTP_PORT = "it.httpPort";
 
     static final int HEARTBEAT_INTERVAL_MS = 200;
     static final int HEARTBEAT_TIMEOUT_MS = 1000;
@@ -99,6 +101,9 @@ final class HubTestSupport {
             transport.putAll(transportOverrides);
             writeCfg(home.resolve("etc/dev.meshhub.transport.cfg"), transport);
             writeCfg(home.resolve("etc/dev.meshhub.admin.cfg"), Map.of("port", String.valueOf(adminPort)));
+            int httpPort = freePort();
+            writeCfg(home.resolve("etc/org.apache.felix.http.cfg"), Map.of("org.apache.felix.http.enable", "true",
+                    "org.apache.felix.http.host", "127.0.0.1", "org.osgi.service.http.port", String.valueOf(httpPort)));
             writeCfg(home.resolve("etc/dev.meshhub.journal.cfg"), Map.of("databaseDirectory", "data/journal"));
 
             List<Option> options = new ArrayList<>(List.of(
@@ -108,6 +113,9 @@ final class HubTestSupport {
                     frameworkProperty("meshhub.home").value(home.toString()),
                     frameworkProperty(NODE_PORT).value(String.valueOf(nodePort)),
                     frameworkProperty(ADMIN_PORT).value(String.valueOf(adminPort)),
+                    frameworkProperty(HTTP_PORT).value(String.valueOf(httpPort)),
+                    // As in the launcher: no HTTP listener until etc/org.apache.felix.http.cfg is read.
+                    frameworkProperty("org.apache.felix.http.enable").value("false"),
                     frameworkProperty("felix.fileinstall.dir").value(home.resolve("etc").toString()),
                     frameworkProperty("felix.fileinstall.filter").value(".*\\.cfg"),
                     frameworkProperty("felix.fileinstall.poll").value("100"),

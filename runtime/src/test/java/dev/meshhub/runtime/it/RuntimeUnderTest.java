@@ -34,6 +34,7 @@ final class RuntimeUnderTest extends ExternalResource {
     Path home;
     int nodePort;
     int adminPort;
+    int httpPort;
     Process hub;
     long launchToReadyMillis;
     private final List<Process> processes = new ArrayList<>();
@@ -60,6 +61,10 @@ final class RuntimeUnderTest extends ExternalResource {
         run(List.of("sh", "-c", "rm -rf data/* etc/admin.token deploy/*"), Map.of(), 60, home).assertExit(0);
         nodePort = HubTestSupport.freePort();
         adminPort = HubTestSupport.freePort();
+        httpPort = HubTestSupport.freePort();
+        Path felixHttp = home.resolve("etc/org.apache.felix.http.cfg");
+        Files.writeString(felixHttp, Files.readString(felixHttp).replace("org.osgi.service.http.port = 7702",
+                "org.osgi.service.http.port = " + httpPort));
         adminChannel = NettyChannelBuilder.forAddress("127.0.0.1", adminPort).usePlaintext().build();
         if (startsHub) {
             startHub();

@@ -26,6 +26,7 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.meshhub.api.admin.AdminCredentials;
 import dev.meshhub.api.enrollment.EnrollmentStore;
 import dev.meshhub.api.management.ManagementScheduler;
 import dev.meshhub.api.monitor.MeshStatus;
@@ -60,9 +61,9 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
  * with the key named and the running API keeps its settings. Stopping ends the long calls (exec,
  * sync) with UNAVAILABLE; the tasks and transfers behind them go on.
  */
-@Component(service = {}, immediate = true, configurationPid = AdminConfig.PID, configurationPolicy = ConfigurationPolicy.REQUIRE)
+@Component(service = AdminCredentials.class, immediate = true, configurationPid = AdminConfig.PID, configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = AdminConfig.class)
-public class AdminServer implements HubServices {
+public class AdminServer implements HubServices, AdminCredentials {
 
     private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
 
@@ -123,6 +124,13 @@ public class AdminServer implements HubServices {
             LOG.info("admin API on {}:{} ({})", config.bindAddress(), GrpcServers.port(server), tls(config) ? "TLS 1.3, the hub's"
                     + " certificate; meshctl verifies it with --ca-pin or --ca-file" : "plaintext, loopback only");
         }
+    }
+
+    /** The token the admin API checks, for the HTTP surfaces (read anew when {@code tokenFile} changes). */
+    @Override
+    public boolean accepts(String presentedToken) {
+        AdminToken current = token;
+        return current != null && current.matches(presentedToken);
     }
 
     @Modified

@@ -1,0 +1,129 @@
+package dev.meshhub.runtime.it;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.Rule;
+import org.junit.Test;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+import dev.meshhub.proto.v1.ListNodesRequest;
+import dev.meshhub.proto.v1.ListTasksRequest;
+import dev.meshhub.proto.v1.TaskInfo;
+import dev.meshhub.proto.v1.TaskState;
+
+/**
+ * /metrics of a real hub process, with real node processes and real tasks, read by a real
+ * Prometheus text-format parser (Python's prometheus_client, Debian's python3-prometheus-client, which
+ * .ci/run installs) and checked against the journal and the node directory through the admin API.
+ */
+public class MetricsEndToEndIT {
+
+    private static final Path PYTHON = Path.of("/usr/bin/python3");
+    /** Prints every sample as JSON: {"name{label="value",...}": value}, labels sorted by name. */
+    private static final String PARSER = String.join("\n",
+            "import sys, json",
+            "from prometheus_client.parser import text_string_to_metric_families",
+            "out = {}",
+            "for family in text_string_to_metric_families(sys.stdin.read()):",
+            "    for s in family.samples:",
+            "        labels = ','.join('%s=\"%s\"' % (k, s.labels[k]) for k in sorted(s.labels))",
+            "        out[s.name + ('{' + labels + '}' if labels else '')] = s.value",
+            "print(json.dumps(out))");
+
+    @Rule
+    public final RuntimeUnderTest runtime = new RuntimeUnderTest()
+            .withHubEnvironment("MESHHUB_METRICS_TASK_COUNT_MAX_AGE_SECONDS", "0");
+
+    @Test
+    public void metricsParseAndMatchTheJournalAndTheNodeDirectory() throws Exception {
+        runtime.enrolledNode("alpha");
+        runtime.enrolledNode("beta");
+        runtime.meshctl("exec", "alpha", "--", "echo", "one").assertExit(0);
+        runtime.meshctl("exec", "beta", "--", "echo", "two").assertExit(0);
+        assertEquals(2, runtime.meshctl("exec", "beta", "--", "ls", "/no/such/path").exit());
+
+        Map<String, Double> metrics = scrape(null);
+        int connected = runtime.admin().listNodes(ListNodesRequest.getDefaultInstance()).getNodesCount();
+        assertEquals(2, connected);
+        assertEquals((double) connected, metrics.get("meshhub_nodes_connected"), 0);
+        assertEquals("a real agent reports how it confines (bwrap here, or unconfined with a reason)", (double) connected,
+                metrics.get("meshhub_nodes_by_confinement{confinement=\"bwrap\"}")
+                        + metrics.get("meshhub_nodes_by_confinement{confinement=\"unconfined\"}"), 0);
+        assertEquals((double) connected, metrics.get("meshhub_nodes_by_policy_mode{mode=\"STRICT\"}"), 0);
+        assertTrue("two enrollments", metrics.get("meshhub_enrollment_attempts_total") >= 2);
+
+        Map<TaskState, Integer> journal = new EnumMap<>(TaskState.class);
+        for (TaskInfo task : runtime.admin().listTasks(ListTasksRequest.newBuilder().setLimit(1000).build()).getTasksList()) {
+            journal.merge(task.getState(), 1, Integer::sum);
+        }
+        for (TaskState state : TaskState.values()) {
+            if (state == TaskState.TASK_STATE_UNSPECIFIED || state == TaskState.UNRECOGNIZED) {
+                continue;
+            }
+            assertEquals("tasks " + state + " in /metrics as in the journal", (double) journal.getOrDefault(state, 0),
+                    metrics.get("meshhub_tasks{state=\"" + state.name() + "\"}"), 0);
+        }
+        assertEquals(2.0, metrics.get("meshhub_tasks{state=\"SUCCEEDED\"}"), 0);
+        assertEquals(0.0, metrics.get("meshhub_locks_live"), 0);
+        assertEquals(1.0, metrics.get("meshhub_management_task_state{state=\"WAITING\",task=\"mesh-monitor\"}")
+                + metrics.get("meshhub_management_task_state{state=\"RUNNING\",task=\"mesh-monitor\"}"), 0);
+        assertTrue("JVM basics", metrics.get("jvm_memory_used_bytes{area=\"heap\"}") > 0);
+        assertTrue("process basics", metrics.get("process_open_fds") > 0);
+        for (var node : runtime.admin().listNodes(ListNodesRequest.getDefaultInstance()).getNodesList()) {
+            assertFalse("no node id or name in any series", metrics.keySet().stream()
+                    .anyMatch(key -> key.contains(node.getNodeId()) || key.contains("\"" + node.getName() + "\"")));
+        }
+    }
+
+    @Test
+    public void theAdminTokenOpensMetricsAndAWrongOneDoesNot() throws Exception {
+        String token = Files.readString(runtime.home.resolve("etc/admin.token")).strip();
+        assertTrue(scrape("Bearer " + token).containsKey("meshhub_nodes_connected"));
+        HttpResponse<String> wrong = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + runtime.httpPort + "/metrics")).header("Authorization", "Bearer nope")
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(401, wrong.statusCode());
+        assertTrue(wrong.body(), wrong.body().contains("wrong admin token"));
+    }
+
+    /** /metrics parsed by prometheus_client; fails the test if the exposition does not parse. */
+    private Map<String, Double> scrape(String authorization) throws Exception {
+        assertTrue("the test needs " + PYTHON + " with Debian's python3-prometheus-client (apt-get install"
+                + " python3-prometheus-client; .ci/run installs it)", Files.isExecutable(PYTHON));
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + runtime.httpPort + "/metrics"))
+                .timeout(Duration.ofSeconds(10));
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        HttpResponse<String> response = HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(response.body(), 200, response.statusCode());
+        Process parser = new ProcessBuilder(PYTHON.toString(), "-c", PARSER).start();
+        parser.getOutputStream().write(response.body().getBytes(StandardCharsets.UTF_8));
+        parser.getOutputStream().close();
+        String parsed = new String(parser.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String errors = new String(parser.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue("parser did not finish", parser.waitFor(30, TimeUnit.SECONDS));
+        assertEquals("the exposition parses (" + errors + ")", 0, parser.exitValue());
+        Map<String, Double> samples = new HashMap<>();
+        JsonObject object = JsonParser.parseString(parsed).getAsJsonObject();
+        object.entrySet().forEach(entry -> samples.put(entry.getKey(), entry.getValue().getAsDouble()));
+        return samples;
+    }
+}
