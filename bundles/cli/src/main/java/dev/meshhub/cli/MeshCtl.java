@@ -185,6 +185,7 @@ public final class MeshCtl implements Callable<Integer> {
         commands.put("cancel", CancelCommand.class);
         commands.put("policy", PolicyCommand.class);
         commands.put("status", StatusCommand.class);
+        commands.put("health", HealthCommand.class);
         commands.put("admin", AdminCommand.class);
         commands.put("sync", SyncCommand.class);
         commands.put("ca", CaCommand.class);

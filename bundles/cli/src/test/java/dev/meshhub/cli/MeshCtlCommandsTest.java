@@ -21,7 +21,7 @@ public class MeshCtlCommandsTest {
     public void everyCommandIsListedUnderTheNameItsAnnotationGives() {
         MeshCtl.COMMANDS.forEach((name, type) ->
                 assertEquals(type.getName(), name, type.getAnnotation(Command.class).name()));
-        assertEquals(13, MeshCtl.COMMANDS.size());
+        assertEquals(14, MeshCtl.COMMANDS.size());
     }
 
     @Test

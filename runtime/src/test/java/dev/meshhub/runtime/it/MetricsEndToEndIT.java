@@ -29,9 +29,10 @@ import dev.meshhub.proto.v1.TaskInfo;
 import dev.meshhub.proto.v1.TaskState;
 
 /**
- * /metrics of a real hub process, with real node processes and real tasks, read by a real
- * Prometheus text-format parser (Python's prometheus_client, Debian's python3-prometheus-client, which
- * .ci/run installs) and checked against the journal and the node directory through the admin API.
+ * The HTTP surface of a real hub process: /metrics, with real node processes and real tasks, read by a
+ * real Prometheus text-format parser (Python's prometheus_client, Debian's python3-prometheus-client,
+ * which .ci/run installs) and checked against the journal and the node directory through the admin
+ * API; /system/health and meshctl health with the journal's disk made read-only and fixed again.
  */
 public class MetricsEndToEndIT {
 
@@ -101,6 +102,46 @@ public class MetricsEndToEndIT {
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(401, wrong.statusCode());
         assertTrue(wrong.body(), wrong.body().contains("wrong admin token"));
+    }
+
+    @Test
+    public void healthGoesUnhealthyNamingTheJournalWhenItsDiskIsReadOnlyAndRecovers() throws Exception {
+        RuntimeUnderTest.Result healthy = runtime.meshctl("health");
+        assertEquals(healthy.stdout() + healthy.stderr(), 0, healthy.exit());
+        for (String check : new String[] {"journal", "transport", "mirror-disk-reserve", "scheduler", "services"}) {
+            assertTrue(check + " listed: " + healthy.stdout(), healthy.stdout().contains("OK       " + check));
+        }
+        assertEquals(200, health().statusCode());
+
+        try (ReadOnlyDirectory readOnly = ReadOnlyDirectory.make(runtime.home.resolve("data/journal/log"))) {
+            Poll.until("/system/health answers 503", RuntimeUnderTest.PATIENCE, () -> healthStatus() == 503);
+            HttpResponse<String> unhealthy = health();
+            JsonObject report = JsonParser.parseString(unhealthy.body()).getAsJsonObject();
+            assertEquals("CRITICAL", report.get("status").getAsString());
+            JsonObject worst = report.getAsJsonArray("checks").get(0).getAsJsonObject();
+            assertEquals("the failing check is named first", "journal", worst.get("name").getAsString());
+            assertTrue(unhealthy.body(), worst.toString().contains("cannot create a file in"));
+            RuntimeUnderTest.Result cli = runtime.meshctl("health");
+            assertEquals("meshctl health exits 3 when unhealthy: " + cli.stdout(), 3, cli.exit());
+            assertTrue(cli.stdout(), cli.stdout().startsWith("CRITICAL (unhealthy)"));
+            assertTrue(cli.stdout(), cli.stdout().contains("CRITICAL journal"));
+        }
+        Poll.until("/system/health back to 200 once the directory is writable", RuntimeUnderTest.PATIENCE,
+                () -> healthStatus() == 200);
+        assertEquals(0, runtime.meshctl("health").exit());
+    }
+
+    private HttpResponse<String> health() throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + runtime.httpPort
+                + "/system/health")).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private int healthStatus() {
+        try {
+            return health().statusCode();
+        } catch (Exception e) {
+            return -1;
+        }
     }
 
     /** /metrics parsed by prometheus_client; fails the test if the exposition does not parse. */

@@ -27,6 +27,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.meshhub.api.admin.AdminCredentials;
+import dev.meshhub.api.health.HubHealth;
 import dev.meshhub.api.enrollment.EnrollmentStore;
 import dev.meshhub.api.management.ManagementScheduler;
 import dev.meshhub.api.monitor.MeshStatus;
@@ -84,6 +85,8 @@ public class AdminServer implements HubServices, AdminCredentials {
     /** The highest-ranked monitor answers meshctl status. */
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     private volatile MeshStatus meshStatus;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    private volatile HubHealth hubHealth;
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     private volatile FileTransfers fileTransfers;
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
@@ -299,6 +302,11 @@ public class AdminServer implements HubServices, AdminCredentials {
     @Override
     public MeshStatus meshStatus() {
         return meshStatus;
+    }
+
+    @Override
+    public HubHealth health() {
+        return hubHealth;
     }
 
     @Override

@@ -35,7 +35,9 @@ import dev.meshhub.proto.v1.GetHubTrustRequest;
 import dev.meshhub.proto.v1.HubTrustInfo;
 import dev.meshhub.proto.v1.ExecEvent;
 import dev.meshhub.proto.v1.ExecRequest;
+import dev.meshhub.proto.v1.GetHealthRequest;
 import dev.meshhub.proto.v1.GetMeshStatusRequest;
+import dev.meshhub.proto.v1.HealthInfo;
 import dev.meshhub.proto.v1.GetPolicyRequest;
 import dev.meshhub.proto.v1.GetTaskRequest;
 import dev.meshhub.proto.v1.ListManagementTasksRequest;
@@ -75,6 +77,7 @@ final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
     private final ExecCalls exec;
     private final TransferCalls transfers;
     private final TrustCalls trust;
+    private final HealthCalls health;
     private final NodeCalls nodes;
 
     AdminServiceImpl(HubServices services, LongCalls longCalls, LongSupplier execBufferBytes) {
@@ -82,6 +85,7 @@ final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
         this.exec = new ExecCalls(services, longCalls, execBufferBytes);
         this.transfers = new TransferCalls(services, longCalls);
         this.trust = new TrustCalls(services);
+        this.health = new HealthCalls(services);
         this.nodes = new NodeCalls(services);
     }
 
@@ -234,6 +238,11 @@ final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
     @Override
     public void rotateCa(RotateCaRequest request, StreamObserver<HubTrustInfo> responseObserver) {
         trust.rotateCa(request, responseObserver);
+    }
+
+    @Override
+    public void getHealth(GetHealthRequest request, StreamObserver<HealthInfo> responseObserver) {
+        health.getHealth(responseObserver);
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.meshhub.admin.impl;
 
 import java.util.Map;
 
+import dev.meshhub.api.health.HubHealth;
 import dev.meshhub.api.enrollment.EnrollmentStore;
 import dev.meshhub.api.management.ManagementScheduler;
 import dev.meshhub.api.monitor.MeshStatus;
@@ -35,6 +36,9 @@ interface HubServices {
     ManagementScheduler scheduler();
 
     MeshStatus meshStatus();
+
+    /** The health checks' runner (feature meshhub-health). */
+    HubHealth health();
 
     FileTransfers transfers();
 

@@ -17,6 +17,8 @@ import dev.meshhub.api.task.TaskJournal;
 /** The services an admin call answers from, set by each test; unset ones are absent, as when their bundle is stopped. */
 final class FakeHubServices implements HubServices {
 
+    dev.meshhub.api.health.HubHealth health;
+
     volatile EnrollmentStore enrollment;
     volatile NodeDirectory nodes;
     volatile TaskDispatcher dispatcher;
@@ -67,6 +69,11 @@ final class FakeHubServices implements HubServices {
     @Override
     public MeshStatus meshStatus() {
         return meshStatus;
+    }
+
+    @Override
+    public dev.meshhub.api.health.HubHealth health() {
+        return health;
     }
 
     @Override

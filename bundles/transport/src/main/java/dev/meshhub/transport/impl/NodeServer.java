@@ -21,6 +21,8 @@ import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.Designate;
+import org.apache.felix.hc.api.HealthCheck;
+import org.apache.felix.hc.api.Result;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,9 +57,10 @@ import io.grpc.protobuf.services.HealthStatusManager;
  * failure leaves everything as it was), then the nodes on the old one are told the port moved and
  * reconnect.
  */
-@Component(service = {}, immediate = true, configurationPid = TransportConfig.PID, configurationPolicy = ConfigurationPolicy.REQUIRE)
+@Component(service = HealthCheck.class, immediate = true, configurationPid = TransportConfig.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
+        property = {HealthCheck.NAME + "=transport", HealthCheck.TAGS + "=meshhub"})
 @Designate(ocd = TransportConfig.class)
-public final class NodeServer {
+public final class NodeServer implements HealthCheck {
 
     private static final Logger LOG = LoggerFactory.getLogger(NodeServer.class);
     private static final long DRAIN_STOP_MILLIS = 5000;
@@ -353,5 +356,20 @@ public final class NodeServer {
     /** The node port listened on now (differs from the configuration when that is 0); -1 when it is down. */
     synchronized int nodePort() {
         return listener == null ? -1 : listener.port();
+    }
+
+    /** Its health check ({@code hc.name = transport}): OK while the node port accepts connections. */
+    @Override
+    public Result execute() {
+        Listener current;
+        synchronized (this) {
+            current = listener;
+        }
+        if (current == null || current.server().isShutdown()) {
+            return new Result(Result.Status.CRITICAL, "the node port is not listening (the transport is stopping, or its last"
+                    + " configuration could not bind: see the hub's log)");
+        }
+        return new Result(Result.Status.OK, "nodes connect on " + current.shape().bindAddress() + ":" + current.port() + " ("
+                + security(current.shape()) + "), " + sessions.connected().size() + " connected");
     }
 }
