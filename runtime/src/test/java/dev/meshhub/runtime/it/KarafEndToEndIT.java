@@ -62,6 +62,8 @@ public class KarafEndToEndIT {
         Files.writeString(karaf.resolve("etc/dev.meshhub.transport.cfg"),
                 "port = " + runtime.nodePort + "\nbindAddress = 127.0.0.1\n");
         Files.writeString(karaf.resolve("etc/dev.meshhub.admin.cfg"), "port = " + runtime.adminPort + "\n");
+        Files.writeString(karaf.resolve("etc/org.apache.felix.http.cfg"), "org.apache.felix.http.enable = true\n"
+                + "org.apache.felix.http.host = 127.0.0.1\norg.osgi.service.http.port = " + runtime.httpPort + "\n");
 
         server = runtime.start(karaf.resolve("karaf.out"), javaHome(), karaf.resolve("bin/karaf").toString(), "server");
         Poll.until("Karaf's ssh console on port " + sshPort, PATIENCE, () -> !server.isAlive() || HubClient.listens(sshPort));
@@ -126,6 +128,27 @@ public class KarafEndToEndIT {
         String agentLog = runtime.log("karaf-node-workspace.log");
         assertFalse(agentLog, agentLog.contains("disconnected"));
         runtime.meshctl("exec", "karaf-node", "--", "echo", "after-updates").assertExit(0);
+
+        // The HTTP surface in Karaf too: health and metrics over Felix HTTP Jetty.
+        Poll.until("/system/health answers 200 in Karaf", PATIENCE, () -> httpGet("/system/health").startsWith("200 "));
+        assertTrue(httpGet("/metrics"), httpGet("/metrics").contains("meshhub_nodes_connected 1.0"));
+        assertTrue("JVM metrics in Karaf (com.sun.management boot-delegated)", httpGet("/metrics").contains("process_cpu_seconds_total"));
+        assertTrue(runtime.meshctl("health").assertExit(0).stdout().startsWith("OK (healthy)"));
+    }
+
+    /** "STATUS body" of a GET on Karaf's HTTP port, or "" while it does not answer. */
+    private String httpGet(String path) {
+        try {
+            java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + runtime.httpPort + path))
+                            .timeout(Duration.ofSeconds(10)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            return response.statusCode() + " " + response.body();
+        } catch (IOException e) {
+            return "";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
+        }
     }
 
     private long connectedSince(String name) throws Exception {

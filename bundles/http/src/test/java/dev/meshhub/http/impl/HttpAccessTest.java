@@ -32,6 +32,7 @@ public class HttpAccessTest {
     public void everythingElseNeedsTheAdminToken() {
         HttpAccess.Decision missing = access.decide(get("/console", "127.0.0.1", "127.0.0.1", false, null), ADMIN);
         assertEquals(401, missing.status());
+        assertTrue(missing.message(), missing.message().contains("sign in at /login"));
         assertTrue(missing.message(), missing.message().contains("etc/admin.token"));
         HttpAccess.Decision post = access.decide(new HttpAccess.Request("POST", "/metrics", "127.0.0.1", "127.0.0.1", false, null), ADMIN);
         assertEquals("writes are never open", 401, post.status());
@@ -86,5 +87,42 @@ public class HttpAccessTest {
         assertTrue(HttpAccess.isLoopback("[::1]"));
         assertTrue(HttpAccess.isLoopback("127.0.0.1"));
         assertFalse(HttpAccess.isLoopback("192.168.0.1"));
+    }
+
+    private static final java.time.Clock CLOCK = java.time.Clock.systemUTC();
+
+    private static HttpAccess.Request browser(String method, String path, ConsoleSessions.Session session, String csrf, String origin) {
+        return new HttpAccess.Request(method, path, "127.0.0.1", "127.0.0.1", false, null, session, csrf, origin,
+                "http://127.0.0.1:7702", true);
+    }
+
+    @Test
+    public void aBrowserWithoutASessionIsSentToSignIn() {
+        HttpAccess.Decision redirect = access.decide(browser("GET", "/console", null, null, null), ADMIN);
+        assertEquals(303, redirect.status());
+        assertEquals("/login?next=%2Fconsole", redirect.message());
+        assertTrue("signing in is always reachable", access.decide(browser("POST", "/login", null, null, "https://evil.example"), ADMIN)
+                .allowed());
+        assertEquals("a browser posting without a session gets no redirect", 401,
+                access.decide(browser("POST", "/console/api/x", null, null, null), ADMIN).status());
+    }
+
+    @Test
+    public void aSessionReadsFreelyAndChangesOnlyWithItsCsrfTokenFromThisOrigin() {
+        ConsoleSessions.Session session = new ConsoleSessions(CLOCK, java.time.Duration.ofMinutes(5), java.time.Duration.ofHours(1), 4).open();
+        assertTrue(access.decide(browser("GET", "/console/api/nodes", session, null, null), null).allowed());
+        assertTrue(access.decide(browser("POST", "/console/api/nodes/n-1/revoke", session, session.csrf(), "http://127.0.0.1:7702"), null)
+                .allowed());
+        assertTrue("no Origin (some clients omit it): the CSRF token alone decides",
+                access.decide(browser("POST", "/console/api/x", session, session.csrf(), null), null).allowed());
+        HttpAccess.Decision noToken = access.decide(browser("POST", "/console/api/x", session, null, "http://127.0.0.1:7702"), null);
+        assertEquals(403, noToken.status());
+        assertTrue(noToken.message(), noToken.message().contains("X-CSRF-Token"));
+        assertEquals(403, access.decide(browser("POST", "/console/api/x", session, session.csrf() + "x", null), null).status());
+        HttpAccess.Decision forged = access.decide(browser("POST", "/console/api/x", session, session.csrf(), "https://evil.example"), null);
+        assertEquals(403, forged.status());
+        assertTrue(forged.message(), forged.message().contains("cross-site request refused"));
+        assertEquals("a session never opens a plaintext listener beyond loopback", 403, access.decide(new HttpAccess.Request("GET",
+                "/console", "10.0.0.2", "10.0.0.1", false, null, session, null, null, "http://10.0.0.1:7702", true), null).status());
     }
 }

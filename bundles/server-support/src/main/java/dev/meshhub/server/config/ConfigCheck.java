@@ -29,11 +29,11 @@ import org.xml.sax.SAXException;
  * refuses the whole configuration and keeps what it runs with. A key the definition does not know is
  * reported separately (a typo, or a key that moved): the caller warns and ignores it. Keys of the
  * framework and of the component itself ({@code service.*}, {@code component.*}, {@code felix.*},
- * {@code event.*}, {@code osgi.*}) are neither.
+ * {@code event.*}, {@code osgi.*}, and the health check properties {@code hc.*}) are neither.
  */
 public final class ConfigCheck {
 
-    private static final List<String> FRAMEWORK_PREFIXES = List.of("service.", "component.", "felix.", "event.", "osgi.", ".");
+    private static final List<String> FRAMEWORK_PREFIXES = List.of("service.", "component.", "felix.", "event.", "osgi.", "hc.", ".");
 
     /** One attribute of the definition. */
     record Attribute(String id, String type, String min, String max) {

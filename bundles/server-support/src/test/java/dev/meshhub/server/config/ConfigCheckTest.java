@@ -57,7 +57,7 @@ public class ConfigCheckTest {
         ConfigCheck withMoved = check.withMovedKeys(Map.of("adminPort", "moved to etc/dev.meshhub.admin.cfg as port"));
         ConfigCheck.Result result = withMoved.check(Map.of("HeartbeatIntervalMS", "100", "adminPort", "7701", "colour", "blue",
                 "service.pid", "test.config", "component.name", "x", "felix.fileinstall.filename", "file:/etc/x.cfg",
-                "event.topics", "a/b"));
+                "event.topics", "a/b", "hc.name", "transport"));
         assertTrue(result.ok());
         assertEquals(List.of("HeartbeatIntervalMS (did you mean heartbeatIntervalMs?)",
                 "adminPort (moved to etc/dev.meshhub.admin.cfg as port)", "colour"), result.unknownKeys());

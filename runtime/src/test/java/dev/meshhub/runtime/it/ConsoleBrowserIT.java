@@ -1,0 +1,173 @@
+package dev.meshhub.runtime.it;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+
+import java.io.File;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Rule;
+import org.junit.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+import dev.meshhub.proto.v1.ListNodesRequest;
+
+/**
+ * The web console as an admin uses it, in Debian's chromium (headless) driven by its chromedriver
+ * (packages chromium and chromium-driver, which .ci/run installs; nothing is downloaded): sign in with
+ * the admin token, see a node a real meshnode enrolled, watch a task's output appear, revoke the node
+ * and see it leave. Screenshots go to target/screenshots/. Then the same session's requests forged the
+ * ways a hostile page would (no CSRF token, another origin, no cookie), refused.
+ */
+public class ConsoleBrowserIT {
+
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final Path SCREENSHOTS = Path.of("target/screenshots").toAbsolutePath();
+
+    @Rule
+    public final RuntimeUnderTest runtime = new RuntimeUnderTest();
+
+    private WebDriver browser;
+
+    @Before
+    public void startBrowser() throws Exception {
+        assertTrue("the test needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver;"
+                + " .ci/run installs them)", Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER));
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,900",
+                "--user-data-dir=" + Files.createTempDirectory(runtime.home, "chromium-profile"));
+        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
+                .usingAnyFreePort().withLogFile(runtime.home.resolve("chromedriver.log").toFile()).build();
+        browser = new ChromeDriver(service, options);
+        Files.createDirectories(SCREENSHOTS);
+    }
+
+    @After
+    public void stopBrowser() {
+        if (browser != null) {
+            browser.quit();
+        }
+    }
+
+    private String base() {
+        return "http://127.0.0.1:" + runtime.httpPort;
+    }
+
+    private void screenshot(String name) throws Exception {
+        File shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
+        Files.copy(shot.toPath(), SCREENSHOTS.resolve("console-" + name + ".png"), StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private WebDriverWait waiting() {
+        return new WebDriverWait(browser, WAIT);
+    }
+
+    @Test
+    public void anAdminSignsInSeesANodeWatchesATaskAndRevokesTheNode() throws Exception {
+        runtime.enrolledNode("alpha");
+        runtime.meshctl("policy", "set", "alpha", "permissive", "--yes").assertExit(0);
+
+        browser.get(base() + "/console");
+        waiting().until(ExpectedConditions.urlContains("/login"));
+        screenshot("1-sign-in");
+        browser.findElement(By.id("token")).sendKeys(Files.readString(runtime.home.resolve("etc/admin.token")).strip());
+        browser.findElement(By.id("sign-in")).click();
+        waiting().until(ExpectedConditions.urlToBe(base() + "/console"));
+
+        By alphaRow = By.cssSelector("#nodes-table tr[data-node-name='alpha']");
+        waiting().until(ExpectedConditions.textToBePresentInElementLocated(alphaRow, "connected"));
+        String row = browser.findElement(alphaRow).getText();
+        assertTrue(row, row.contains("PERMISSIVE") && row.contains("127.0.0.1:"));
+        screenshot("2-nodes");
+
+        Process exec = runtime.meshctlInBackground("console-task", "exec", "alpha", "--shell",
+                "for i in 1 2 3 4 5 6 7 8; do echo line-$i; sleep 1; done");
+        browser.findElement(By.cssSelector("nav button[data-view='tasks']")).click();
+        By taskRow = By.cssSelector("#tasks-table tbody tr");
+        waiting().until(ExpectedConditions.textToBePresentInElementLocated(taskRow, "line-$i"));
+        browser.findElement(taskRow).click();
+        By output = By.id("task-output");
+        waiting().until(ExpectedConditions.textToBePresentInElementLocated(output, "line-2"));
+        String meta = browser.findElement(By.id("task-meta")).getText();
+        assertTrue("the output appears while the task runs: " + meta, meta.startsWith("RUNNING"));
+        assertFalse("not all of it yet", browser.findElement(output).getText().contains("line-8"));
+        screenshot("3-task-running");
+        waiting().until(ExpectedConditions.textToBePresentInElementLocated(By.id("task-meta"), "SUCCEEDED"));
+        assertTrue(browser.findElement(output).getText().contains("line-8"));
+        screenshot("4-task-done");
+        assertEquals(0, exec.waitFor());
+
+        browser.findElement(By.cssSelector("nav button[data-view='nodes']")).click();
+        waiting().until(ExpectedConditions.textToBePresentInElementLocated(alphaRow, "connected"));
+        browser.findElement(By.cssSelector("#nodes-table tr[data-node-name='alpha'] button.revoke")).click();
+        waiting().until(ExpectedConditions.alertIsPresent()).accept();
+        waiting().until(ExpectedConditions.textToBePresentInElementLocated(alphaRow, "revoked"));
+        screenshot("5-revoked");
+        Poll.until("alpha gone from the hub's live nodes", WAIT, () -> {
+            try {
+                return runtime.admin().listNodes(ListNodesRequest.getDefaultInstance()).getNodesList().stream()
+                        .noneMatch(n -> n.getName().equals("alpha"));
+            } catch (Exception e) {
+                return false;
+            }
+        });
+    }
+
+    @Test
+    public void forgedRequestsWithTheSessionAreRefused() throws Exception {
+        browser.get(base() + "/login");
+        browser.findElement(By.id("token")).sendKeys(Files.readString(runtime.home.resolve("etc/admin.token")).strip());
+        browser.findElement(By.id("sign-in")).click();
+        waiting().until(ExpectedConditions.urlToBe(base() + "/console"));
+        String cookie = "meshhub_session=" + browser.manage().getCookieNamed("meshhub_session").getValue();
+        WebElement meta = browser.findElement(By.cssSelector("meta[name='csrf']"));
+        String csrf = meta.getAttribute("content");
+        assertEquals(43, csrf.length());
+        assertTrue("the session cookie is out of scripts' reach", browser.manage().getCookieNamed("meshhub_session").isHttpOnly());
+
+        HttpClient http = HttpClient.newHttpClient();
+        String action = base() + "/console/api/tasks/t-none/cancel";
+        record Attempt(String what, int expected, List<String> headers) {
+        }
+        for (Attempt attempt : List.of(
+                new Attempt("no cookie", 401, List.of("X-CSRF-Token", csrf)),
+                new Attempt("no CSRF token", 403, List.of("Cookie", cookie)),
+                new Attempt("a wrong CSRF token", 403, List.of("Cookie", cookie, "X-CSRF-Token", csrf.substring(1) + "x")),
+                new Attempt("another origin", 403, List.of("Cookie", cookie, "X-CSRF-Token", csrf, "Origin", "https://evil.example")),
+                new Attempt("this origin, the token", 409, List.of("Cookie", cookie, "X-CSRF-Token", csrf, "Origin", base())))) {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(action))
+                    .headers(attempt.headers().toArray(new String[0])).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(attempt.what() + ": " + response.body(), attempt.expected(), response.statusCode());
+        }
+        HttpResponse<String> forgedLogin = http.send(HttpRequest.newBuilder(URI.create(base() + "/login"))
+                .header("Origin", "https://evil.example").header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("token=" + Files.readString(runtime.home.resolve("etc/admin.token")).strip()))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals("a sign-in posted from another site", 403, forgedLogin.statusCode());
+        assertTrue(forgedLogin.headers().allValues("Set-Cookie").isEmpty());
+    }
+}
