@@ -65,6 +65,16 @@ async function showNodes() {
         el('td', when(node.lastHeartbeat)), el('td', node.mode || ''), el('td', node.confinement || ''));
     const actions = el('td');
     if (!node.revoked) {
+      const mode = el('select', undefined, 'mode');
+      for (const option of ['STRICT', 'PERMISSIVE']) {
+        const item = el('option', option);
+        item.selected = option === node.mode;
+        mode.append(item);
+      }
+      const apply = el('button', 'Set mode', 'set-mode');
+      apply.type = 'button';
+      apply.addEventListener('click', () => setMode(node, mode.value));
+      actions.append(mode, apply);
       const revoke = el('button', 'Revoke', 'danger revoke');
       revoke.type = 'button';
       revoke.addEventListener('click', () => revokeNode(node));
@@ -73,6 +83,38 @@ async function showNodes() {
     row.append(actions);
     return row;
   }));
+}
+
+async function setMode(node, mode) {
+  let confirm = '';
+  if (mode === 'PERMISSIVE') {
+    // As meshctl policy set ... permissive --yes: an explicit act, here typing the node's name.
+    confirm = window.prompt('PERMISSIVE lets ' + node.name + ' run any program, unconfined, as its agent\'s user.' +
+        ' Type the node\'s name to confirm.');
+    if (confirm === null) return;
+  } else if (!window.confirm('Set ' + node.name + ' to ' + mode + '?')) {
+    return;
+  }
+  try {
+    await post('nodes/' + encodeURIComponent(node.id) + '/policy?mode=' + mode + '&confirm=' + encodeURIComponent(confirm));
+    refresh();
+  } catch (e) {
+    problem('Setting ' + node.name + ' to ' + mode + ' failed: ' + e.message);
+  }
+}
+
+async function createInvite() {
+  const note = window.prompt('A note for this invite (who or what it is for), or leave empty:', '');
+  if (note === null) return;
+  try {
+    const invite = await post('invites?ttlMinutes=60&note=' + encodeURIComponent(note));
+    document.getElementById('invite-token').textContent = invite.token;
+    document.getElementById('invite-pin').textContent = invite.caPin || '(the PKI is not running)';
+    document.getElementById('invite-expiry').textContent = 'Valid until ' + invite.expiresAt + ' (one hour), once.';
+    document.getElementById('invite').hidden = false;
+  } catch (e) {
+    problem('Creating an invite failed: ' + e.message);
+  }
 }
 
 async function revokeNode(node) {
@@ -168,6 +210,11 @@ document.addEventListener('DOMContentLoaded', () => {
   document.getElementById('nodes-next').addEventListener('click', () => { state.nodeOffset += PAGE; refresh(); });
   document.getElementById('task-node').addEventListener('input', refresh);
   document.getElementById('task-state').addEventListener('change', refresh);
+  document.getElementById('create-invite').addEventListener('click', createInvite);
+  document.getElementById('invite-close').addEventListener('click', () => {
+    document.getElementById('invite-token').textContent = '';
+    document.getElementById('invite').hidden = true;
+  });
   document.getElementById('sign-out').addEventListener('click', async () => {
     await fetch('/logout', { method: 'POST', headers: { 'X-CSRF-Token': csrf }, credentials: 'same-origin' });
     window.location.assign('/login');

@@ -19,6 +19,7 @@ import org.junit.After;
 import org.junit.Before;
 import org.junit.Rule;
 import org.junit.Test;
+import org.openqa.selenium.Alert;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
@@ -28,6 +29,7 @@ import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 import dev.meshhub.proto.v1.ListNodesRequest;
@@ -35,8 +37,8 @@ import dev.meshhub.proto.v1.ListNodesRequest;
 /**
  * The web console as an admin uses it, in Debian's chromium (headless) driven by its chromedriver
  * (packages chromium and chromium-driver, which .ci/run installs; nothing is downloaded): sign in with
- * the admin token, see a node a real meshnode enrolled, watch a task's output appear, revoke the node
- * and see it leave. Screenshots go to target/screenshots/. Then the same session's requests forged the
+ * the admin token, create an invite that a real meshnode joins with, set that node PERMISSIVE (typing
+ * its name to confirm), watch a task's output appear, revoke the node and see it leave. Screenshots go to target/screenshots/. Then the same session's requests forged the
  * ways a hostile page would (no CSRF token, another origin, no cookie), refused.
  */
 public class ConsoleBrowserIT {
@@ -86,10 +88,7 @@ public class ConsoleBrowserIT {
     }
 
     @Test
-    public void anAdminSignsInSeesANodeWatchesATaskAndRevokesTheNode() throws Exception {
-        runtime.enrolledNode("alpha");
-        runtime.meshctl("policy", "set", "alpha", "permissive", "--yes").assertExit(0);
-
+    public void anAdminInvitesANodeSetsItsPolicyWatchesATaskAndRevokesIt() throws Exception {
         browser.get(base() + "/console");
         waiting().until(ExpectedConditions.urlContains("/login"));
         screenshot("1-sign-in");
@@ -97,13 +96,38 @@ public class ConsoleBrowserIT {
         browser.findElement(By.id("sign-in")).click();
         waiting().until(ExpectedConditions.urlToBe(base() + "/console"));
 
-        By alphaRow = By.cssSelector("#nodes-table tr[data-node-name='alpha']");
-        waiting().until(ExpectedConditions.textToBePresentInElementLocated(alphaRow, "connected"));
-        String row = browser.findElement(alphaRow).getText();
-        assertTrue(row, row.contains("PERMISSIVE") && row.contains("127.0.0.1:"));
-        screenshot("2-nodes");
+        // An invite from the console, shown once, and a real meshnode joining with it and the pin shown beside it.
+        browser.findElement(By.id("create-invite")).click();
+        Alert note = waiting().until(ExpectedConditions.alertIsPresent());
+        note.sendKeys("for beta");
+        note.accept();
+        waiting().until(ExpectedConditions.visibilityOfElementLocated(By.id("invite-token")));
+        String token = browser.findElement(By.id("invite-token")).getText();
+        String pin = browser.findElement(By.id("invite-pin")).getText();
+        assertTrue(token, token.length() > 20);
+        assertTrue(pin, pin.startsWith("sha256:"));
+        screenshot("2-invite");
+        browser.findElement(By.id("invite-close")).click();
+        assertEquals("the token is gone from the page once closed", "", browser.findElement(By.id("invite-token")).getAttribute("textContent"));
+        runtime.meshnode(runtime.home.resolve("beta-workspace"), "--token", token, "--ca-pin", pin, "--name", "beta");
 
-        Process exec = runtime.meshctlInBackground("console-task", "exec", "alpha", "--shell",
+        By betaRow = By.cssSelector("#nodes-table tr[data-node-name='beta']");
+        waiting().until(ExpectedConditions.textToBePresentInElementLocated(betaRow, "connected"));
+        String row = browser.findElement(betaRow).getText();
+        assertTrue(row, row.contains("STRICT") && row.contains("127.0.0.1:"));
+
+        // PERMISSIVE only with the node's name typed, as meshctl's --yes.
+        new Select(browser.findElement(By.cssSelector("#nodes-table tr[data-node-name='beta'] select.mode"))).selectByVisibleText("PERMISSIVE");
+        browser.findElement(By.cssSelector("#nodes-table tr[data-node-name='beta'] button.set-mode")).click();
+        Alert confirm = waiting().until(ExpectedConditions.alertIsPresent());
+        confirm.sendKeys("beta");
+        confirm.accept();
+        waiting().until(ExpectedConditions.textToBePresentInElementLocated(betaRow, "PERMISSIVE"));
+        String policy = runtime.meshctl("policy", "get", "beta").assertExit(0).stdout();
+        assertTrue("the hub has beta PERMISSIVE: " + policy, policy.contains("permissive"));
+        screenshot("3-nodes");
+
+        Process exec = runtime.meshctlInBackground("console-task", "exec", "beta", "--shell",
                 "for i in 1 2 3 4 5 6 7 8; do echo line-$i; sleep 1; done");
         browser.findElement(By.cssSelector("nav button[data-view='tasks']")).click();
         By taskRow = By.cssSelector("#tasks-table tbody tr");
@@ -114,22 +138,22 @@ public class ConsoleBrowserIT {
         String meta = browser.findElement(By.id("task-meta")).getText();
         assertTrue("the output appears while the task runs: " + meta, meta.startsWith("RUNNING"));
         assertFalse("not all of it yet", browser.findElement(output).getText().contains("line-8"));
-        screenshot("3-task-running");
+        screenshot("4-task-running");
         waiting().until(ExpectedConditions.textToBePresentInElementLocated(By.id("task-meta"), "SUCCEEDED"));
         assertTrue(browser.findElement(output).getText().contains("line-8"));
-        screenshot("4-task-done");
+        screenshot("5-task-done");
         assertEquals(0, exec.waitFor());
 
         browser.findElement(By.cssSelector("nav button[data-view='nodes']")).click();
-        waiting().until(ExpectedConditions.textToBePresentInElementLocated(alphaRow, "connected"));
-        browser.findElement(By.cssSelector("#nodes-table tr[data-node-name='alpha'] button.revoke")).click();
+        waiting().until(ExpectedConditions.textToBePresentInElementLocated(betaRow, "connected"));
+        browser.findElement(By.cssSelector("#nodes-table tr[data-node-name='beta'] button.revoke")).click();
         waiting().until(ExpectedConditions.alertIsPresent()).accept();
-        waiting().until(ExpectedConditions.textToBePresentInElementLocated(alphaRow, "revoked"));
-        screenshot("5-revoked");
-        Poll.until("alpha gone from the hub's live nodes", WAIT, () -> {
+        waiting().until(ExpectedConditions.textToBePresentInElementLocated(betaRow, "revoked"));
+        screenshot("6-revoked");
+        Poll.until("beta gone from the hub's live nodes", WAIT, () -> {
             try {
                 return runtime.admin().listNodes(ListNodesRequest.getDefaultInstance()).getNodesList().stream()
-                        .noneMatch(n -> n.getName().equals("alpha"));
+                        .noneMatch(n -> n.getName().equals("beta"));
             } catch (Exception e) {
                 return false;
             }

@@ -104,6 +104,8 @@ public class HttpIT extends HubTestBase {
     public void metricsFollowTheNodeDirectory() throws Exception {
         Poll.until("/metrics served", Duration.ofSeconds(10), () -> statusNow("/metrics") == 200);
         int before = directory.connected().size();
+        double opened = sample(metricsNow(), "meshhub_sessions_opened_total");
+        double ended = sample(metricsNow(), "meshhub_sessions_closed_total{cause=\"node_ended\"}");
         TestNode node = hub.enroll("metered");
         try (TestStream stream = node.stream().hello().keepAlive()) {
             Poll.until("node listed", Duration.ofSeconds(5), () -> directory.session(node.getNodeId()).isPresent());
@@ -120,6 +122,9 @@ public class HttpIT extends HubTestBase {
             stream.cancel();
             Poll.until("node gone from /metrics", Duration.ofSeconds(5),
                     () -> sample(metricsNow(), "meshhub_nodes_connected") == before);
+            Poll.until("its session counted as opened, then closed by the node", Duration.ofSeconds(5),
+                    () -> sample(metricsNow(), "meshhub_sessions_opened_total") == opened + 1
+                            && sample(metricsNow(), "meshhub_sessions_closed_total{cause=\"node_ended\"}") == ended + 1);
         } finally {
             node.close();
         }

@@ -60,7 +60,16 @@ public class MetricsEndToEndIT {
         runtime.meshctl("exec", "beta", "--", "echo", "two").assertExit(0);
         assertEquals(2, runtime.meshctl("exec", "beta", "--", "ls", "/no/such/path").exit());
 
+        // meshctl status right after: a snapshot taken now, which /metrics agrees with (the monitor's period is 30 s).
+        JsonObject status = JsonParser.parseString(runtime.meshctl("status", "--json").assertExit(0).stdout()).getAsJsonObject();
         Map<String, Double> metrics = scrape(null);
+        assertEquals("meshctl status is fresh: both nodes, not the snapshot of 30 s ago", 2,
+                status.getAsJsonObject("nodes").get("connected").getAsInt());
+        assertEquals(status.getAsJsonObject("nodes").get("connected").getAsDouble(), metrics.get("meshhub_nodes_connected"), 0);
+        for (var state : status.getAsJsonObject("tasks").entrySet()) {
+            assertEquals("tasks " + state.getKey() + " in meshctl status and /metrics", state.getValue().getAsDouble(),
+                    metrics.get("meshhub_tasks{state=\"" + state.getKey() + "\"}"), 0);
+        }
         int connected = runtime.admin().listNodes(ListNodesRequest.getDefaultInstance()).getNodesCount();
         assertEquals(2, connected);
         assertEquals((double) connected, metrics.get("meshhub_nodes_connected"), 0);

@@ -77,6 +77,7 @@ final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
     private final ExecCalls exec;
     private final TransferCalls transfers;
     private final TrustCalls trust;
+    private final BlockingCalls blocking = new BlockingCalls();
     private final HealthCalls health;
     private final NodeCalls nodes;
 
@@ -85,7 +86,7 @@ final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
         this.exec = new ExecCalls(services, longCalls, execBufferBytes);
         this.transfers = new TransferCalls(services, longCalls);
         this.trust = new TrustCalls(services);
-        this.health = new HealthCalls(services);
+        this.health = new HealthCalls(services, blocking);
         this.nodes = new NodeCalls(services);
     }
 
@@ -247,22 +248,24 @@ final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
 
     @Override
     public void getMeshStatus(GetMeshStatusRequest request, StreamObserver<MeshStatusInfo> responseObserver) {
-        // Memory only (MeshStatus.latest() never blocks): answered on the calling thread.
         MeshStatus monitor = services.meshStatus();
         if (monitor == null) {
             Answers.fail(responseObserver, Status.FAILED_PRECONDITION.withDescription(
                     "no mesh monitor is running; start the meshhub-monitor feature (bundle dev.meshhub.monitor) or deploy another monitor"));
             return;
         }
+        if (request.getFresh()) {
+            // A fresh snapshot reads the journal: off the gRPC thread.
+            blocking.run("mesh status", responseObserver, () -> snapshotInfo(monitor.fresh()));
+            return;
+        }
+        // Memory only (MeshStatus.latest() never blocks): answered on the calling thread.
         MeshStatusInfo info;
         try {
-            Optional<MeshSnapshot> latest = monitor.latest();
-            if (latest.isEmpty()) {
-                Answers.fail(responseObserver, Status.UNAVAILABLE.withDescription(
-                        "the monitor has not taken its first snapshot yet; retry in a few seconds"));
-                return;
-            }
-            info = ManagementMessages.toWire(latest.get());
+            info = snapshotInfo(monitor.latest());
+        } catch (io.grpc.StatusRuntimeException e) {
+            Answers.fail(responseObserver, e.getStatus());
+            return;
         } catch (RuntimeException e) {
             LOG.warn("the mesh monitor failed to hand out its latest snapshot", e);
             Answers.fail(responseObserver, Status.INTERNAL.withDescription(
@@ -270,6 +273,14 @@ final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
             return;
         }
         Answers.complete(responseObserver, info);
+    }
+
+    private static MeshStatusInfo snapshotInfo(Optional<MeshSnapshot> snapshot) {
+        if (snapshot.isEmpty()) {
+            throw Status.UNAVAILABLE.withDescription("the monitor has not taken its first snapshot yet; retry in a few seconds")
+                    .asRuntimeException();
+        }
+        return ManagementMessages.toWire(snapshot.get());
     }
 
     private PolicyInfo policyInfo(EnrolledNode node) {

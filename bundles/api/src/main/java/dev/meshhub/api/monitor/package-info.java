@@ -1,7 +1,7 @@
 /**
  * Mesh monitoring: snapshots of the mesh's state, offered by a replaceable monitor bundle.
  */
-@Version("2.0.0")
+@Version("2.1.0")
 @Export
 package dev.meshhub.api.monitor;
 

@@ -33,6 +33,13 @@ public final class NodeEvents {
     public static final String ADDRESS = "node.address";
     /** Event property: why the session ended ({@code String}), on {@link #TOPIC_DISCONNECTED}. */
     public static final String CAUSE = "cause";
+    /**
+     * Event property: why the session ended, as a bounded word ({@code String}), on {@link #TOPIC_DISCONNECTED}:
+     * {@code node_ended} (the node or its connection ended the stream), or the reason the hub gave the node,
+     * lower case: {@code replaced}, {@code revoked}, {@code hub_stopping}, {@code heartbeat_missed},
+     * {@code already_connected}, {@code certificate_expired}. For metrics and dashboards; {@link #CAUSE} has the words.
+     */
+    public static final String CAUSE_KIND = "cause.kind";
     /** Event property: last heartbeat, epoch milliseconds ({@code Long}), on {@link #TOPIC_DISCONNECTED}. */
     public static final String LAST_HEARTBEAT_MS = "node.lastHeartbeatMs";
 

@@ -1,7 +1,7 @@
 /**
  * The live directory of connected nodes and the events posted when nodes come and go.
  */
-@Version("1.3.0")
+@Version("1.4.0")
 @Export
 package dev.meshhub.api.node;
 

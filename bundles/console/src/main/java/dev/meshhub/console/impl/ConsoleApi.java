@@ -16,12 +16,16 @@ import java.util.function.Supplier;
 import dev.meshhub.api.audit.AuditLog;
 import dev.meshhub.api.enrollment.EnrolledNode;
 import dev.meshhub.api.enrollment.EnrollmentStore;
+import dev.meshhub.api.enrollment.IssuedInvite;
+import dev.meshhub.api.pki.HubPki;
 import dev.meshhub.api.lock.LockRegistry;
 import dev.meshhub.api.management.ManagementScheduler;
 import dev.meshhub.api.node.DisconnectCause;
 import dev.meshhub.api.node.NodeDirectory;
 import dev.meshhub.api.node.NodeSession;
 import dev.meshhub.api.policy.NodePolicy;
+import dev.meshhub.api.policy.PolicyAdministration;
+import dev.meshhub.api.policy.SandboxMode;
 import dev.meshhub.api.policy.SandboxPolicy;
 import dev.meshhub.api.task.TaskDispatcher;
 import dev.meshhub.api.task.TaskJournal;
@@ -54,7 +58,8 @@ final class ConsoleApi {
     /** The services the console reads and acts through; each supplier may return null. */
     record Services(Supplier<EnrollmentStore> enrollment, Supplier<NodeDirectory> nodes, Supplier<SandboxPolicy> policy,
                     Supplier<TaskJournal> journal, Supplier<TaskDispatcher> dispatcher, Supplier<LockRegistry> locks,
-                    Supplier<ManagementScheduler> scheduler, Supplier<AuditLog> audit, java.util.function.BiConsumer<String, Map<String, Object>> events) {
+                    Supplier<ManagementScheduler> scheduler, Supplier<AuditLog> audit, java.util.function.BiConsumer<String, Map<String, Object>> events,
+                    Supplier<PolicyAdministration> policyAdministration, Supplier<HubPki> pki) {
     }
 
     private final Services services;
@@ -75,9 +80,15 @@ final class ConsoleApi {
         };
     }
 
-    /** POST {@code /console/api/<path>}, by {@code actor} (for the audit trail). */
-    Answer post(String path, String actor) throws InterruptedException {
+    /** POST {@code /console/api/<path>}, by {@code actor} (for the audit trail), with the URL's query parameters. */
+    Answer post(String path, String actor, Map<String, String> query) throws InterruptedException {
         List<String> parts = List.of(path.split("/"));
+        if (parts.size() == 1 && parts.get(0).equals("invites")) {
+            return invite(query, actor);
+        }
+        if (parts.size() == 3 && parts.get(0).equals("nodes") && parts.get(2).equals("policy")) {
+            return setMode(parts.get(1), query, actor);
+        }
         if (parts.size() == 3 && parts.get(0).equals("nodes") && parts.get(2).equals("revoke")) {
             return revoke(parts.get(1), actor);
         }
@@ -204,6 +215,59 @@ final class ConsoleApi {
         }
         audit(actor, "task.cancel", taskId, "cancelled from the web console");
         return Answer.ok(Map.of("id", taskId, "cancelling", true));
+    }
+
+    /** A new invite: its token is in this answer only (the journal keeps a hash), with the CA pin a node checks. */
+    private Answer invite(Map<String, String> query, String actor) throws InterruptedException {
+        EnrollmentStore enrollment = services.enrollment().get();
+        if (enrollment == null) {
+            return Answer.problem(503, "the enrollment store is not running (feature meshhub-journal)");
+        }
+        int minutes = bounded(query.get("ttlMinutes"), 1, (int) EnrollmentStore.MAX_INVITE_TTL.toMinutes(), 60);
+        String note = query.getOrDefault("note", "").strip();
+        if (note.length() > 200) {
+            return Answer.problem(400, "the note is " + note.length() + " characters; at most 200");
+        }
+        IssuedInvite invite = await(enrollment.createInvite(java.time.Duration.ofMinutes(minutes), note));
+        HubPki pki = services.pki().get();
+        audit(actor, "invite.create", invite.inviteId(), "created from the web console, valid " + minutes + " min"
+                + (note.isEmpty() ? "" : ": " + note));
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("inviteId", invite.inviteId());
+        body.put("token", invite.token());
+        body.put("expiresAt", ConsoleViews.iso(invite.expiresAt()));
+        body.put("caPin", pki == null ? null : pki.caPin());
+        return Answer.ok(body);
+    }
+
+    /** A node's sandbox mode; PERMISSIVE only with {@code confirm=<the node's name>}, as meshctl's --yes. */
+    private Answer setMode(String node, Map<String, String> query, String actor) throws InterruptedException {
+        PolicyAdministration administration = services.policyAdministration().get();
+        EnrollmentStore enrollment = services.enrollment().get();
+        if (administration == null || enrollment == null) {
+            return Answer.problem(503, "the policy or the enrollment store is not running (features meshhub-policy, meshhub-journal)");
+        }
+        Optional<EnrolledNode> known = enrollment.find(node);
+        if (known.isEmpty()) {
+            return Answer.problem(404, "no node " + node);
+        }
+        SandboxMode mode;
+        try {
+            mode = SandboxMode.valueOf(query.getOrDefault("mode", "").toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            return Answer.problem(400, "mode must be one of " + List.of(SandboxMode.values()));
+        }
+        boolean confirmed = known.get().name().equals(query.get("confirm"));
+        if (mode == SandboxMode.PERMISSIVE && !confirmed) {
+            return Answer.problem(400, "PERMISSIVE lets " + known.get().name() + " run any program unconfined; confirm with the"
+                    + " node's name");
+        }
+        try {
+            NodePolicy policy = await(administration.setMode(known.get().nodeId(), known.get().name(), mode, confirmed, actor));
+            return Answer.ok(Map.of("id", known.get().nodeId(), "mode", policy.mode().name()));
+        } catch (IllegalArgumentException e) {
+            return Answer.problem(400, e.getMessage());
+        }
     }
 
     private void audit(String actor, String action, String subject, String detail) {

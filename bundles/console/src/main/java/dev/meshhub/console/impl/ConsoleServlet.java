@@ -25,6 +25,8 @@ import dev.meshhub.api.enrollment.EnrollmentStore;
 import dev.meshhub.api.lock.LockRegistry;
 import dev.meshhub.api.management.ManagementScheduler;
 import dev.meshhub.api.node.NodeDirectory;
+import dev.meshhub.api.pki.HubPki;
+import dev.meshhub.api.policy.PolicyAdministration;
 import dev.meshhub.api.policy.SandboxPolicy;
 import dev.meshhub.api.task.TaskDispatcher;
 import dev.meshhub.api.task.TaskJournal;
@@ -68,6 +70,10 @@ public final class ConsoleServlet extends HttpServlet {
     private transient volatile AuditLog audit;
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     private transient volatile EventAdmin eventAdmin;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    private transient volatile PolicyAdministration policyAdministration;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    private transient volatile HubPki pki;
 
     private transient ConsoleApi api;
     private transient String page;
@@ -80,7 +86,7 @@ public final class ConsoleServlet extends HttpServlet {
                     if (events != null) {
                         events.postEvent(new Event(topic, properties));
                     }
-                }));
+                }, () -> policyAdministration, () -> pki));
         page = resource("index.html");
     }
 
@@ -123,13 +129,9 @@ public final class ConsoleServlet extends HttpServlet {
     private void api(HttpServletRequest request, HttpServletResponse response, String path, boolean post) throws IOException {
         ConsoleApi.Answer answer;
         try {
-            if (post) {
-                answer = api.post(path, "console");
-            } else {
-                Map<String, String> query = new HashMap<>();
-                request.getParameterMap().forEach((key, values) -> query.put(key, values.length == 0 ? "" : values[0]));
-                answer = api.get(path, query);
-            }
+            Map<String, String> query = new HashMap<>();
+            request.getParameterMap().forEach((key, values) -> query.put(key, values.length == 0 ? "" : values[0]));
+            answer = post ? api.post(path, "console", query) : api.get(path, query);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             answer = ConsoleApi.Answer.problem(503, "interrupted; retry");

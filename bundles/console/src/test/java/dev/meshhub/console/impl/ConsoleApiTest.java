@@ -38,15 +38,15 @@ public class ConsoleApiTest {
         }
     };
     private final ConsoleApi api = new ConsoleApi(new ConsoleApi.Services(() -> null, () -> null, () -> null, () -> null,
-            () -> dispatcher, () -> null, () -> null, () -> audit, (topic, properties) -> { }));
+            () -> dispatcher, () -> null, () -> null, () -> audit, (topic, properties) -> { }, () -> null, () -> null));
 
     @Test
     public void aCancelIsAuditedAndAnEndedTaskSaysSo() throws Exception {
-        ConsoleApi.Answer done = api.post("tasks/t-running/cancel", "console");
+        ConsoleApi.Answer done = api.post("tasks/t-running/cancel", "console", Map.of());
         assertEquals(200, done.status());
         assertEquals(List.of("console task.cancel t-running"), audited);
         assertEquals(List.of("t-running: cancelled by an admin (web console)"), cancelled);
-        ConsoleApi.Answer ended = api.post("tasks/t-ended/cancel", "console");
+        ConsoleApi.Answer ended = api.post("tasks/t-ended/cancel", "console", Map.of());
         assertEquals(409, ended.status());
         assertEquals("nothing audited for a refused act", 1, audited.size());
     }
@@ -57,8 +57,10 @@ public class ConsoleApiTest {
         assertEquals(503, nodes.status());
         assertTrue(nodes.body().toString(), nodes.body().toString().contains("feature meshhub-journal"));
         assertEquals(404, api.get("secrets", Map.of()).status());
-        assertEquals(404, api.post("nodes/x/delete", "console").status());
-        assertEquals(503, api.post("nodes/x/revoke", "console").status());
+        assertEquals(404, api.post("nodes/x/delete", "console", Map.of()).status());
+        assertEquals(503, api.post("nodes/x/revoke", "console", Map.of()).status());
+        assertEquals(503, api.post("invites", "console", Map.of()).status());
+        assertEquals(503, api.post("nodes/x/policy", "console", Map.of("mode", "PERMISSIVE")).status());
     }
 
     @Test

@@ -151,6 +151,18 @@ public final class MeshMonitor implements ManagementTask, MeshStatus {
         return Optional.ofNullable(latest);
     }
 
+    /** A snapshot taken now on the caller's thread (kept as the latest; {@code mesh.json} waits for the next run). */
+    @Override
+    public Optional<MeshSnapshot> fresh() throws InterruptedException {
+        Configured current = configured;
+        if (current == null) {
+            return latest();
+        }
+        MeshSnapshot snapshot = current.collector().collect();
+        latest = snapshot;
+        return Optional.of(snapshot);
+    }
+
     private static String period(Map<String, ?> properties) {
         Object unit = properties.get(ManagementTask.UNIT);
         return properties.get(ManagementTask.PERIOD) + " " + (unit == null ? "SECONDS" : unit);

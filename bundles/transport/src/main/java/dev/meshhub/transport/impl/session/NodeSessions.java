@@ -282,7 +282,7 @@ public final class NodeSessions implements NodeDirectory {
     /** The node or its connection ended the stream (half-close, cancel, transport error). */
     public void streamEnded(NodeSessionHandle session, String cause) {
         if (session.markEnded()) {
-            forget(session, cause);
+            forget(session, cause, "node_ended");
         }
     }
 
@@ -290,11 +290,11 @@ public final class NodeSessions implements NodeDirectory {
     public void close(NodeSessionHandle session, SessionClosing.Reason reason, Status status) {
         if (session.markEnded()) {
             session.closeStream(reason, status);
-            forget(session, status.getDescription());
+            forget(session, status.getDescription(), reason.name().toLowerCase(java.util.Locale.ROOT));
         }
     }
 
-    private void forget(NodeSessionHandle session, String cause) {
+    private void forget(NodeSessionHandle session, String cause, String causeKind) {
         opening.remove(session);
         if (!session.isRegistered()) {
             LOG.debug("stream of node {} from {} ended before its Hello: {}", session.nodeId(), session.address(), cause);
@@ -316,6 +316,7 @@ public final class NodeSessions implements NodeDirectory {
                 NodeEvents.NODE_NAME, session.name(),
                 NodeEvents.ADDRESS, session.address(),
                 NodeEvents.CAUSE, cause == null ? "unknown" : cause,
+                NodeEvents.CAUSE_KIND, causeKind,
                 NodeEvents.LAST_HEARTBEAT_MS, lastHeard.toEpochMilli()));
     }
 
