@@ -91,6 +91,13 @@ public class MetricsEndToEndIT {
                     metrics.get("meshhub_tasks{state=\"" + state.name() + "\"}"), 0);
         }
         assertEquals(2.0, metrics.get("meshhub_tasks{state=\"SUCCEEDED\"}"), 0);
+        assertEquals("every task dispatched", 3.0, metrics.get("meshhub_tasks_dispatched_total"), 0);
+        assertEquals("each task's start timed once", 3.0, metrics.get("meshhub_dispatch_start_seconds_count"), 0);
+        assertEquals(3.0, metrics.get("meshhub_dispatch_start_seconds_bucket{le=\"+Inf\"}"), 0);
+        assertTrue("the journal committed and timed it", metrics.get("meshhub_journal_commit_seconds_count") > 0);
+        assertEquals("every commit has a size", metrics.get("meshhub_journal_commit_seconds_count"),
+                metrics.get("meshhub_journal_writes_per_commit_count"), 0);
+        assertTrue("two sessions opened", metrics.get("meshhub_sessions_opened_total") >= 2);
         assertEquals(0.0, metrics.get("meshhub_locks_live"), 0);
         assertEquals(1.0, metrics.get("meshhub_management_task_state{state=\"WAITING\",task=\"mesh-monitor\"}")
                 + metrics.get("meshhub_management_task_state{state=\"RUNNING\",task=\"mesh-monitor\"}"), 0);

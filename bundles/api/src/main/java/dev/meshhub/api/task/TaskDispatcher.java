@@ -30,4 +30,9 @@ public interface TaskDispatcher {
      * @return false when the hub follows no such task (unknown, or already ended)
      */
     boolean cancel(String taskId, String reason);
+
+    /** What the dispatcher did since it started (for metrics). Never blocks. Empty from dispatchers that do not keep it. */
+    default java.util.Optional<dev.meshhub.api.stats.DispatchStats> stats() {
+        return java.util.Optional.empty();
+    }
 }

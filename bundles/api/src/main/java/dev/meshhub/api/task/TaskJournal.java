@@ -84,4 +84,12 @@ public interface TaskJournal {
      * @since 1.1
      */
     long writeBacklog();
+
+    /**
+     * What the journal's writer did since it started: commits, their durations and sizes (for metrics).
+     * Never blocks. Empty from journals that do not keep them.
+     */
+    default java.util.Optional<dev.meshhub.api.stats.JournalStats> stats() {
+        return java.util.Optional.empty();
+    }
 }

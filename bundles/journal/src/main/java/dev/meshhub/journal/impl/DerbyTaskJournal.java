@@ -113,6 +113,16 @@ public final class DerbyTaskJournal implements TaskJournal, AuditLog, AutoClosea
     }
 
     /** Commits made by the writer so far (one per batch); for metrics and tests. */
+    /** The writer's figures (not {@link #stats()}: that one is optional, this journal always has them). */
+    public dev.meshhub.api.stats.JournalStats writerStats() {
+        return writer.stats();
+    }
+
+    @Override
+    public java.util.Optional<dev.meshhub.api.stats.JournalStats> stats() {
+        return java.util.Optional.of(writer.stats());
+    }
+
     public long commits() {
         return writer.commits();
     }

@@ -70,6 +70,11 @@ final class GroupCommitWriter {
     private final Duration linger;
     private final BatchPlanner planner;
     private final AtomicLong commits = new AtomicLong();
+    private final java.util.concurrent.atomic.LongAdder writesCommitted = new java.util.concurrent.atomic.LongAdder();
+    private final dev.meshhub.api.stats.DistributionRecorder commitSeconds =
+            new dev.meshhub.api.stats.DistributionRecorder(dev.meshhub.api.stats.DistributionRecorder.SECONDS);
+    private final dev.meshhub.api.stats.DistributionRecorder writesPerCommit =
+            new dev.meshhub.api.stats.DistributionRecorder(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024);
     /** Writes taken by the writer and not yet completed. */
     private volatile int inFlight;
     private final ReentrantLock lock = new ReentrantLock();
@@ -182,6 +187,12 @@ final class GroupCommitWriter {
     }
 
     /** Commits so far: one per batch that reached the database. */
+    /** Commits, writes in them, and how long each commit took and how many writes it carried, since this writer started. */
+    dev.meshhub.api.stats.JournalStats stats() {
+        return new dev.meshhub.api.stats.JournalStats(commits.get(), writesCommitted.sum(), commitSeconds.snapshot(),
+                writesPerCommit.snapshot());
+    }
+
     long commits() {
         return commits.get();
     }
@@ -353,7 +364,11 @@ final class GroupCommitWriter {
                     }
                 }
                 if (culprit == null) {
+                    long committing = System.nanoTime();
                     current.commit();
+                    commitSeconds.record((System.nanoTime() - committing) / 1e9);
+                    writesPerCommit.record(pending.size());
+                    writesCommitted.add(pending.size());
                     commits.incrementAndGet();
                 }
             } catch (SQLException e) {

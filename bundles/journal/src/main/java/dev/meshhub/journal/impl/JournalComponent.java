@@ -263,6 +263,12 @@ public final class JournalComponent implements EnrollmentStore, TaskJournal, Aud
     }
 
     @Override
+    public java.util.Optional<dev.meshhub.api.stats.JournalStats> stats() {
+        Opened current = opened;
+        return current == null ? java.util.Optional.empty() : java.util.Optional.of(current.tasks().writerStats());
+    }
+
+    @Override
     public long writeBacklog() {
         return opened.tasks().writeBacklog();
     }

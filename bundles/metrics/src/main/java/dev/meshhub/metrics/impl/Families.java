@@ -33,6 +33,18 @@ final class Families {
         counter(name, help).point(value).done();
     }
 
+    /** A classic histogram of one unlabelled distribution (the last bucket is +Inf). */
+    void histogram(String name, String help, dev.meshhub.api.stats.Distribution distribution) {
+        List<Double> bounds = new ArrayList<>(distribution.upperBounds());
+        bounds.add(Double.POSITIVE_INFINITY);
+        snapshots.add(io.prometheus.metrics.model.snapshots.HistogramSnapshot.builder().name(name).help(help)
+                .dataPoint(io.prometheus.metrics.model.snapshots.HistogramSnapshot.HistogramDataPointSnapshot.builder()
+                        .classicHistogramBuckets(io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets.of(bounds,
+                                distribution.counts()))
+                        .sum(distribution.sum()).build())
+                .build());
+    }
+
     List<MetricSnapshot> snapshots() {
         return snapshots;
     }

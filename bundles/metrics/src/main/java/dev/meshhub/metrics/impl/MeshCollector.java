@@ -19,6 +19,7 @@ import dev.meshhub.api.node.NodeLinkStats;
 import dev.meshhub.api.node.NodeSession;
 import dev.meshhub.api.policy.SandboxMode;
 import dev.meshhub.api.policy.SandboxPolicy;
+import dev.meshhub.api.task.TaskDispatcher;
 import dev.meshhub.api.task.TaskJournal;
 import dev.meshhub.api.task.TaskState;
 import io.prometheus.metrics.model.registry.MultiCollector;
@@ -34,7 +35,7 @@ final class MeshCollector implements MultiCollector {
 
     /** The services a scrape reads; each supplier may return null. */
     record Services(Supplier<NodeDirectory> nodes, Supplier<TaskJournal> journal, Supplier<LockRegistry> locks,
-                    Supplier<ManagementScheduler> scheduler, Supplier<SandboxPolicy> policy) {
+                    Supplier<ManagementScheduler> scheduler, Supplier<SandboxPolicy> policy, Supplier<TaskDispatcher> dispatcher) {
     }
 
     private final Services services;
@@ -70,6 +71,15 @@ final class MeshCollector implements MultiCollector {
         }
         if (locks != null) {
             locks(families, locks.stats());
+        }
+        TaskDispatcher dispatcher = services.dispatcher().get();
+        if (dispatcher != null) {
+            dispatcher.stats().ifPresent(stats -> {
+                families.counter("meshhub_tasks_dispatched", "Tasks the dispatcher accepted for a node since the transport started",
+                        stats.dispatched());
+                families.histogram("meshhub_dispatch_start_seconds", "From a dispatch to the node reporting the task started"
+                        + " (journal, send, the node's own start), since the transport started", stats.startSeconds());
+            });
         }
         if (scheduler != null) {
             management(families, scheduler.tasks());
@@ -127,6 +137,12 @@ final class MeshCollector implements MultiCollector {
 
     private void journal(Families families, TaskJournal journal) {
         families.gauge("meshhub_journal_write_backlog", "Journal writes accepted and not yet committed", journal.writeBacklog());
+        journal.stats().ifPresent(stats -> {
+            families.histogram("meshhub_journal_commit_seconds", "How long each journal commit took (the log force: the disk"
+                    + " sync), since the journal opened", stats.commitSeconds());
+            families.histogram("meshhub_journal_writes_per_commit", "Writes per journal commit (group commit's batch sizes),"
+                    + " since the journal opened", stats.writesPerCommit());
+        });
         TaskCounts.Counted counted;
         try {
             counted = taskCounts.read(journal);

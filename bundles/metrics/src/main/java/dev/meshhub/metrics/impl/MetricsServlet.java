@@ -23,6 +23,7 @@ import dev.meshhub.api.lock.LockRegistry;
 import dev.meshhub.api.management.ManagementScheduler;
 import dev.meshhub.api.node.NodeDirectory;
 import dev.meshhub.api.policy.SandboxPolicy;
+import dev.meshhub.api.task.TaskDispatcher;
 import dev.meshhub.api.task.TaskJournal;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
@@ -62,6 +63,8 @@ public final class MetricsServlet extends HttpServlet {
     private transient volatile ManagementScheduler managementScheduler;
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     private transient volatile SandboxPolicy sandboxPolicy;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    private transient volatile TaskDispatcher taskDispatcher;
 
     private final transient PrometheusRegistry registry = new PrometheusRegistry();
     private final transient Map<Object, Boolean> contributed = new ConcurrentHashMap<>();
@@ -71,7 +74,7 @@ public final class MetricsServlet extends HttpServlet {
     @Activate
     void activate(MetricsConfiguration config) {
         mesh = new MeshCollector(new MeshCollector.Services(() -> nodeDirectory, () -> taskJournal, () -> lockRegistry,
-                () -> managementScheduler, () -> sandboxPolicy), Clock.systemUTC(),
+                () -> managementScheduler, () -> sandboxPolicy, () -> taskDispatcher), Clock.systemUTC(),
                 Duration.ofSeconds(config.taskCountMaxAgeSeconds()), Duration.ofMillis(config.journalTimeoutMillis()));
         registry.register(mesh);
         if (config.jvm()) {

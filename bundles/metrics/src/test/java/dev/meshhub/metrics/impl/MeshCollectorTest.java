@@ -69,7 +69,7 @@ public class MeshCollectorTest {
         ManagementScheduler scheduler = () -> List.of(
                 status("lock-sweep", 1, TaskScheduleState.WAITING), status("lock-sweep", 2, TaskScheduleState.HUNG));
         String text = exposition(new MeshCollector(new MeshCollector.Services(() -> directory(sessions), () -> null, () -> null,
-                () -> scheduler, () -> null), Clock.systemUTC(), Duration.ofSeconds(5), Duration.ofSeconds(1)));
+                () -> scheduler, () -> null, () -> dispatcher), Clock.systemUTC(), Duration.ofSeconds(5), Duration.ofSeconds(1)));
 
         assertTrue(text, text.contains("meshhub_nodes_connected 3.0"));
         assertTrue(text, text.contains("meshhub_nodes_by_confinement{confinement=\"bwrap\"} 1.0"));
@@ -79,13 +79,44 @@ public class MeshCollectorTest {
         assertTrue(text, text.contains("meshhub_session_takeovers_total{outcome=\"replaced\"} 2.0"));
         assertFalse("no node id or name in any series", text.contains("n-00000000000") || text.contains("web-1"));
         assertTrue("two tasks of one name stay apart", text.contains("task=\"lock-sweep#2\""));
+        assertTrue(text, text.contains("meshhub_tasks_dispatched_total 3.0"));
+        assertTrue("buckets are cumulative in the exposition", text.contains("meshhub_dispatch_start_seconds_bucket{le=\"0.001\"} 1")
+                && text.contains("meshhub_dispatch_start_seconds_bucket{le=\"0.01\"} 2")
+                && text.contains("meshhub_dispatch_start_seconds_bucket{le=\"+Inf\"} 3"));
+        assertTrue(text, text.contains("meshhub_dispatch_start_seconds_count 3"));
         assertTrue(text, text.contains("meshhub_management_task_state{state=\"HUNG\",task=\"lock-sweep#2\"} 1.0"));
     }
+
+    private final dev.meshhub.api.task.TaskDispatcher dispatcher = new dev.meshhub.api.task.TaskDispatcher() {
+        private final dev.meshhub.api.stats.DistributionRecorder starts = new dev.meshhub.api.stats.DistributionRecorder(0.001, 0.01, 0.1);
+
+        {
+            starts.record(0.0005);
+            starts.record(0.005);
+            starts.record(2);
+        }
+
+        @Override
+        public dev.meshhub.api.task.TaskHandle dispatch(String node, dev.meshhub.api.task.CommandSpec command,
+                dev.meshhub.api.task.TaskOutputListener output) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public boolean cancel(String taskId, String reason) {
+            return false;
+        }
+
+        @Override
+        public java.util.Optional<dev.meshhub.api.stats.DispatchStats> stats() {
+            return java.util.Optional.of(new dev.meshhub.api.stats.DispatchStats(3, starts.snapshot()));
+        }
+    };
 
     @Test
     public void aServiceAwayLeavesItsSeriesOutAndSaysSo() throws Exception {
         String text = exposition(new MeshCollector(new MeshCollector.Services(() -> null, () -> null, () -> null, () -> null,
-                () -> null), Clock.systemUTC(), Duration.ofSeconds(5), Duration.ofSeconds(1)));
+                () -> null, () -> null), Clock.systemUTC(), Duration.ofSeconds(5), Duration.ofSeconds(1)));
         assertTrue(text, text.contains("meshhub_service_up{service=\"transport\"} 0.0"));
         assertTrue(text, text.contains("meshhub_service_up{service=\"journal\"} 0.0"));
         assertFalse(text, text.contains("meshhub_nodes_connected"));

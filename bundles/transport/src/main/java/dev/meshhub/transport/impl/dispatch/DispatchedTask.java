@@ -29,6 +29,10 @@ final class DispatchedTask implements TaskHandle {
     /** How the task ended; set once. */
     private final AtomicReference<Outcome> outcome = new AtomicReference<>();
     private final Canceller canceller;
+    /** When the dispatcher accepted it (for the dispatch-to-start latency). */
+    final long acceptedNanos = System.nanoTime();
+    /** Whether its start was timed already (a node reports it once; a repeat is not counted twice). */
+    final java.util.concurrent.atomic.AtomicBoolean startTimed = new java.util.concurrent.atomic.AtomicBoolean();
     /** The journal holds the task's creation (set before it is sent). */
     volatile boolean created;
     volatile ScheduledFuture<?> timer;

@@ -68,6 +68,10 @@ import dev.meshhub.transport.impl.session.SessionListener;
         property = EventConstants.EVENT_TOPIC + "=" + SandboxPolicy.TOPIC_CHANGED)
 public final class Dispatcher implements TaskDispatcher, SessionListener, EventHandler {
 
+    private final java.util.concurrent.atomic.LongAdder dispatchedCount = new java.util.concurrent.atomic.LongAdder();
+    private final dev.meshhub.api.stats.DistributionRecorder startSeconds =
+            new dev.meshhub.api.stats.DistributionRecorder(dev.meshhub.api.stats.DistributionRecorder.SECONDS);
+
     private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
     /** Slack the hub gives a node past a task's own timeout and grace before it gives up on it. */
     static final Duration RESULT_SLACK = Duration.ofSeconds(10);
@@ -208,6 +212,11 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
     }
 
     @Override
+    public java.util.Optional<dev.meshhub.api.stats.DispatchStats> stats() {
+        return java.util.Optional.of(new dev.meshhub.api.stats.DispatchStats(dispatchedCount.sum(), startSeconds.snapshot()));
+    }
+
+    @Override
     public TaskHandle dispatch(String node, CommandSpec command, TaskOutputListener output) {
         if (node == null || node.isBlank() || command == null) {
             throw new DispatchException(DispatchException.Reason.INVALID, "name a node (id or name) and a command");
@@ -277,6 +286,7 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
         TaskAssignment assignment = wire.setTaskId(taskId).build();
         DispatchedTask task = new DispatchedTask(taskId, nodeId, target.node().name(), target.session(), output == null ? TaskOutputListener.NONE : output, this::cancel);
         tasks.add(task, limits.maxPendingPerNode(), target.label());
+        dispatchedCount.increment();
 
         // Journaled DISPATCHED in one write (the profile of benchmark 1: each commit in series is most of a round trip);
         // if the send below fails, the task is journaled FAILED.
@@ -332,6 +342,9 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
     /** A node reports that it started a task. A node may only speak for its own tasks. */
     public void started(NodeSessionHandle session, TaskStarted started) {
         DispatchedTask task = ownTask(session, started.getTaskId());
+        if (task != null && task.startTimed.compareAndSet(false, true)) {
+            startSeconds.record((System.nanoTime() - task.acceptedNanos) / 1e9);
+        }
         if (task != null && !task.isFinished()) {
             // For RUNNING the journal keeps the "diagnostic" as the program the node says it ran.
             writes.transition(task.taskId, TaskState.RUNNING, null, started.getProgram());
