@@ -184,7 +184,17 @@ async function showManagement() {
   }));
 }
 
-const VIEWS = { nodes: showNodes, tasks: showTasks, locks: showLocks, management: showManagement };
+async function showAudit() {
+  const data = await api('audit?limit=' + PAGE);
+  fill('audit-table', data.entries.map(entry => {
+    const row = el('tr');
+    row.append(el('td', entry.at ? entry.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : ''), el('td', entry.actor), el('td', entry.action),
+        el('td', entry.subject), el('td', entry.detail));
+    return row;
+  }));
+}
+
+const VIEWS = { nodes: showNodes, tasks: showTasks, locks: showLocks, management: showManagement, audit: showAudit };
 
 async function refresh() {
   try {

@@ -150,6 +150,13 @@ public class ConsoleBrowserIT {
         waiting().until(ExpectedConditions.alertIsPresent()).accept();
         waiting().until(ExpectedConditions.textToBePresentInElementLocated(betaRow, "revoked"));
         screenshot("6-revoked");
+        browser.findElement(By.cssSelector("nav button[data-view='audit']")).click();
+        By audit = By.id("audit-table");
+        waiting().until(ExpectedConditions.textToBePresentInElementLocated(audit, "node.revoke"));
+        String trail = browser.findElement(audit).getText();
+        assertTrue("the console's acts are in the audit trail: " + trail, trail.contains("console node.revoke")
+                && trail.contains("console invite.create") && trail.contains("PERMISSIVE"));
+        screenshot("7-audit");
         Poll.until("beta gone from the hub's live nodes", WAIT, () -> {
             try {
                 return runtime.admin().listNodes(ListNodesRequest.getDefaultInstance()).getNodesList().stream()

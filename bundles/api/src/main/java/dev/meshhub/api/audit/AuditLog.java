@@ -19,4 +19,14 @@ public interface AuditLog {
      * @param detail  free text, e.g. "STRICT -> PERMISSIVE"
      */
     CompletionStage<Void> record(String actor, String action, String subject, String detail);
+
+    /**
+     * The latest recorded acts, newest first.
+     *
+     * @param limit at most this many (1 to 1,000)
+     * @return the rows; fails with {@link UnsupportedOperationException} from an audit log that cannot be read back
+     */
+    default CompletionStage<java.util.List<AuditEntry>> recent(int limit) {
+        return java.util.concurrent.CompletableFuture.failedFuture(new UnsupportedOperationException("this audit log cannot be read back"));
+    }
 }

@@ -1,7 +1,7 @@
 /**
  * The audit trail of admin acts.
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export
 package dev.meshhub.api.audit;
 

@@ -76,6 +76,7 @@ final class ConsoleApi {
             case "tasks" -> parts.size() == 2 ? task(parts.get(1)) : tasks(query);
             case "locks" -> locks();
             case "management" -> management();
+            case "audit" -> audit(query);
             default -> Answer.problem(404, "no such view: " + path);
         };
     }
@@ -183,6 +184,25 @@ final class ConsoleApi {
             return Answer.problem(503, "the management scheduler is not running (feature meshhub-scheduler)");
         }
         return Answer.ok(Map.of("tasks", scheduler.tasks().stream().map(ConsoleViews::management).toList()));
+    }
+
+    private Answer audit(Map<String, String> query) throws InterruptedException {
+        AuditLog audit = services.audit().get();
+        if (audit == null) {
+            return Answer.problem(503, "the audit trail is not running (feature meshhub-journal)");
+        }
+        List<Map<String, Object>> entries = new ArrayList<>();
+        for (dev.meshhub.api.audit.AuditEntry entry : await(audit.recent(bounded(query.get("limit"), 1, MAX_PAGE, 100)))) {
+            Map<String, Object> view = new LinkedHashMap<>();
+            view.put("id", entry.id());
+            view.put("at", ConsoleViews.iso(entry.at()));
+            view.put("actor", entry.actor());
+            view.put("action", entry.action());
+            view.put("subject", entry.subject());
+            view.put("detail", entry.detail());
+            entries.add(view);
+        }
+        return Answer.ok(Map.of("entries", entries));
     }
 
     private Answer revoke(String node, String actor) throws InterruptedException {

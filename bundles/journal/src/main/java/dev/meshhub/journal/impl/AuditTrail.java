@@ -44,4 +44,18 @@ final class AuditTrail {
             insert.executeUpdate();
         }
     }
+
+    /** The latest {@code limit} rows, newest first. */
+    static java.util.List<dev.meshhub.api.audit.AuditEntry> recent(Connection connection, int limit) throws SQLException {
+        java.util.List<dev.meshhub.api.audit.AuditEntry> entries = new java.util.ArrayList<>();
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT id, \"AT\", actor, action, subject, detail FROM AUDIT ORDER BY id DESC FETCH FIRST " + limit + " ROWS ONLY");
+             ResultSet rows = select.executeQuery()) {
+            while (rows.next()) {
+                entries.add(new dev.meshhub.api.audit.AuditEntry(rows.getLong("id"), JournalTime.get(rows, "AT"), rows.getString("actor"),
+                        rows.getString("action"), rows.getString("subject"), rows.getString("detail")));
+            }
+        }
+        return entries;
+    }
 }

@@ -275,6 +275,21 @@ public final class DerbyTaskJournal implements TaskJournal, AuditLog, AutoClosea
         }, JournalExecutor.TASKS);
     }
 
+    /** The latest audit rows, newest first (1 to 1,000). */
+    public CompletionStage<List<dev.meshhub.api.audit.AuditEntry>> recentAudit(int limit) {
+        if (closed.get()) {
+            return stopped();
+        }
+        if (limit < 1 || limit > 1000) {
+            return refused("limit must be between 1 and 1000, got " + limit);
+        }
+        return reads.submit("audit.recent", () -> {
+            try (Connection connection = database.connect()) {
+                return List.copyOf(AuditTrail.recent(connection, limit));
+            }
+        }, JournalExecutor.TASKS);
+    }
+
     @Override
     public CompletionStage<Map<TaskState, Long>> countByState() {
         if (closed.get()) {

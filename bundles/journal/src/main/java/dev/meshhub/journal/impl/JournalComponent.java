@@ -279,4 +279,9 @@ public final class JournalComponent implements EnrollmentStore, TaskJournal, Aud
     public CompletionStage<Void> record(String actor, String action, String subject, String detail) {
         return opened.tasks().record(actor, action, subject, detail);
     }
+
+    @Override
+    public CompletionStage<List<dev.meshhub.api.audit.AuditEntry>> recent(int limit) {
+        return opened.tasks().recentAudit(limit);
+    }
 }

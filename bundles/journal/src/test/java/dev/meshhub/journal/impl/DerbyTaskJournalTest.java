@@ -459,6 +459,24 @@ public class DerbyTaskJournalTest {
         assertEquals("", journal.queryString("SELECT detail FROM AUDIT WHERE action = 'node.revoke'"));
     }
 
+    @Test
+    public void theAuditTrailReadsBackNewestFirstAndBounded() {
+        DerbyTaskJournal tasks = journal.openTasks();
+        for (int i = 1; i <= 3; i++) {
+            journal.clock.advance(Duration.ofSeconds(1));
+            await(tasks.record("console", "task.cancel", "t-" + i, "cancelled " + i));
+        }
+        List<dev.meshhub.api.audit.AuditEntry> latest = await(tasks.recentAudit(2));
+        assertEquals(2, latest.size());
+        assertEquals("t-3", latest.get(0).subject());
+        assertEquals("t-2", latest.get(1).subject());
+        assertEquals("console", latest.get(0).actor());
+        assertEquals("cancelled 3", latest.get(0).detail());
+        assertTrue(latest.get(0).at().isAfter(latest.get(1).at()));
+        assertTrue(stateFailure(tasks.recentAudit(0)).getMessage().contains("limit must be between 1 and 1000"));
+        assertEquals(3, await(tasks.recentAudit(1000)).size());
+    }
+
     private static TaskRecord get(DerbyTaskJournal tasks, String taskId) {
         return await(tasks.get(taskId)).orElseThrow(() -> new AssertionError("no task " + taskId));
     }
