@@ -163,6 +163,32 @@ async function showTask() {
   };
 }
 
+function size(bytes) {
+  if (bytes < 0) return '?';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit++; }
+  return (unit === 0 ? value : value.toFixed(1)) + ' ' + units[unit];
+}
+
+async function showTransfers() {
+  const data = await api('transfers');
+  fill('transfers-table', data.transfers.map(transfer => {
+    const row = el('tr');
+    const progress = el('td');
+    const bar = el('progress');
+    if (transfer.totalSize > 0) {
+      bar.max = transfer.totalSize;
+      bar.value = transfer.bytes;
+    }
+    progress.append(bar, el('span', ' ' + size(transfer.bytes) + ' of ' + size(transfer.totalSize)));
+    row.append(el('td', transfer.id), el('td', transfer.direction), el('td', transfer.nodeName || transfer.nodeId),
+        el('td', transfer.path), progress, el('td', when(transfer.startedAt)));
+    return row;
+  }));
+}
+
 async function showLocks() {
   const data = await api('locks');
   fill('locks-table', data.locks.map(lock => {
@@ -194,7 +220,7 @@ async function showAudit() {
   }));
 }
 
-const VIEWS = { nodes: showNodes, tasks: showTasks, locks: showLocks, management: showManagement, audit: showAudit };
+const VIEWS = { nodes: showNodes, tasks: showTasks, transfers: showTransfers, locks: showLocks, management: showManagement, audit: showAudit };
 
 async function refresh() {
   try {

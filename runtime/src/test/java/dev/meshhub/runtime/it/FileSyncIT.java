@@ -300,6 +300,55 @@ public class FileSyncIT extends HubTestBase {
     }
 
     @Test
+    public void aPullInProgressIsListedWithItsProgressUntilItEnds() throws Exception {
+        TestNode node = hub.enroll("progressing");
+        byte[] data = random(2 * MIB, 9);
+        java.util.concurrent.CountDownLatch firstHalfSent = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch sendTheRest = new java.util.concurrent.CountDownLatch(1);
+        try (TestStream stream = node.stream().hello().keepAlive()) {
+            Poll.until("listed", PATIENCE, () -> directory.session(node.getNodeId()).isPresent());
+            Thread uploader = new Thread(() -> {
+                try {
+                    dev.meshhub.proto.v1.HubMessage message;
+                    while ((message = stream.received.poll(20, java.util.concurrent.TimeUnit.SECONDS)) != null) {
+                        if (message.hasSyncRequest()) {
+                            try (TestUpload upload = node.upload()) {
+                                upload.send(dev.meshhub.proto.v1.UploadRequest.newBuilder().setStart(dev.meshhub.proto.v1.UploadStart.newBuilder()
+                                        .setPath(message.getSyncRequest().getPath()).setSize(data.length)
+                                        .setSyncId(message.getSyncRequest().getSyncId())).build());
+                                upload.received.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+                                upload.chunk(0, slice(data, 0, MIB));
+                                firstHalfSent.countDown();
+                                sendTheRest.await(20, java.util.concurrent.TimeUnit.SECONDS);
+                                upload.chunk(MIB, slice(data, MIB, MIB)).end(data.length, TestUpload.sha256(data));
+                                upload.awaitEnd(10);
+                            }
+                            return;
+                        }
+                    }
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            }, "test-node-uploader");
+            uploader.start();
+            dev.meshhub.api.sync.TransferHandle pull = transfers.pull(node.getNodeId(), "data/big.bin", null);
+            assertTrue(firstHalfSent.await(20, java.util.concurrent.TimeUnit.SECONDS));
+            Poll.until("half of it listed as arrived", PATIENCE, () -> transfers.inProgress().stream()
+                    .anyMatch(t -> t.id().equals(pull.id()) && t.bytes() == MIB));
+            dev.meshhub.api.sync.TransferProgress listed = transfers.inProgress().stream().filter(t -> t.id().equals(pull.id()))
+                    .findFirst().orElseThrow();
+            assertEquals("pull", listed.direction());
+            assertEquals(node.getNodeId(), listed.nodeId());
+            assertEquals("data/big.bin", listed.path());
+            assertEquals(2L * MIB, listed.totalSize());
+            sendTheRest.countDown();
+            assertEquals(2L * MIB, pull.result().toCompletableFuture().get(20, java.util.concurrent.TimeUnit.SECONDS).size());
+            assertTrue("gone once done", transfers.inProgress().stream().noneMatch(t -> t.id().equals(pull.id())));
+            uploader.join(10_000);
+        }
+    }
+
+    @Test
     public void theConsolePullsIntoTheMirrorAndPushesFromIt() throws Exception {
         TestNode node = hub.enroll("shelled-files");
         byte[] data = random(MIB + 5, 5);

@@ -33,4 +33,9 @@ public interface FileTransfers {
      * @throws TransferException refused at once: bad path or source, unknown or offline node
      */
     TransferHandle push(String node, String source, String path, TransferListener listener) throws TransferException;
+
+    /** The transfers running now, with their progress (a snapshot; never blocks). */
+    default java.util.List<TransferProgress> inProgress() {
+        return java.util.List.of();
+    }
 }

@@ -1,7 +1,7 @@
 /**
  * File transfers between nodes and the hub: pulls into the mirror, pushes to node workspaces.
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export
 package dev.meshhub.api.sync;
 

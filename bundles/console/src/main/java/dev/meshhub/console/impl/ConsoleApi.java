@@ -59,7 +59,8 @@ final class ConsoleApi {
     record Services(Supplier<EnrollmentStore> enrollment, Supplier<NodeDirectory> nodes, Supplier<SandboxPolicy> policy,
                     Supplier<TaskJournal> journal, Supplier<TaskDispatcher> dispatcher, Supplier<LockRegistry> locks,
                     Supplier<ManagementScheduler> scheduler, Supplier<AuditLog> audit, java.util.function.BiConsumer<String, Map<String, Object>> events,
-                    Supplier<PolicyAdministration> policyAdministration, Supplier<HubPki> pki) {
+                    Supplier<PolicyAdministration> policyAdministration, Supplier<HubPki> pki,
+                    Supplier<dev.meshhub.api.sync.FileTransfers> transfers) {
     }
 
     private final Services services;
@@ -77,6 +78,7 @@ final class ConsoleApi {
             case "locks" -> locks();
             case "management" -> management();
             case "audit" -> audit(query);
+            case "transfers" -> transfers();
             default -> Answer.problem(404, "no such view: " + path);
         };
     }
@@ -184,6 +186,28 @@ final class ConsoleApi {
             return Answer.problem(503, "the management scheduler is not running (feature meshhub-scheduler)");
         }
         return Answer.ok(Map.of("tasks", scheduler.tasks().stream().map(ConsoleViews::management).toList()));
+    }
+
+    private Answer transfers() {
+        dev.meshhub.api.sync.FileTransfers transfers = services.transfers().get();
+        if (transfers == null) {
+            return Answer.problem(503, "file sync is not running (feature meshhub-transport)");
+        }
+        EnrollmentStore enrollment = services.enrollment().get();
+        List<Map<String, Object>> views = new ArrayList<>();
+        for (dev.meshhub.api.sync.TransferProgress transfer : transfers.inProgress()) {
+            Map<String, Object> view = new LinkedHashMap<>();
+            view.put("id", transfer.id());
+            view.put("direction", transfer.direction());
+            view.put("nodeId", transfer.nodeId());
+            view.put("nodeName", enrollment == null ? null : enrollment.find(transfer.nodeId()).map(EnrolledNode::name).orElse(null));
+            view.put("path", transfer.path());
+            view.put("bytes", transfer.bytes());
+            view.put("totalSize", transfer.totalSize());
+            view.put("startedAt", ConsoleViews.iso(transfer.startedAt()));
+            views.add(view);
+        }
+        return Answer.ok(Map.of("transfers", views));
     }
 
     private Answer audit(Map<String, String> query) throws InterruptedException {

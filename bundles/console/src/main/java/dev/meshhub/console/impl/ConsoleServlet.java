@@ -74,6 +74,8 @@ public final class ConsoleServlet extends HttpServlet {
     private transient volatile PolicyAdministration policyAdministration;
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     private transient volatile HubPki pki;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    private transient volatile dev.meshhub.api.sync.FileTransfers transfers;
 
     private transient ConsoleApi api;
     private transient String page;
@@ -86,7 +88,7 @@ public final class ConsoleServlet extends HttpServlet {
                     if (events != null) {
                         events.postEvent(new Event(topic, properties));
                     }
-                }, () -> policyAdministration, () -> pki));
+                }, () -> policyAdministration, () -> pki, () -> transfers));
         page = resource("index.html");
     }
 

@@ -38,7 +38,7 @@ public class ConsoleApiTest {
         }
     };
     private final ConsoleApi api = new ConsoleApi(new ConsoleApi.Services(() -> null, () -> null, () -> null, () -> null,
-            () -> dispatcher, () -> null, () -> null, () -> audit, (topic, properties) -> { }, () -> null, () -> null));
+            () -> dispatcher, () -> null, () -> null, () -> audit, (topic, properties) -> { }, () -> null, () -> null, () -> null));
 
     @Test
     public void aCancelIsAuditedAndAnEndedTaskSaysSo() throws Exception {

@@ -35,7 +35,8 @@ final class MeshCollector implements MultiCollector {
 
     /** The services a scrape reads; each supplier may return null. */
     record Services(Supplier<NodeDirectory> nodes, Supplier<TaskJournal> journal, Supplier<LockRegistry> locks,
-                    Supplier<ManagementScheduler> scheduler, Supplier<SandboxPolicy> policy, Supplier<TaskDispatcher> dispatcher) {
+                    Supplier<ManagementScheduler> scheduler, Supplier<SandboxPolicy> policy, Supplier<TaskDispatcher> dispatcher,
+                    Supplier<dev.meshhub.api.sync.FileTransfers> transfers) {
     }
 
     private final Services services;
@@ -71,6 +72,14 @@ final class MeshCollector implements MultiCollector {
         }
         if (locks != null) {
             locks(families, locks.stats());
+        }
+        dev.meshhub.api.sync.FileTransfers transfers = services.transfers().get();
+        if (transfers != null) {
+            List<dev.meshhub.api.sync.TransferProgress> running = transfers.inProgress();
+            long pulls = running.stream().filter(t -> t.direction().equals("pull")).count();
+            long pushes = running.size() - pulls;
+            families.gauge("meshhub_transfers_active", "File transfers running now, by direction (pull: node to the mirror)")
+                    .point(pulls, "direction", "pull").point(pushes, "direction", "push").done();
         }
         TaskDispatcher dispatcher = services.dispatcher().get();
         if (dispatcher != null) {

@@ -65,6 +65,8 @@ public final class MetricsServlet extends HttpServlet {
     private transient volatile SandboxPolicy sandboxPolicy;
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     private transient volatile TaskDispatcher taskDispatcher;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    private transient volatile dev.meshhub.api.sync.FileTransfers fileTransfers;
 
     private final transient PrometheusRegistry registry = new PrometheusRegistry();
     private final transient Map<Object, Boolean> contributed = new ConcurrentHashMap<>();
@@ -74,7 +76,7 @@ public final class MetricsServlet extends HttpServlet {
     @Activate
     void activate(MetricsConfiguration config) {
         mesh = new MeshCollector(new MeshCollector.Services(() -> nodeDirectory, () -> taskJournal, () -> lockRegistry,
-                () -> managementScheduler, () -> sandboxPolicy, () -> taskDispatcher), Clock.systemUTC(),
+                () -> managementScheduler, () -> sandboxPolicy, () -> taskDispatcher, () -> fileTransfers), Clock.systemUTC(),
                 Duration.ofSeconds(config.taskCountMaxAgeSeconds()), Duration.ofMillis(config.journalTimeoutMillis()));
         registry.register(mesh);
         if (config.jvm()) {

@@ -69,7 +69,7 @@ public class MeshCollectorTest {
         ManagementScheduler scheduler = () -> List.of(
                 status("lock-sweep", 1, TaskScheduleState.WAITING), status("lock-sweep", 2, TaskScheduleState.HUNG));
         String text = exposition(new MeshCollector(new MeshCollector.Services(() -> directory(sessions), () -> null, () -> null,
-                () -> scheduler, () -> null, () -> dispatcher), Clock.systemUTC(), Duration.ofSeconds(5), Duration.ofSeconds(1)));
+                () -> scheduler, () -> null, () -> dispatcher, () -> null), Clock.systemUTC(), Duration.ofSeconds(5), Duration.ofSeconds(1)));
 
         assertTrue(text, text.contains("meshhub_nodes_connected 3.0"));
         assertTrue(text, text.contains("meshhub_nodes_by_confinement{confinement=\"bwrap\"} 1.0"));
@@ -116,7 +116,7 @@ public class MeshCollectorTest {
     @Test
     public void aServiceAwayLeavesItsSeriesOutAndSaysSo() throws Exception {
         String text = exposition(new MeshCollector(new MeshCollector.Services(() -> null, () -> null, () -> null, () -> null,
-                () -> null, () -> null), Clock.systemUTC(), Duration.ofSeconds(5), Duration.ofSeconds(1)));
+                () -> null, () -> null, () -> null), Clock.systemUTC(), Duration.ofSeconds(5), Duration.ofSeconds(1)));
         assertTrue(text, text.contains("meshhub_service_up{service=\"transport\"} 0.0"));
         assertTrue(text, text.contains("meshhub_service_up{service=\"journal\"} 0.0"));
         assertFalse(text, text.contains("meshhub_nodes_connected"));

@@ -255,6 +255,13 @@ public final class FileSyncService implements FileTransfers, SessionListener {
     // ---- FileTransfers ----
 
     @Override
+    public java.util.List<dev.meshhub.api.sync.TransferProgress> inProgress() {
+        java.util.List<dev.meshhub.api.sync.TransferProgress> all = new java.util.ArrayList<>(pulls.inProgress());
+        all.addAll(pushes.inProgress());
+        return all;
+    }
+
+    @Override
     public TransferHandle pull(String nodeRef, String path, TransferListener listener) throws TransferException {
         String clean = checkPath(requireMirror(), path);
         return pulls.start(node(nodeRef), clean, listener);

@@ -98,6 +98,12 @@ final class PullRequests {
     }
 
     /** One pull: waits for the node's upload, then relays its progress. */
+    /** The pulls running now, with their progress. */
+    java.util.List<dev.meshhub.api.sync.TransferProgress> inProgress() {
+        return pending.values().stream().map(pull -> new dev.meshhub.api.sync.TransferProgress(pull.syncId, "pull", pull.nodeId,
+                pull.path, pull.bytes, pull.total, pull.startedAt)).toList();
+    }
+
     final class Pull implements TransferHandle {
         final String syncId;
         final String nodeId;
@@ -108,6 +114,9 @@ final class PullRequests {
         volatile UploadReceiver upload;
         volatile ScheduledFuture<?> deadline;
         private long lastProgress;
+        private final java.time.Instant startedAt = java.time.Instant.now();
+        private volatile long bytes;
+        private volatile long total = -1;
 
         Pull(String syncId, String nodeId, String label, String path, TransferListener listener) {
             this.syncId = syncId;
@@ -139,10 +148,14 @@ final class PullRequests {
         }
 
         void started(long resumedFrom, long total) {
+            this.bytes = resumedFrom;
+            this.total = total;
             FileSyncService.tell(() -> listener.started(syncId, resumedFrom, total));
         }
 
         void progress(long bytes, long total, boolean force) {
+            this.bytes = bytes;
+            this.total = total;
             long now = System.nanoTime();
             synchronized (this) {
                 if (!force && now - lastProgress < FileSyncService.PROGRESS_EVERY_NANOS) {

@@ -142,6 +142,12 @@ final class PushTransfers {
     }
 
     /** One push: hash the source, journal and send the task, relay the node's fetching, end with the task. */
+    /** The pushes running now, with their progress (size -1 while the file is still being hashed). */
+    java.util.List<dev.meshhub.api.sync.TransferProgress> inProgress() {
+        return running.values().stream().map(push -> new dev.meshhub.api.sync.TransferProgress(push.transferId, "push",
+                push.node.nodeId(), push.dest, push.sent, push.file == null ? -1 : push.size, push.startedAt)).toList();
+    }
+
     final class Push implements TransferHandle {
         final String transferId;
         final EnrolledNode node;
@@ -155,6 +161,8 @@ final class PushTransfers {
         private volatile String sha256;
         private volatile TaskHandle task;
         private long lastProgress;
+        private final java.time.Instant startedAt = java.time.Instant.now();
+        private volatile long sent;
 
         Push(String transferId, EnrolledNode node, String label, String dest, String source, TransferListener listener) {
             this.transferId = transferId;
@@ -258,6 +266,7 @@ final class PushTransfers {
         }
 
         void progress(long bytes, boolean force) {
+            this.sent = bytes;
             long now = System.nanoTime();
             synchronized (this) {
                 if (!force && now - lastProgress < FileSyncService.PROGRESS_EVERY_NANOS) {
