@@ -119,6 +119,9 @@ public final class BenchMain {
         if (options.rows().contains(RotationRow.NUMBER)) {
             rows.add(new RotationRow(this).run());
         }
+        if (options.rows().contains(ScrapeRow.NUMBER)) {
+            rows.add(new ScrapeRow(this).run());
+        }
         System.out.println();
         for (Report.Row row : rows) {
             System.out.println(row.line());

@@ -35,6 +35,7 @@ final class HubInstance implements AutoCloseable {
     private Process process;
     private int nodePort;
     private int adminPort;
+    private int httpPort;
     private HubAdmin admin;
     private boolean plaintextByEnvironment;
 
@@ -100,6 +101,8 @@ final class HubInstance implements AutoCloseable {
         if (!again) {
             nodePort = freeLoopbackPort();
             adminPort = freeLoopbackPort();
+            httpPort = freeLoopbackPort();
+            setConfiguration("org.apache.felix.http.cfg", "org.osgi.service.http.port", Integer.toString(httpPort));
         }
         ProcessBuilder builder = new ProcessBuilder(home.resolve("bin/meshhub").toString()).directory(home.toFile());
         Map<String, String> env = builder.environment();
@@ -164,6 +167,11 @@ final class HubInstance implements AutoCloseable {
     }
 
     /** The admin API's port (known once the hub was started). */
+    /** The HTTP port (/metrics, /system/health, the console), on loopback. */
+    int httpPort() {
+        return httpPort;
+    }
+
     int adminPort() {
         return adminPort;
     }

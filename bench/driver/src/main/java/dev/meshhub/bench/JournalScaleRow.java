@@ -278,7 +278,12 @@ final class JournalScaleRow {
 
     /** One probe run of row 1's round trip to bench-n01: with its warm-up (200 unrecorded tasks) when asked, else all recorded. */
     private Window window(HubInstance hub, boolean warmUp) throws IOException, InterruptedException {
-        Map<String, String> config = main.roundTripConfiguration("r14-" + (++runs));
+        return window(main, hub, "r14-" + (++runs), warmUp);
+    }
+
+    /** One probe run of row 1's round trip (to bench-n01), for any row that measures dispatch in windows. */
+    static Window window(BenchMain main, HubInstance hub, String label, boolean warmUp) throws IOException, InterruptedException {
+        Map<String, String> config = main.roundTripConfiguration(label);
         if (!warmUp) {
             config.put("warmup", "0");
         }
