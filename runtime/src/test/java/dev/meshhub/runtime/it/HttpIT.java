@@ -131,6 +131,19 @@ public class HttpIT extends HubTestBase {
     }
 
     @Test
+    public void refusedEnrollmentsAreCountedByReason() throws Exception {
+        Poll.until("/metrics served", Duration.ofSeconds(10), () -> statusNow("/metrics") == 200);
+        String malformed = "meshhub_enrollment_refusals_total{reason=\"malformed\"}";
+        double before = sample(metricsNow(), malformed);
+        assertEquals("every reason is served from the start", 0, sample(metricsNow(),
+                "meshhub_enrollment_refusals_total{reason=\"rate_limited\"}"), 0);
+        org.junit.Assert.assertThrows(io.grpc.StatusRuntimeException.class, () -> hub.node().syncConfiguration(
+                dev.meshhub.proto.v1.SyncConfigurationRequest.newBuilder().setInviteToken("not-a-token")
+                        .setCsr(TestCertificates.throwawayCsr()).build()));
+        Poll.until("the refusal counted as malformed", Duration.ofSeconds(5), () -> sample(metricsNow(), malformed) == before + 1);
+    }
+
+    @Test
     public void openPathsNeedNoTokenFromLoopbackAndEverythingElseDoes() throws Exception {
         Hashtable<String, Object> properties = new Hashtable<>();
         properties.put("osgi.http.whiteboard.servlet.pattern", "/it-probe");

@@ -30,4 +30,14 @@ public interface NodeDirectory {
 
     /** Counters of the node port since the transport started. */
     NodeLinkStats linkStats();
+
+    /**
+     * Enrollments and handshakes the node port refused since it started, by reason: {@code rate_limited},
+     * {@code no_csr}, {@code bad_csr}, {@code credential_rejected}, {@code timeout}, {@code internal}, or the
+     * enrollment store's reason in lower case ({@code malformed}, {@code unknown}, {@code expired}, {@code used},
+     * {@code revoked}, {@code name_taken}, {@code deadline}, {@code unavailable}). Never blocks.
+     */
+    default java.util.Map<String, Long> enrollmentRefusals() {
+        return java.util.Map.of();
+    }
 }

@@ -39,6 +39,10 @@ final class MeshCollector implements MultiCollector {
                     Supplier<dev.meshhub.api.sync.FileTransfers> transfers) {
     }
 
+    /** The reasons NodeDirectory.enrollmentRefusals names, each served from the start (at 0); anything else is "other". */
+    static final List<String> REFUSAL_REASONS = List.of("rate_limited", "no_csr", "bad_csr", "credential_rejected", "timeout",
+            "internal", "malformed", "unknown", "expired", "used", "revoked", "name_taken", "deadline", "unavailable", "other");
+
     private final Services services;
     private final TaskCounts taskCounts;
     private final Clock clock;
@@ -126,6 +130,16 @@ final class MeshCollector implements MultiCollector {
         NodeLinkStats links = directory.linkStats();
         families.counter("meshhub_enrollment_attempts", "Enrollment attempts the node port received (accepted or refused)",
                 links.enrollmentAttempts());
+        Map<String, Long> refused = new TreeMap<>();
+        for (String reason : REFUSAL_REASONS) {
+            refused.put(reason, 0L);
+        }
+        directory.enrollmentRefusals().forEach((reason, count) -> refused.merge(REFUSAL_REASONS.contains(reason) ? reason : "other",
+                count, Long::sum));
+        Families.Counter refusals = families.counter("meshhub_enrollment_refusals",
+                "Enrollments and handshakes the node port refused since it started, by reason");
+        refused.forEach((reason, count) -> refusals.point(count, "reason", reason));
+        refusals.done();
         families.counter("meshhub_session_takeovers", "Sessions opened for a node identity that already had one, by outcome")
                 .point(links.takeoversRefused(), "outcome", "refused")
                 .point(links.takeoversReplaced(), "outcome", "replaced")

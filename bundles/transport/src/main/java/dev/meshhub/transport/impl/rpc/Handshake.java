@@ -77,6 +77,7 @@ final class Handshake {
         Duration wait = rateLimiter.retryAfter(host);
         if (!wait.isZero()) {
             LOG.warn("refused handshake from {}: too many failed attempts", peer);
+            sessions.enrollmentRefused("rate_limited");
             Answers.fail(responseObserver, Status.RESOURCE_EXHAUSTED.withDescription("too many failed enrollment attempts from "
                     + host + "; retry in " + Math.max(1, wait.toSeconds()) + " s"));
             return;
@@ -130,6 +131,7 @@ final class Handshake {
         byte[] csr = tls ? request.getCsr().toByteArray() : new byte[0];
         if (tls && csr.length == 0) {
             LOG.warn("refused enrollment from {}: no CSR", peer);
+            sessions.enrollmentRefused("no_csr");
             Answers.fail(responseObserver, Status.INVALID_ARGUMENT.withDescription("enrollment needs a csr (PKCS#10, EC P-256"
                     + " or P-384) for the key the node made: the hub answers with the node's certificate, its only identity"
                     + " (bearer credentials are retired); the token was not spent"));
@@ -142,6 +144,7 @@ final class Handshake {
                     rateLimiter.failed(host);
                 }
                 LOG.warn("refused enrollment from {}: {}", peer, refusal.getDescription());
+                sessions.enrollmentRefused("bad_csr");
                 Answers.fail(responseObserver, refusal);
                 return;
             }
@@ -201,8 +204,18 @@ final class Handshake {
                                         + " is answered with the same node)" : ""));
                     }
                     LOG.warn("refused enrollment from {}: {}", peer, status.getDescription());
+                    sessions.enrollmentRefused(refusalReason(failure));
                     Answers.fail(responseObserver, status);
                 });
+    }
+
+    /** The bounded reason word for a failed enrollment (see NodeDirectory.enrollmentRefusals). */
+    static String refusalReason(Throwable failure) {
+        Throwable cause = ApiStatuses.unwrap(failure);
+        if (cause instanceof dev.meshhub.api.enrollment.EnrollmentException refused) {
+            return refused.reason().name().toLowerCase(java.util.Locale.ROOT);
+        }
+        return cause instanceof java.util.concurrent.TimeoutException ? "timeout" : "internal";
     }
 
     private void reconnect(EnrollmentStore enrollment, String credential, SyncConfigurationRequest request,
@@ -226,6 +239,7 @@ final class Handshake {
         if (node.isEmpty()) {
             rateLimiter.failed(host);
             LOG.warn("refused handshake from {}: node credential not recognised or revoked", peer);
+            sessions.enrollmentRefused("credential_rejected");
             Answers.fail(responseObserver, Status.UNAUTHENTICATED.withDescription(
                     "node credential not recognised or revoked; enroll again with a new invite token"));
             return;

@@ -380,6 +380,20 @@ public final class NodeSessions implements NodeDirectory {
         enrollmentAttempts.incrementAndGet();
     }
 
+    private final Map<String, java.util.concurrent.atomic.LongAdder> refusals = new ConcurrentHashMap<>();
+
+    /** Counts a refused enrollment or handshake; {@code reason} is one of the bounded words of {@link #enrollmentRefusals()}. */
+    public void enrollmentRefused(String reason) {
+        refusals.computeIfAbsent(reason, r -> new java.util.concurrent.atomic.LongAdder()).increment();
+    }
+
+    @Override
+    public Map<String, Long> enrollmentRefusals() {
+        Map<String, Long> counted = new java.util.TreeMap<>();
+        refusals.forEach((reason, count) -> counted.put(reason, count.sum()));
+        return counted;
+    }
+
     @Override
     public NodeLinkStats linkStats() {
         return new NodeLinkStats(enrollmentAttempts.get(), takeovers.refused(), takeovers.replaced(), nodesOnNewCa);
