@@ -331,6 +331,7 @@ public class FileSyncIT extends HubTestBase {
                 }
             }, "test-node-uploader");
             uploader.start();
+            long[] before = {transfers.stats().orElseThrow().filesPulled(), transfers.stats().orElseThrow().bytesPulled()};
             dev.meshhub.api.sync.TransferHandle pull = transfers.pull(node.getNodeId(), "data/big.bin", null);
             assertTrue(firstHalfSent.await(20, java.util.concurrent.TimeUnit.SECONDS));
             Poll.until("half of it listed as arrived", PATIENCE, () -> transfers.inProgress().stream()
@@ -344,6 +345,8 @@ public class FileSyncIT extends HubTestBase {
             sendTheRest.countDown();
             assertEquals(2L * MIB, pull.result().toCompletableFuture().get(20, java.util.concurrent.TimeUnit.SECONDS).size());
             assertTrue("gone once done", transfers.inProgress().stream().noneMatch(t -> t.id().equals(pull.id())));
+            assertEquals("counted as one file pulled", before[0] + 1, transfers.stats().orElseThrow().filesPulled());
+            assertEquals("and its bytes", before[1] + 2L * MIB, transfers.stats().orElseThrow().bytesPulled());
             uploader.join(10_000);
         }
     }

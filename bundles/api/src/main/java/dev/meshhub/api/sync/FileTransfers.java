@@ -38,4 +38,9 @@ public interface FileTransfers {
     default java.util.List<TransferProgress> inProgress() {
         return java.util.List.of();
     }
+
+    /** Files and bytes pulled and pushed since the transport started (for metrics). Never blocks. */
+    default java.util.Optional<dev.meshhub.api.stats.SyncStats> stats() {
+        return java.util.Optional.empty();
+    }
 }

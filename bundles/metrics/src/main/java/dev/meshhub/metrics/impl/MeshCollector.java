@@ -84,6 +84,12 @@ final class MeshCollector implements MultiCollector {
             long pushes = running.size() - pulls;
             families.gauge("meshhub_transfers_active", "File transfers running now, by direction (pull: node to the mirror)")
                     .point(pulls, "direction", "pull").point(pushes, "direction", "push").done();
+            transfers.stats().ifPresent(stats -> {
+                families.counter("meshhub_sync_files", "Files synced since the transport started, by direction")
+                        .point(stats.filesPulled(), "direction", "pull").point(stats.filesPushed(), "direction", "push").done();
+                families.counter("meshhub_sync_bytes", "Bytes synced since the transport started, by direction (resumed bytes counted once)")
+                        .point(stats.bytesPulled(), "direction", "pull").point(stats.bytesPushed(), "direction", "push").done();
+            });
         }
         TaskDispatcher dispatcher = services.dispatcher().get();
         if (dispatcher != null) {

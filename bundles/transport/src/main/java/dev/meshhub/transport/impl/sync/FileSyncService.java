@@ -255,6 +255,13 @@ public final class FileSyncService implements FileTransfers, SessionListener {
     // ---- FileTransfers ----
 
     @Override
+    public java.util.Optional<dev.meshhub.api.stats.SyncStats> stats() {
+        long[] pulled = pulls.finished();
+        long[] pushed = pushes.finished();
+        return java.util.Optional.of(new dev.meshhub.api.stats.SyncStats(pulled[0], pulled[1], pushed[0], pushed[1]));
+    }
+
+    @Override
     public java.util.List<dev.meshhub.api.sync.TransferProgress> inProgress() {
         java.util.List<dev.meshhub.api.sync.TransferProgress> all = new java.util.ArrayList<>(pulls.inProgress());
         all.addAll(pushes.inProgress());

@@ -35,6 +35,13 @@ final class PullRequests {
 
     private final FileSyncService sync;
     private final Map<String, Pull> pending = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.LongAdder files = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder bytes = new java.util.concurrent.atomic.LongAdder();
+
+    /** Pulls finished (verified) and the bytes they transferred. */
+    long[] finished() {
+        return new long[] {files.sum(), bytes.sum()};
+    }
 
     PullRequests(FileSyncService sync) {
         this.sync = sync;
@@ -168,6 +175,8 @@ final class PullRequests {
 
         void finished(MirrorFile file, long transferred) {
             pending.remove(syncId);
+            files.increment();
+            PullRequests.this.bytes.add(transferred);
             result.complete(new TransferResult(nodeId, path, file.file().toString(), file.size(), file.sha256(), transferred));
         }
 

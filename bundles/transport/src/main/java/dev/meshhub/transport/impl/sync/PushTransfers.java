@@ -58,6 +58,13 @@ final class PushTransfers {
     private final FileSyncService sync;
     private final Dispatcher dispatcher;
     private final Map<String, Push> running = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.LongAdder files = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder bytes = new java.util.concurrent.atomic.LongAdder();
+
+    /** Pushes that succeeded and the bytes of their files. */
+    long[] finished() {
+        return new long[] {files.sum(), bytes.sum()};
+    }
 
     PushTransfers(FileSyncService sync, Dispatcher dispatcher) {
         this.sync = sync;
@@ -246,6 +253,8 @@ final class PushTransfers {
                 } else if (ended.state() == TaskState.SUCCEEDED) {
                     progress(size, true);
                     running.remove(transferId);
+                    files.increment();
+                    bytes.add(size);
                     result.complete(new TransferResult(node.nodeId(), dest, dest, size, sha256, size));
                 } else {
                     TransferException.Reason why = switch (ended.state()) {
