@@ -147,6 +147,53 @@ public class MetricsEndToEndIT {
         assertEquals(0, runtime.meshctl("health").exit());
     }
 
+    @Test
+    public void httpsServesWithTheHubsOwnCertificate() throws Exception {
+        int httpsPort = HubTestSupport.freePort();
+        Path felixHttp = runtime.home.resolve("etc/org.apache.felix.http.cfg");
+        // As README says: uncomment the HTTPS keys, with a port of the test's own.
+        String enabled = Files.readString(felixHttp).replace("#org.apache.felix.https.", "org.apache.felix.https.")
+                .replace("#org.osgi.service.http.port.secure = 7703", "org.osgi.service.http.port.secure = " + httpsPort);
+        Files.writeString(felixHttp, enabled);
+        Path keystore = runtime.home.resolve("data/http/keystore.p12");
+        Poll.until("the keystore written", RuntimeUnderTest.PATIENCE, () -> Files.isRegularFile(keystore));
+        assertEquals("owner-only", "rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(keystore)));
+
+        java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        int i = 0;
+        try (java.io.InputStream pem = Files.newInputStream(runtime.home.resolve("data/pki/trust.pem"))) {
+            for (java.security.cert.Certificate ca : java.security.cert.CertificateFactory.getInstance("X.509").generateCertificates(pem)) {
+                trust.setCertificateEntry("ca" + i++, ca);
+            }
+        }
+        javax.net.ssl.TrustManagerFactory trusting = javax.net.ssl.TrustManagerFactory.getInstance(
+                javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        trusting.init(trust);
+        javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLSv1.3");
+        tls.init(null, trusting.getTrustManagers(), null);
+        HttpClient https = HttpClient.newBuilder().sslContext(tls).connectTimeout(Duration.ofSeconds(5)).build();
+        URI metrics = URI.create("https://127.0.0.1:" + httpsPort + "/metrics");
+        Poll.until("HTTPS answering with the hub's certificate", RuntimeUnderTest.PATIENCE, () -> {
+            try {
+                return https.send(HttpRequest.newBuilder(metrics).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        HttpResponse<String> answer = https.send(HttpRequest.newBuilder(metrics).build(), HttpResponse.BodyHandlers.ofString());
+        assertTrue(answer.body(), answer.body().contains("meshhub_nodes_connected"));
+        java.security.cert.X509Certificate served = (java.security.cert.X509Certificate) answer.sslSession().orElseThrow()
+                .getPeerCertificates()[0];
+        assertTrue("the node port's certificate: " + served.getSubjectAlternativeNames(), served.getSubjectAlternativeNames().stream()
+                .anyMatch(name -> String.valueOf(name.get(1)).startsWith("meshhub://hub/")));
+        assertEquals("TLSv1.3", answer.sslSession().orElseThrow().getProtocol());
+        // A client that does not trust the hub's CA gets no answer.
+        HttpClient stranger = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        org.junit.Assert.assertThrows(java.io.IOException.class, () -> stranger.send(HttpRequest.newBuilder(metrics).build(),
+                HttpResponse.BodyHandlers.ofString()));
+    }
+
     private HttpResponse<String> health() throws Exception {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + runtime.httpPort
                 + "/system/health")).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
