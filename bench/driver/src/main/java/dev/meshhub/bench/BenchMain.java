@@ -122,6 +122,9 @@ public final class BenchMain {
         if (options.rows().contains(ScrapeRow.NUMBER)) {
             rows.add(new ScrapeRow(this).run());
         }
+        if (options.rows().contains(ConsoleSoakRow.NUMBER)) {
+            rows.add(new ConsoleSoakRow(this).run());
+        }
         System.out.println();
         for (Report.Row row : rows) {
             System.out.println(row.line());

@@ -20,7 +20,7 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
         java.util.List<Integer> fleetSizes, int stormNodes) {
 
     /** The benchmarks the driver knows. */
-    static final Set<Integer> KNOWN_ROWS = Set.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16);
+    static final Set<Integer> KNOWN_ROWS = Set.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17);
     /** Default time budget of each row, in seconds (rows 1 and 2 share theirs). */
     static final int BUDGET_ROWS_1_2 = 285;
     /** Handshake isolation: enroll and connect 1,000 nodes, three rounds of two 20 s windows. */
@@ -46,14 +46,16 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
     static final int BUDGET_ROW_15 = 240;
     /** Extra row 16: dispatch windows with and without a /metrics scrape every 100 ms. */
     static final int BUDGET_ROW_16 = 300;
+    /** Extra row 17: an hour of console refreshes, back to back. */
+    static final int BUDGET_ROW_17 = 420;
 
     static final String USAGE = """
             usage: bench/run [options]
-              --rows 1,2,...      which benchmarks, of 1,2,3,4,5,6,7,8,9,10,11,13,14,15,16 (default 1,2; 3 handshake
+              --rows 1,2,...      which benchmarks, of 1,2,3,4,5,6,7,8,9,10,11,13,14,15,16,17 (default 1,2; 3 handshake
                                   isolation, 4 file sync, 5 idle fleet memory, 6 lock churn, 7 policy hot swap, 8 cold start, 9 the reconnect storm, 10 the CLI round trip (meshctl nodes), 11 TLS cost (rows 1 and 4 with
                                   TLS on and off), 13 the hot-swap soak, 14 the journal at scale: 1,000,000 finished
                                   tasks, before/during/after retention, 15 a CA rotation with 100 connected nodes,
-                                  16 dispatch with /metrics scraped every 100 ms)
+                                  16 dispatch with /metrics scraped every 100 ms, 17 a console left open an hour)
               --rounds N          rounds of row 1 and of its baselines; of row 8 (each: bare, restart, fresh hub) and of
                                   row 10 (after one unrecorded); row 14's dispatch windows per phase and row 16's each way (default 5)
               --sweeps N          rate sweeps of row 2, per hub (default 3)
@@ -70,7 +72,7 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
               --journal-tasks N   row 14's finished tasks written into the journal (default 1000000; audit rows: a tenth)
               --budget-seconds N  the run stops itself after this long (default 285 for rows 1,2, +480 for row 3, +330 for row 4,
                                   +900 for row 5, +240 for row 6, +420 for row 7, +240 for row 8, +720 for row 9, +120 for row 10, +420 for row 11, +300 for row 13,
-                                  +1200 for row 14, +240 for row 15, +300 for row 16)
+                                  +1200 for row 14, +240 for row 15, +300 for row 16, +420 for row 17)
               --quick             a smoke test: fewer rounds, shorter steps (figures not for the record)
               --keep              keep the hubs' directories (logs, journals) under --work
               --work DIR          where hubs are copied (default bench/driver/target/runs/TIMESTAMP)
@@ -158,7 +160,8 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
                     + (rows.contains(6) ? BUDGET_ROW_6 : 0) + (rows.contains(8) ? BUDGET_ROW_8 : 0)
                     + (rows.contains(10) ? BUDGET_ROW_10 : 0) + (rows.contains(11) ? BUDGET_ROW_11 : 0)
                     + (rows.contains(13) ? BUDGET_ROW_13 : 0) + (rows.contains(14) ? BUDGET_ROW_14 : 0)
-                    + (rows.contains(15) ? BUDGET_ROW_15 : 0) + (rows.contains(16) ? BUDGET_ROW_16 : 0);
+                    + (rows.contains(15) ? BUDGET_ROW_15 : 0) + (rows.contains(16) ? BUDGET_ROW_16 : 0)
+                    + (rows.contains(17) ? BUDGET_ROW_17 : 0);
         }
         runtime = runtime != null ? runtime : root.resolve("runtime/target/meshhub");
         probe = probe != null ? probe : root.resolve("bench/probe/target/bench-probe.jar");

@@ -76,6 +76,8 @@ final class FleetMemoryRow {
                         + " none: %s per node; %s; misbehaving: %s", size, took.toMillis() / 1000.0, IN_FLIGHT, mib(hub[i]),
                         kib(hub[i] / (double) size), fleet.failures(), fleet.misbehaviour(size)));
             }
+            // Issue 13: "10,000 nodes in the node list (paged, fast)", with the whole fleet enrolled and connected.
+            details.add("hub: " + new ConsoleTimings(hubInstance).nodeList(largest));
             fleet.stopAll();
             fleet.behave(largest);
             main.stop(phase);
