@@ -91,7 +91,7 @@ public class MetricsEndToEndIT {
                     metrics.get("meshhub_tasks{state=\"" + state.name() + "\"}"), 0);
         }
         assertEquals(2.0, metrics.get("meshhub_tasks{state=\"SUCCEEDED\"}"), 0);
-        assertEquals("every task dispatched", 3.0, metrics.get("meshhub_tasks_dispatched_total"), 0);
+        assertEquals("every task dispatched, by kind", 3.0, metrics.get("meshhub_tasks_dispatched_total{kind=\"command\"}"), 0);
         assertEquals("each task's start timed once", 3.0, metrics.get("meshhub_dispatch_start_seconds_count"), 0);
         assertEquals(3.0, metrics.get("meshhub_dispatch_start_seconds_bucket{le=\"+Inf\"}"), 0);
         assertTrue("the journal committed and timed it", metrics.get("meshhub_journal_commit_seconds_count") > 0);

@@ -43,6 +43,9 @@ final class MeshCollector implements MultiCollector {
     static final List<String> REFUSAL_REASONS = List.of("rate_limited", "no_csr", "bad_csr", "credential_rejected", "timeout",
             "internal", "malformed", "unknown", "expired", "used", "revoked", "name_taken", "deadline", "unavailable", "other");
 
+    /** The kinds of task the dispatcher names, each served from the start; any other counts as "other". */
+    static final List<String> TASK_KINDS = List.of("command", "push");
+
     private final Services services;
     private final TaskCounts taskCounts;
     private final Clock clock;
@@ -94,8 +97,14 @@ final class MeshCollector implements MultiCollector {
         TaskDispatcher dispatcher = services.dispatcher().get();
         if (dispatcher != null) {
             dispatcher.stats().ifPresent(stats -> {
-                families.counter("meshhub_tasks_dispatched", "Tasks the dispatcher accepted for a node since the transport started",
-                        stats.dispatched());
+                Families.Counter byKind = families.counter("meshhub_tasks_dispatched",
+                        "Tasks the dispatcher accepted for a node since the transport started, by kind (command, push)");
+                for (String kind : TASK_KINDS) {
+                    byKind.point(stats.byKind().getOrDefault(kind, 0L), "kind", kind);
+                }
+                byKind.point(stats.byKind().entrySet().stream().filter(e -> !TASK_KINDS.contains(e.getKey()))
+                        .mapToLong(Map.Entry::getValue).sum(), "kind", "other");
+                byKind.done();
                 families.histogram("meshhub_dispatch_start_seconds", "From a dispatch to the node reporting the task started"
                         + " (journal, send, the node's own start), since the transport started", stats.startSeconds());
             });

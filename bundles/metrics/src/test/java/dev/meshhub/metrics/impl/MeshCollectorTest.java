@@ -79,7 +79,9 @@ public class MeshCollectorTest {
         assertTrue(text, text.contains("meshhub_session_takeovers_total{outcome=\"replaced\"} 2.0"));
         assertFalse("no node id or name in any series", text.contains("n-00000000000") || text.contains("web-1"));
         assertTrue("two tasks of one name stay apart", text.contains("task=\"lock-sweep#2\""));
-        assertTrue(text, text.contains("meshhub_tasks_dispatched_total 3.0"));
+        assertTrue(text, text.contains("meshhub_tasks_dispatched_total{kind=\"command\"} 2.0"));
+        assertTrue(text, text.contains("meshhub_tasks_dispatched_total{kind=\"push\"} 1.0"));
+        assertTrue(text, text.contains("meshhub_tasks_dispatched_total{kind=\"other\"} 0.0"));
         assertTrue("buckets are cumulative in the exposition", text.contains("meshhub_dispatch_start_seconds_bucket{le=\"0.001\"} 1")
                 && text.contains("meshhub_dispatch_start_seconds_bucket{le=\"0.01\"} 2")
                 && text.contains("meshhub_dispatch_start_seconds_bucket{le=\"+Inf\"} 3"));
@@ -109,7 +111,7 @@ public class MeshCollectorTest {
 
         @Override
         public java.util.Optional<dev.meshhub.api.stats.DispatchStats> stats() {
-            return java.util.Optional.of(new dev.meshhub.api.stats.DispatchStats(3, starts.snapshot()));
+            return java.util.Optional.of(new dev.meshhub.api.stats.DispatchStats(3, starts.snapshot(), java.util.Map.of("command", 2L, "push", 1L)));
         }
     };
 

@@ -69,6 +69,7 @@ import dev.meshhub.transport.impl.session.SessionListener;
 public final class Dispatcher implements TaskDispatcher, SessionListener, EventHandler {
 
     private final java.util.concurrent.atomic.LongAdder dispatchedCount = new java.util.concurrent.atomic.LongAdder();
+    private final Map<String, java.util.concurrent.atomic.LongAdder> dispatchedByKind = new java.util.concurrent.ConcurrentHashMap<>();
     private final dev.meshhub.api.stats.DistributionRecorder startSeconds =
             new dev.meshhub.api.stats.DistributionRecorder(dev.meshhub.api.stats.DistributionRecorder.SECONDS);
 
@@ -213,7 +214,9 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
 
     @Override
     public java.util.Optional<dev.meshhub.api.stats.DispatchStats> stats() {
-        return java.util.Optional.of(new dev.meshhub.api.stats.DispatchStats(dispatchedCount.sum(), startSeconds.snapshot()));
+        Map<String, Long> byKind = new java.util.TreeMap<>();
+        dispatchedByKind.forEach((kind, count) -> byKind.put(kind, count.sum()));
+        return java.util.Optional.of(new dev.meshhub.api.stats.DispatchStats(dispatchedCount.sum(), startSeconds.snapshot(), byKind));
     }
 
     @Override
@@ -287,6 +290,7 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
         DispatchedTask task = new DispatchedTask(taskId, nodeId, target.node().name(), target.session(), output == null ? TaskOutputListener.NONE : output, this::cancel);
         tasks.add(task, limits.maxPendingPerNode(), target.label());
         dispatchedCount.increment();
+        dispatchedByKind.computeIfAbsent(kind, k -> new java.util.concurrent.atomic.LongAdder()).increment();
 
         // Journaled DISPATCHED in one write (the profile of benchmark 1: each commit in series is most of a round trip);
         // if the send below fails, the task is journaled FAILED.
