@@ -89,7 +89,7 @@ public class RowOptionsTest {
     public void unknownRowsAreRefused() {
         // 12 (hubs sharing PostgreSQL) waits for a PostgreSQL journal.
         assertThrows(IllegalArgumentException.class, () -> parse("--rows", "12"));
-        assertThrows(IllegalArgumentException.class, () -> parse("--rows", "16"));
+        assertThrows(IllegalArgumentException.class, () -> parse("--rows", "18"));
         assertThrows(IllegalArgumentException.class, () -> parse("--rows", "four"));
     }
 
