@@ -68,10 +68,7 @@ import dev.meshhub.transport.impl.session.SessionListener;
         property = EventConstants.EVENT_TOPIC + "=" + SandboxPolicy.TOPIC_CHANGED)
 public final class Dispatcher implements TaskDispatcher, SessionListener, EventHandler {
 
-    private final java.util.concurrent.atomic.LongAdder dispatchedCount = new java.util.concurrent.atomic.LongAdder();
-    private final Map<String, java.util.concurrent.atomic.LongAdder> dispatchedByKind = new java.util.concurrent.ConcurrentHashMap<>();
-    private final dev.meshhub.api.stats.DistributionRecorder startSeconds =
-            new dev.meshhub.api.stats.DistributionRecorder(dev.meshhub.api.stats.DistributionRecorder.SECONDS);
+    private final DispatchFigures figures = new DispatchFigures();
 
     private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
     /** Slack the hub gives a node past a task's own timeout and grace before it gives up on it. */
@@ -214,9 +211,7 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
 
     @Override
     public java.util.Optional<dev.meshhub.api.stats.DispatchStats> stats() {
-        Map<String, Long> byKind = new java.util.TreeMap<>();
-        dispatchedByKind.forEach((kind, count) -> byKind.put(kind, count.sum()));
-        return java.util.Optional.of(new dev.meshhub.api.stats.DispatchStats(dispatchedCount.sum(), startSeconds.snapshot(), byKind));
+        return java.util.Optional.of(figures.snapshot());
     }
 
     @Override
@@ -289,8 +284,7 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
         TaskAssignment assignment = wire.setTaskId(taskId).build();
         DispatchedTask task = new DispatchedTask(taskId, nodeId, target.node().name(), target.session(), output == null ? TaskOutputListener.NONE : output, this::cancel);
         tasks.add(task, limits.maxPendingPerNode(), target.label());
-        dispatchedCount.increment();
-        dispatchedByKind.computeIfAbsent(kind, k -> new java.util.concurrent.atomic.LongAdder()).increment();
+        figures.accepted(kind);
 
         // Journaled DISPATCHED in one write (the profile of benchmark 1: each commit in series is most of a round trip);
         // if the send below fails, the task is journaled FAILED.
@@ -346,8 +340,8 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
     /** A node reports that it started a task. A node may only speak for its own tasks. */
     public void started(NodeSessionHandle session, TaskStarted started) {
         DispatchedTask task = ownTask(session, started.getTaskId());
-        if (task != null && task.startTimed.compareAndSet(false, true)) {
-            startSeconds.record((System.nanoTime() - task.acceptedNanos) / 1e9);
+        if (task != null) {
+            figures.started(task);
         }
         if (task != null && !task.isFinished()) {
             // For RUNNING the journal keeps the "diagnostic" as the program the node says it ran.
