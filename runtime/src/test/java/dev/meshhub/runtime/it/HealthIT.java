@@ -55,6 +55,16 @@ public class HealthIT extends HubTestBase {
         assertTrue(check(report, "transport").messages().toString(), check(report, "transport").messages().get(0)
                 .contains("127.0.0.1:" + context.getProperty(HubTestSupport.NODE_PORT)));
 
+        org.apache.felix.service.command.CommandProcessor processor = context.getService(
+                context.getServiceReference(org.apache.felix.service.command.CommandProcessor.class));
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream console = new java.io.PrintStream(out, true);
+        try (org.apache.felix.service.command.CommandSession session = processor.createSession(
+                new java.io.ByteArrayInputStream(new byte[0]), console, console)) {
+            String shell = String.valueOf(session.execute("mesh:health"));
+            assertTrue(shell, shell.startsWith("OK (healthy)") && shell.contains("OK       journal"));
+        }
+
         HealthInfo wire = hub.admin().getHealth(GetHealthRequest.getDefaultInstance());
         assertTrue(wire.getHealthy());
         assertEquals("OK", wire.getStatus());

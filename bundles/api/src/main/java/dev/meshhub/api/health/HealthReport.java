@@ -21,6 +21,22 @@ public record HealthReport(String status, boolean healthy, List<Check> checks, I
     }
 
     /**
+     * The report for a person, as {@code meshctl health}, {@code mesh:health} and {@code /system/health?format=text}
+     * print it: the overall status and when, then each check's status and name with its messages indented.
+     */
+    public String text() {
+        StringBuilder text = new StringBuilder(status).append(healthy ? " (healthy)" : " (unhealthy)").append(", checked at ")
+                .append(takenAt).append('\n');
+        for (Check check : checks) {
+            text.append(String.format(java.util.Locale.ROOT, "%-8s %s%s%n", check.status(), check.name(), check.timedOut() ? " (timed out)" : ""));
+            for (String message : check.messages()) {
+                text.append("           ").append(message).append('\n');
+            }
+        }
+        return text.toString();
+    }
+
+    /**
      * One check's result.
      *
      * @param name      its {@code hc.name}

@@ -50,20 +50,8 @@ public final class HealthServlet extends HttpServlet {
         HealthReport report = current.check();
         response.setStatus(report.healthy() ? 200 : 503);
         response.setContentType(text ? "text/plain;charset=utf-8" : "application/json;charset=utf-8");
-        String body = text ? asText(report) : JSON.toJson(new Json(report)) + "\n";
+        String body = text ? report.text() : JSON.toJson(new Json(report)) + "\n";
         response.getOutputStream().write(body.getBytes(StandardCharsets.UTF_8));
-    }
-
-    /** The report as lines: the overall status, then each check's messages. */
-    static String asText(HealthReport report) {
-        StringBuilder text = new StringBuilder(report.status()).append(report.healthy() ? " (healthy)\n" : " (unhealthy)\n");
-        for (HealthReport.Check check : report.checks()) {
-            text.append(String.format("%-8s %s%s%n", check.status(), check.name(), check.timedOut() ? " (timed out)" : ""));
-            for (String message : check.messages()) {
-                text.append("           ").append(message).append('\n');
-            }
-        }
-        return text.toString();
     }
 
     /** The JSON shape: stable field names, the time as an ISO string. */

@@ -26,8 +26,8 @@ import dev.meshhub.api.node.NodeSession;
 import dev.meshhub.api.task.TaskState;
 
 /**
- * Gogo commands about the hub's own housekeeping, in scope {@code mesh}: {@code mesh:status} (the
- * monitor's latest snapshot) here, and {@code mesh:tasks-status} (the scheduler's management tasks)
+ * Gogo commands about the hub's own housekeeping, in scope {@code mesh}: {@code mesh:status} (a
+ * snapshot the monitor takes now) here, and {@code mesh:tasks-status} (the scheduler's management tasks)
  * through {@link TasksStatusCommand}, because Gogo cannot map a dashed name onto a method. Both answer
  * from the services' memory.
  */
@@ -61,7 +61,7 @@ public class ManagementCommands {
         this.clock = clock;
     }
 
-    @Descriptor("show the mesh monitor's latest snapshot: connected nodes, tasks per state, journal backlog, IO locks")
+    @Descriptor("show a snapshot of the mesh the monitor takes now: connected nodes, tasks per state, journal backlog, IO locks")
     public void status() {
         printStatus(System.out);
     }
@@ -101,13 +101,19 @@ public class ManagementCommands {
         out.flush();
     }
 
-    /** {@code mesh:status}, in the words of {@code meshctl status}. */
+    /** {@code mesh:status}, in the words of {@code meshctl status}: a snapshot taken now, as meshctl's. */
     void printStatus(PrintStream out) {
         MeshStatus monitor = meshStatus;
         if (monitor == null) {
             throw new IllegalStateException(NO_MONITOR);
         }
-        Optional<MeshSnapshot> latest = monitor.latest();
+        Optional<MeshSnapshot> latest;
+        try {
+            latest = monitor.fresh();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the monitor read the journal", e);
+        }
         if (latest.isEmpty()) {
             throw new IllegalStateException(NO_SNAPSHOT);
         }
