@@ -29,8 +29,7 @@ final class ConfigFiles {
      */
     static void write(Path etc, Path system, List<String> locations, Map<String, Map<String, String>> settings) throws IOException {
         for (String location : locations) {
-            String name = location.substring(location.lastIndexOf('/') + 1);
-            Path file = etc.resolve("dev.meshhub." + name + ".cfg");
+            Path file = etc.resolve(dev.meshhub.runtime.FeaturesRepository.pidOf(location) + ".cfg");
             if (!Files.exists(file)) {
                 Files.copy(MavenLayout.resolve(system, location), file);
             }

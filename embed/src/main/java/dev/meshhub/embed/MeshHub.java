@@ -274,6 +274,8 @@ public final class MeshHub implements AutoCloseable {
             properties.put("felix.fileinstall.noInitialDelay", "true");
             properties.put("felix.fileinstall.log.level", "2");
             properties.put("felix.fileinstall.enableConfigSave", "false");
+            // As the launcher: no HTTP listener (feature meshhub-http) until etc/org.apache.felix.http.cfg says where.
+            properties.put("org.apache.felix.http.enable", "false");
             properties.putAll(frameworkProperties);
             properties.put("meshhub.home", root.toString());
             return properties;

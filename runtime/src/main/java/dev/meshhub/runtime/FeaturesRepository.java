@@ -124,6 +124,16 @@ public final class FeaturesRepository {
         return locations;
     }
 
+    /**
+     * The configuration PID a feature's {@code <configfile>} location ({@code mvn:dev.meshhub/features/V/cfg/NAME})
+     * configures: {@code dev.meshhub.NAME}, except Felix HTTP Jetty's own ({@code felix-http}:
+     * {@code org.apache.felix.http}). The file in etc/ is the PID plus {@code .cfg}.
+     */
+    public static String pidOf(String configLocation) {
+        String name = configLocation.substring(configLocation.lastIndexOf('/') + 1);
+        return name.equals("felix-http") ? "org.apache.felix.http" : "dev.meshhub." + name;
+    }
+
     /** The configuration files the named features ship, dependencies included, each once. */
     public List<String> configFiles(Collection<String> featureNames) {
         Set<Feature> visited = new HashSet<>();

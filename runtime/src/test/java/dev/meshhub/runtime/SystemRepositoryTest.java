@@ -55,10 +55,7 @@ public class SystemRepositoryTest {
             Path file = MavenLayout.resolve(settings.systemDirectory(), location);
             assertTrue(location + " is not in system/ (" + file + "): add it to the 'system' execution of runtime/pom.xml",
                     Files.isRegularFile(file));
-            String classifier = location.substring(location.lastIndexOf('/') + 1);
-            // meshhub's PIDs are dev.meshhub.<classifier>; Felix HTTP Jetty's own file is org.apache.felix.http.cfg
-            Path etc = assembly.resolve(classifier.equals("felix-http") ? "etc/org.apache.felix.http.cfg"
-                    : "etc/dev.meshhub." + classifier + ".cfg");
+            Path etc = assembly.resolve("etc/" + FeaturesRepository.pidOf(location) + ".cfg");
             assertEquals("one source for " + etc.getFileName() + ": the runtime's etc/ and Karaf get the same file",
                     Files.readString(file), Files.readString(etc));
         }
