@@ -307,30 +307,7 @@ public class FileSyncIT extends HubTestBase {
         java.util.concurrent.CountDownLatch sendTheRest = new java.util.concurrent.CountDownLatch(1);
         try (TestStream stream = node.stream().hello().keepAlive()) {
             Poll.until("listed", PATIENCE, () -> directory.session(node.getNodeId()).isPresent());
-            Thread uploader = new Thread(() -> {
-                try {
-                    dev.meshhub.proto.v1.HubMessage message;
-                    while ((message = stream.received.poll(20, java.util.concurrent.TimeUnit.SECONDS)) != null) {
-                        if (message.hasSyncRequest()) {
-                            try (TestUpload upload = node.upload()) {
-                                upload.send(dev.meshhub.proto.v1.UploadRequest.newBuilder().setStart(dev.meshhub.proto.v1.UploadStart.newBuilder()
-                                        .setPath(message.getSyncRequest().getPath()).setSize(data.length)
-                                        .setSyncId(message.getSyncRequest().getSyncId())).build());
-                                upload.received.poll(10, java.util.concurrent.TimeUnit.SECONDS);
-                                upload.chunk(0, slice(data, 0, MIB));
-                                firstHalfSent.countDown();
-                                sendTheRest.await(20, java.util.concurrent.TimeUnit.SECONDS);
-                                upload.chunk(MIB, slice(data, MIB, MIB)).end(data.length, TestUpload.sha256(data));
-                                upload.awaitEnd(10);
-                            }
-                            return;
-                        }
-                    }
-                } catch (Exception e) {
-                    throw new AssertionError(e);
-                }
-            }, "test-node-uploader");
-            uploader.start();
+            Thread uploader = answerOneSync(node, stream, data, firstHalfSent, sendTheRest);
             long[] before = {transfers.stats().orElseThrow().filesPulled(), transfers.stats().orElseThrow().bytesPulled()};
             dev.meshhub.api.sync.TransferHandle pull = transfers.pull(node.getNodeId(), "data/big.bin", null);
             assertTrue(firstHalfSent.await(20, java.util.concurrent.TimeUnit.SECONDS));
@@ -358,27 +335,7 @@ public class FileSyncIT extends HubTestBase {
         try (TestStream stream = node.stream().hello().keepAlive()) {
             Poll.until("listed", PATIENCE, () -> directory.session(node.getNodeId()).isPresent());
             // The node's side of a pull: upload what the hub asks for.
-            Thread uploader = new Thread(() -> {
-                try {
-                    dev.meshhub.proto.v1.HubMessage message;
-                    while ((message = stream.received.poll(20, java.util.concurrent.TimeUnit.SECONDS)) != null) {
-                        if (message.hasSyncRequest()) {
-                            try (TestUpload upload = node.upload()) {
-                                upload.send(dev.meshhub.proto.v1.UploadRequest.newBuilder().setStart(dev.meshhub.proto.v1.UploadStart.newBuilder()
-                                        .setPath(message.getSyncRequest().getPath()).setSize(data.length)
-                                        .setSyncId(message.getSyncRequest().getSyncId())).build());
-                                upload.received.poll(10, java.util.concurrent.TimeUnit.SECONDS);
-                                upload.chunk(0, slice(data, 0, MIB)).chunk(MIB, slice(data, MIB, 5)).end(data.length, TestUpload.sha256(data));
-                                upload.awaitEnd(10);
-                            }
-                            return;
-                        }
-                    }
-                } catch (Exception e) {
-                    throw new AssertionError(e);
-                }
-            }, "test-node-uploader");
-            uploader.start();
+            Thread uploader = answerOneSync(node, stream, data, null, null);
             org.apache.felix.service.command.CommandProcessor processor = context.getService(
                     context.getServiceReference(org.apache.felix.service.command.CommandProcessor.class));
             java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
@@ -538,5 +495,43 @@ public class FileSyncIT extends HubTestBase {
         byte[] part = new byte[length];
         System.arraycopy(data, from, part, 0, length);
         return part;
+    }
+
+    /**
+     * The node's side of one pull, on a thread of its own (started): waits for the hub's sync request and uploads
+     * {@code data} for it in 1 MiB chunks. With latches, it stops after the first MiB, counts {@code firstPartSent}
+     * down and sends the rest once {@code sendTheRest} opens.
+     */
+    private static Thread answerOneSync(TestNode node, TestStream stream, byte[] data, java.util.concurrent.CountDownLatch firstPartSent,
+            java.util.concurrent.CountDownLatch sendTheRest) {
+        Thread uploader = new Thread(() -> {
+            try {
+                dev.meshhub.proto.v1.HubMessage message;
+                while ((message = stream.received.poll(20, java.util.concurrent.TimeUnit.SECONDS)) != null) {
+                    if (message.hasSyncRequest()) {
+                        try (TestUpload upload = node.upload()) {
+                            upload.send(dev.meshhub.proto.v1.UploadRequest.newBuilder().setStart(dev.meshhub.proto.v1.UploadStart.newBuilder()
+                                    .setPath(message.getSyncRequest().getPath()).setSize(data.length)
+                                    .setSyncId(message.getSyncRequest().getSyncId())).build());
+                            upload.received.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+                            for (int offset = 0; offset < data.length; offset += MIB) {
+                                if (offset == MIB && firstPartSent != null) {
+                                    firstPartSent.countDown();
+                                    sendTheRest.await(20, java.util.concurrent.TimeUnit.SECONDS);
+                                }
+                                upload.chunk(offset, slice(data, offset, Math.min(MIB, data.length - offset)));
+                            }
+                            upload.end(data.length, TestUpload.sha256(data));
+                            upload.awaitEnd(10);
+                        }
+                        return;
+                    }
+                }
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }, "test-node-uploader");
+        uploader.start();
+        return uploader;
     }
 }

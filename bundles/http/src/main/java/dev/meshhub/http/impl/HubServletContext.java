@@ -39,19 +39,15 @@ import jakarta.servlet.http.HttpServletResponse;
  * and {@code /logout} ({@link LoginServlet}). The admin credential is an optional, dynamic reference:
  * while the admin API bundle is away, requests that need it get 503, and the open paths keep answering.
  *
- * <p>A request it lets through carries the request attributes {@value #CSRF_ATTRIBUTE} (the session's
+ * <p>A request it lets through carries the request attributes {@value HttpSurface#CSRF_ATTRIBUTE} (the session's
  * CSRF token, for pages that post) and {@code REMOTE_USER} ({@code console} or {@code admin-token}).
  */
 @Component(service = ServletContextHelper.class, configurationPid = HttpConfiguration.PID,
         configurationPolicy = ConfigurationPolicy.OPTIONAL,
-        property = {"osgi.http.whiteboard.context.name=" + HubServletContext.NAME, "osgi.http.whiteboard.context.path=/"})
+        property = {"osgi.http.whiteboard.context.name=" + HttpSurface.CONTEXT_NAME, "osgi.http.whiteboard.context.path=/"})
 @Designate(ocd = HttpConfiguration.class)
 public final class HubServletContext extends ServletContextHelper {
 
-    /** The context's name, for {@code osgi.http.whiteboard.context.select}. */
-    public static final String NAME = HttpSurface.CONTEXT_NAME;
-    /** Request attribute: the console session's CSRF token. */
-    public static final String CSRF_ATTRIBUTE = HttpSurface.CSRF_ATTRIBUTE;
 
     private static final Logger LOG = LoggerFactory.getLogger(HubServletContext.class);
 
@@ -60,7 +56,7 @@ public final class HubServletContext extends ServletContextHelper {
 
     /** Nothing open until the configuration (or its defaults) arrives in {@link #configure}. */
     private volatile HttpAccess access = new HttpAccess(List.of());
-    private volatile ConsoleSessions sessions = new ConsoleSessions(Clock.systemUTC(), Duration.ofMinutes(30), Duration.ofHours(12), 64);
+    private final ConsoleSessions sessions = new ConsoleSessions(Clock.systemUTC(), Duration.ofMinutes(30), Duration.ofHours(12), 64);
     private ServiceRegistration<Servlet> login;
 
     @Activate
@@ -69,7 +65,7 @@ public final class HubServletContext extends ServletContextHelper {
         Hashtable<String, Object> properties = new Hashtable<>();
         properties.put("osgi.http.whiteboard.servlet.pattern", new String[] {HttpAccess.LOGIN, "/logout"});
         properties.put("osgi.http.whiteboard.servlet.name", "meshhub-login");
-        properties.put("osgi.http.whiteboard.context.select", "(osgi.http.whiteboard.context.name=" + NAME + ")");
+        properties.put("osgi.http.whiteboard.context.select", HttpSurface.CONTEXT_SELECT);
         login = context.registerService(Servlet.class, new LoginServlet(sessions, () -> credentials), properties);
     }
 
@@ -101,7 +97,7 @@ public final class HubServletContext extends ServletContextHelper {
         if (decision.allowed()) {
             boolean bearer = request.getHeader("Authorization") != null;
             if (session != null && !bearer) {
-                request.setAttribute(CSRF_ATTRIBUTE, session.csrf());
+                request.setAttribute(HttpSurface.CSRF_ATTRIBUTE, session.csrf());
                 request.setAttribute(REMOTE_USER, "console");
                 request.setAttribute(AUTHENTICATION_TYPE, "FORM");
             } else if (bearer) {
@@ -147,11 +143,6 @@ public final class HubServletContext extends ServletContextHelper {
             host = "[" + host + "]";
         }
         return request.getScheme() + "://" + host + ":" + request.getServerPort();
-    }
-
-    /** Headers every meshhub page carries (see {@link HttpSurface#pageHeaders}). */
-    static void pageHeaders(HttpServletResponse response) {
-        HttpSurface.pageHeaders(response);
     }
 
     /** The path inside this context (the context sits at the root), never null. */

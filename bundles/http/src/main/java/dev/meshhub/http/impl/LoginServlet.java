@@ -94,7 +94,7 @@ final class LoginServlet extends HttpServlet {
     private static void page(HttpServletResponse response, int status, String next, String problem) throws IOException {
         response.setStatus(status);
         response.setContentType("text/html;charset=utf-8");
-        HubServletContext.pageHeaders(response);
+        dev.meshhub.http.HttpSurface.pageHeaders(response);
         String html = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>meshhub: sign in</title>"
                 + "<link rel=\"stylesheet\" href=\"/console/console.css\"></head><body class=\"login\"><main>"
                 + "<h1>meshhub</h1><p>Sign in with the hub's admin token (<code>etc/admin.token</code> on the hub).</p>"
