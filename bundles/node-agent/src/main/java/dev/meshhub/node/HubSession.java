@@ -3,6 +3,7 @@ package dev.meshhub.node;
 import dev.meshhub.proto.v1.FileSyncRequest;
 import dev.meshhub.proto.v1.Heartbeat;
 import dev.meshhub.proto.v1.Hello;
+import dev.meshhub.proto.v1.NodeCapabilities;
 import dev.meshhub.proto.v1.HubMessage;
 import dev.meshhub.proto.v1.NodeInfo;
 import dev.meshhub.proto.v1.NodeMessage;
@@ -103,7 +104,8 @@ final class HubSession implements ClientResponseObserver<NodeMessage, HubMessage
         NodeServiceGrpc.newStub(channel).withInterceptors(credentialHeader).taskStream(this);
         lastHeardNanos = System.nanoTime();
         toHub.onNext(NodeMessage.newBuilder().setHello(Hello.newBuilder().setInfo(info)
-                .setConfinement(tasks.confinement().description())).build());
+                .setConfinement(tasks.confinement().description())
+                .addCapabilities(NodeCapabilities.OUTPUT_CREDIT)).build());
         heartbeats = agentThread.scheduleAtFixedRate(this::sendHeartbeat, intervalMs, intervalMs,
                 TimeUnit.MILLISECONDS);
         watchdog = agentThread.schedule(this::checkSilence, timeoutMs, TimeUnit.MILLISECONDS);
@@ -179,6 +181,9 @@ final class HubSession implements ClientResponseObserver<NodeMessage, HubMessage
                 break;
             case CANCEL_TASK:
                 tasks.cancel(message.getCancelTask());
+                break;
+            case OUTPUT_CREDIT:
+                tasks.credit(message.getOutputCredit());
                 break;
             case POLICY_UPDATE:
                 tasks.policyUpdate(message.getPolicyUpdate());

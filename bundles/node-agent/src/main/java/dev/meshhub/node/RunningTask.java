@@ -62,6 +62,9 @@ final class RunningTask implements SupervisedTask {
     private final Object outputLock = new Object();
     private long sequence; // guarded by outputLock
     private volatile boolean outputDetached;
+    private final CreditGate credit;
+    /** Output read while the task was being ended, with no credit left for it. */
+    private final java.util.concurrent.atomic.AtomicLong dropped = new java.util.concurrent.atomic.AtomicLong();
 
     // Confined to the agent's thread.
     private int openPipes = 2;
@@ -75,8 +78,9 @@ final class RunningTask implements SupervisedTask {
     private ScheduledFuture<?> timeout;
     private ScheduledFuture<?> linger;
 
-    RunningTask(String id, String program, Process process, String marker, OutboundQueue out, long timeoutMs,
+    RunningTask(String id, String program, Process process, String marker, OutboundQueue out, CreditGate credit, long timeoutMs,
             long graceMs, TaskSupervisor supervisor, ScheduledExecutorService scheduler, Executor serial) {
+        this.credit = credit;
         this.id = id;
         this.label = TaskSupervisor.shorten(id, 60);
         this.program = program;
@@ -118,7 +122,7 @@ final class RunningTask implements SupervisedTask {
 
     private void pump(TaskOutput.Stream stream, String suffix) {
         OutputPump pump = new OutputPump(this, stream,
-                stream == TaskOutput.Stream.STDOUT ? process.getInputStream() : process.getErrorStream());
+                stream == TaskOutput.Stream.STDOUT ? process.getInputStream() : process.getErrorStream(), credit);
         Thread t = new Thread(pump, "meshnode-task-" + TaskSupervisor.shorten(id, 32) + "-" + suffix);
         t.setDaemon(true);
         t.start();
@@ -127,7 +131,7 @@ final class RunningTask implements SupervisedTask {
     // ---- reader threads ----
 
     /** A chunk read from a pipe; waits while the outbound queue is full. */
-    void output(TaskOutput.Stream stream, byte[] buffer, int length) throws InterruptedException {
+    void output(TaskOutput.Stream stream, byte[] buffer, int offset, int length) throws InterruptedException {
         synchronized (outputLock) {
             if (outputDetached) {
                 return;
@@ -136,13 +140,23 @@ final class RunningTask implements SupervisedTask {
                     .setTaskOutput(TaskOutput.newBuilder()
                             .setTaskId(id)
                             .setStream(stream)
-                            .setData(ByteString.copyFrom(buffer, 0, length))
+                            .setData(ByteString.copyFrom(buffer, offset, length))
                             .setSequence(sequence + 1))
                     .build();
             if (out.put(chunk, () -> !outputDetached)) {
                 sequence++;
             }
         }
+    }
+
+    /** Output read without credit while the task was being ended: dropped, counted for the diagnostic. */
+    void dropped(int bytes) {
+        dropped.addAndGet(bytes);
+    }
+
+    /** The hub took some of this task's output and grants room for more. */
+    void credit(long bytes) {
+        credit.grant(bytes);
     }
 
     /** A pipe reached end of file. */
@@ -180,6 +194,8 @@ final class RunningTask implements SupervisedTask {
         stopOutcome = outcome;
         stopReason = reason;
         cancelTimeout();
+        // A process being ended must not wait on a full pipe for credit the hub may never send.
+        credit.release();
         LOG.info("task " + label + ": " + reason + "; ending its process tree (pid " + process.pid() + ", grace "
                 + graceMs + " ms)");
         endTree(graceMs);
@@ -279,6 +295,11 @@ final class RunningTask implements SupervisedTask {
             append(diagnostic, "its output was still held open by a process outside its process tree;"
                     + " output after this point is dropped");
         }
+        long droppedBytes = dropped.get();
+        if (droppedBytes > 0) {
+            append(diagnostic, droppedBytes + " bytes of output written while it was being ended were dropped"
+                    + " (the hub had not taken the output before them yet)");
+        }
         finished.setDiagnostic(diagnostic.toString());
         out.add(NodeMessage.newBuilder().setTaskFinished(finished).build());
         supervisor.finished(this, finished.build());
@@ -297,6 +318,7 @@ final class RunningTask implements SupervisedTask {
 
     private void detachOutput() {
         outputDetached = true;
+        credit.release();
         out.releaseWaiting();
     }
 

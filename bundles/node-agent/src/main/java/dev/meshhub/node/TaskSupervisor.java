@@ -3,6 +3,7 @@ package dev.meshhub.node;
 import dev.meshhub.proto.v1.CommandTask;
 import dev.meshhub.proto.v1.FileDownload;
 import dev.meshhub.proto.v1.NodeMessage;
+import dev.meshhub.proto.v1.OutputCredit;
 import dev.meshhub.proto.v1.PolicyRules;
 import dev.meshhub.proto.v1.SandboxPolicy;
 import dev.meshhub.proto.v1.TaskAssignment;
@@ -185,6 +186,7 @@ final class TaskSupervisor implements AutoCloseable {
             return;
         }
         CommandTask command = assignment.getCommand();
+        long window = assignment.getOutputWindowBytes();
         Optional<PolicyRules.Refusal> refusal = PolicyRules.check(nodeLabel, policy, command);
         boolean shell = command.getProgramCase() == CommandTask.ProgramCase.SHELL_COMMAND;
         if (refusal.isEmpty() && shell && PolicyRules.isStrict(policy)) {
@@ -255,8 +257,8 @@ final class TaskSupervisor implements AutoCloseable {
         long graceMs = command.getKillGraceMs() != 0
                 ? Math.min(Integer.toUnsignedLong(command.getKillGraceMs()), MAX_KILL_GRACE_MS)
                 : DEFAULT_KILL_GRACE_MS;
-        RunningTask task = new RunningTask(id, program, process, marker, out, timeoutMs, graceMs, this, scheduler,
-                serial);
+        RunningTask task = new RunningTask(id, program, process, marker, out, CreditGate.of(window), timeoutMs, graceMs, this,
+                scheduler, serial);
         running.put(id, task);
         trees.add(task.tree());
         task.start();
@@ -284,6 +286,13 @@ final class TaskSupervisor implements AutoCloseable {
         downloads.add(ended);
         ended.whenComplete((v, t) -> downloads.remove(ended));
         task.start();
+    }
+
+    /** An OutputCredit: more room for a running task's output; for tasks not running here, ignored. */
+    void credit(OutputCredit credit) {
+        if (running.get(credit.getTaskId()) instanceof RunningTask task) {
+            task.credit(credit.getBytes());
+        }
     }
 
     /** A TaskCancel: ends the task (a process tree, a download); unknown or finished tasks are ignored. */

@@ -1,0 +1,55 @@
+package dev.meshhub.node;
+
+import static org.junit.Assert.assertEquals;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.Test;
+
+public class CreditGateTest {
+
+    @Test
+    public void permitsNeverExceedTheCredit() throws Exception {
+        CreditGate gate = CreditGate.of(100);
+        assertEquals(64, gate.acquire(64));
+        assertEquals(36, gate.acquire(64));
+        assertEquals(0, gate.available());
+    }
+
+    @Test
+    public void aWaitingReadGoesOnWhenCreditArrives() throws Exception {
+        CreditGate gate = CreditGate.of(1);
+        gate.acquire(1);
+        CompletableFuture<Integer> waiting = CompletableFuture.supplyAsync(() -> {
+            try {
+                return gate.acquire(16);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        gate.grant(5);
+        assertEquals(5, (int) waiting.get(10, TimeUnit.SECONDS));
+    }
+
+    @Test
+    public void aReleasedGateNoLongerWaitsAndPermitsNothing() throws Exception {
+        CreditGate gate = CreditGate.of(1);
+        gate.acquire(1);
+        CompletableFuture<Integer> waiting = CompletableFuture.supplyAsync(() -> {
+            try {
+                return gate.acquire(16);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        gate.release();
+        assertEquals("read and drop", 0, (int) waiting.get(10, TimeUnit.SECONDS));
+    }
+
+    @Test
+    public void noWindowMeansNoFlowControl() throws Exception {
+        CreditGate gate = CreditGate.of(0);
+        assertEquals(16, gate.acquire(16));
+        assertEquals(16, gate.acquire(16));
+    }
+}
