@@ -32,7 +32,9 @@ import picocli.CommandLine.Spec;
  * code.
  *
  * <p>The Exec call has no deadline (the task's own timeout bounds it) but connecting has one.
- * Ctrl-C cancels the call, which makes the hub cancel the task.
+ * Output is paced end to end: meshctl reads as fast as its stdout takes it, and the remote process
+ * waits when it is slower. Ctrl-C cancels the task (CancelTask), then the call. Exits with the remote
+ * exit code only when every byte of output arrived; otherwise with {@link #EXIT_OUTPUT_INCOMPLETE}.
  */
 @Command(name = "exec", mixinStandardHelpOptions = true,
         customSynopsis = {"meshctl exec [OPTIONS] NODE -- ARGV...",
@@ -40,15 +42,18 @@ import picocli.CommandLine.Spec;
         description = {"Runs a command on a node and streams its output live.",
             "The remote stdout goes to stdout, the remote stderr to stderr, as produced.",
             "Everything after '--' is the command, passed verbatim (no splitting, no",
-            "globbing). Ctrl-C cancels the task."},
+            "globbing). Output is paced end to end: a slow reader slows the remote",
+            "process, nothing is dropped. Ctrl-C cancels the task."},
         footerHeading = "%n",
         footer = {"Examples:",
             "  meshctl exec web-1 -- uname -a",
             "  meshctl exec web-1 --timeout 5m --cwd build --env CI=1 -- make -j4 test",
             "  meshctl exec web-1 --shell 'ls *.log | wc -l'     (PERMISSIVE nodes only)",
             "",
-            "Exit codes: the remote exit code when the command ran and exited; 124 it timed out;"
-                + " 130 it was cancelled (or Ctrl-C); 1 the hub refused it (policy, unknown or offline node,"
+            "Exit codes: the remote exit code when the command ran and exited and all its output"
+                + " arrived; 124 it timed out; 130 it was cancelled (or Ctrl-C); 125 the output did not all arrive"
+                + " (the call was detached or cut after the task started: the task may run on, and its whole output"
+                + " is on the hub: meshctl task ID --output); 1 the hub refused it (policy, unknown or offline node,"
                 + " busy), it could not start, or the hub cannot be reached; 2 usage error."})
 final class ExecCommand implements Callable<Integer> {
 
@@ -56,6 +61,8 @@ final class ExecCommand implements Callable<Integer> {
     static final int EXIT_TIMED_OUT = 124;
     /** Like a shell's Ctrl-C (128 + SIGINT). */
     static final int EXIT_CANCELLED = 130;
+    /** The task started but not all of its output reached meshctl (git and others use 125 for "the tool itself failed"). */
+    static final int EXIT_OUTPUT_INCOMPLETE = 125;
     /** How long an interrupt waits for the cancel to reach the hub before the process ends. */
     static final long INTERRUPT_GRACE_SECONDS = 3;
     /** timeout_ms is a uint32. */
@@ -90,6 +97,10 @@ final class ExecCommand implements Callable<Integer> {
             description = "Run LINE with /bin/sh -c instead of an argv (only nodes whose policy is PERMISSIVE"
                     + " accept it).")
     String shell;
+
+    @Option(names = "--cancel-on-detach", description = "Cancel the task if this call is detached (it read nothing for the"
+            + " hub's stall limit, 60 s by default) or goes away (meshctl killed, connection lost), instead of letting it run on.")
+    boolean cancelOnDetach;
 
     @Spec
     CommandSpec spec;
@@ -157,7 +168,7 @@ final class ExecCommand implements Callable<Integer> {
             }
             command.setTimeoutMs((int) ms);
         }
-        return ExecRequest.newBuilder().setNode(node).setCommand(command).build();
+        return ExecRequest.newBuilder().setNode(node).setCommand(command).setCancelOnDetach(cancelOnDetach).build();
     }
 
     private Map<String, String> environment(CommandLine cl) {
@@ -204,6 +215,8 @@ final class ExecCommand implements Callable<Integer> {
         private final AtomicBoolean interrupted;
         private final Context.CancellableContext callContext;
         private volatile TaskInfo accepted;
+        /** Output bytes written to stdout and stderr. */
+        private long received;
 
         Run(MeshCtl root, AtomicBoolean interrupted, Context.CancellableContext callContext) {
             this.root = root;
@@ -246,29 +259,62 @@ final class ExecCommand implements Callable<Integer> {
                 }
             } catch (StatusRuntimeException e) {
                 if (interrupted.get()) {
+                    cancelTask(client);
                     return interruptedExit();
                 }
-                String message = client.explain(e.getStatus());
-                if (accepted != null) {
-                    message += "; " + taskRef() + " may still be running (see 'meshctl task "
-                            + accepted.getTaskId() + "')";
+                String message = e.getStatus().getCode() == io.grpc.Status.Code.DEADLINE_EXCEEDED && e.getStatus().getDescription() != null
+                        ? e.getStatus().getDescription() // the hub detached this call; it says why
+                        : client.explain(e.getStatus());
+                if (accepted == null) {
+                    throw new CliException(CliException.FAILED, message, e);
                 }
-                throw new CliException(CliException.FAILED, message, e);
+                root.err().println("meshctl: " + message + "; " + taskRef() + " may still be running; " + received
+                        + " bytes of its output arrived here, its whole output is on the hub: 'meshctl task "
+                        + accepted.getTaskId() + " --output" + (received > 0 ? " --offset " + received : "") + " --follow'");
+                return EXIT_OUTPUT_INCOMPLETE;
             }
             if (finished == null) {
                 if (interrupted.get()) {
+                    cancelTask(client);
                     return interruptedExit();
                 }
-                throw new CliException(CliException.FAILED, "the hub ended the exec without the task's result"
-                        + (accepted == null ? "" : "; see 'meshctl task " + accepted.getTaskId() + "'"));
+                if (accepted == null) {
+                    throw new CliException(CliException.FAILED, "the hub ended the exec without the task's result");
+                }
+                root.err().println("meshctl: the hub ended the exec without the task's result; see 'meshctl task "
+                        + accepted.getTaskId() + " --output'");
+                return EXIT_OUTPUT_INCOMPLETE;
+            }
+            if (finished.getOutputBytes() != 0 && finished.getOutputBytes() != received) {
+                root.err().println("meshctl: only " + received + " of the " + finished.getOutputBytes() + " bytes of output of "
+                        + taskRef() + " arrived here; its whole output is on the hub: 'meshctl task " + finished.getTaskId()
+                        + " --output'");
+                exitCode(finished, root.err());
+                return EXIT_OUTPUT_INCOMPLETE;
             }
             return exitCode(finished, root.err());
+        }
+
+        /** After Ctrl-C: asks the hub to cancel the task (the call going away alone leaves it running). */
+        private void cancelTask(AdminClient client) {
+            TaskInfo task = accepted;
+            if (task == null) {
+                return;
+            }
+            try {
+                client.call(stub -> stub.cancelTask(dev.meshhub.proto.v1.CancelTaskRequest.newBuilder()
+                        .setTaskId(task.getTaskId()).setReason("meshctl exec was interrupted (Ctrl-C)").build()));
+            } catch (RuntimeException e) {
+                root.err().println("meshctl: could not cancel " + taskRef() + " (" + e.getMessage() + "); cancel it with"
+                        + " 'meshctl cancel " + task.getTaskId() + "'");
+            }
         }
 
         /** Raw bytes, flushed per chunk; false when the stream is broken (e.g. a closed pipe). */
         private boolean write(TaskOutput output) {
             PrintStream target = output.getStream() == TaskOutput.Stream.STDERR ? root.err() : root.out();
             byte[] data = output.getData().toByteArray();
+            received += data.length;
             target.write(data, 0, data.length);
             target.flush();
             return !target.checkError();

@@ -7,6 +7,7 @@ import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 
 import com.google.protobuf.ByteString;
+import dev.meshhub.proto.v1.CancelTaskRequest;
 import dev.meshhub.proto.v1.CommandTask;
 import dev.meshhub.proto.v1.ExecEvent;
 import dev.meshhub.proto.v1.ExecRequest;
@@ -327,29 +328,79 @@ public class MeshCtlExecLoopbackTest {
     }
 
     @Test
-    public void streamEndingWithoutTheResultIsAnError() {
+    public void streamEndingWithoutTheResultExitsOutputIncomplete() {
         hub.exec = sends(accepted("t-9"));
         MeshCtlLoopbackTest.Result r = meshctl("exec", "web-1", "--", "true");
-        assertEquals(r.toString(), 1, r.code);
-        assertEquals("meshctl: the hub ended the exec without the task's result; see 'meshctl task t-9'\n", r.err);
+        assertEquals(r.toString(), ExecCommand.EXIT_OUTPUT_INCOMPLETE, r.code);
+        assertEquals("meshctl: the hub ended the exec without the task's result; see 'meshctl task t-9 --output'\n", r.err);
     }
 
     @Test
-    public void hubFailingMidStreamNamesTheTaskThatMayStillRun() {
+    public void fewerBytesThanTheHubDeliveredExitsOutputIncompleteAfterTheRemoteStatus() {
+        hub.exec = sends(accepted("t-8"), output(TaskOutput.Stream.STDOUT, "abc"),
+                finished(TaskState.SUCCEEDED, 0, "").toBuilder().setFinished(
+                        finished(TaskState.SUCCEEDED, 0, "").getFinished().toBuilder().setTaskId("t-8").setOutputBytes(10)).build());
+        MeshCtlLoopbackTest.Result r = meshctl("exec", "web-1", "--", "true");
+        assertEquals(r.toString(), ExecCommand.EXIT_OUTPUT_INCOMPLETE, r.code);
+        assertEquals("abc", r.out);
+        assertEquals("meshctl: only 3 of the 10 bytes of output of task t-8 arrived here; its whole output is on the hub:"
+                + " 'meshctl task t-8 --output'\n", r.err);
+    }
+
+    @Test
+    public void aDetachedCallSaysWhyAndExitsOutputIncomplete() {
+        hub.exec = (request, events) -> {
+            events.onNext(accepted("t-4"));
+            events.onNext(output(TaskOutput.Stream.STDOUT, "some"));
+            events.onError(Status.DEADLINE_EXCEEDED.withDescription("this exec call was detached: it took none of the output"
+                    + " for 60 s").asRuntimeException());
+        };
+        MeshCtlLoopbackTest.Result r = meshctl("exec", "web-1", "--", "cat", "big.log");
+        assertEquals(r.toString(), ExecCommand.EXIT_OUTPUT_INCOMPLETE, r.code);
+        assertEquals("some", r.out);
+        assertEquals("meshctl: this exec call was detached: it took none of the output for 60 s; task t-4 may still be running;"
+                + " 4 bytes of its output arrived here, its whole output is on the hub: 'meshctl task t-4 --output --offset 4"
+                + " --follow'\n", r.err);
+    }
+
+    @Test
+    public void allBytesTheHubDeliveredExitWithTheRemoteCode() {
+        hub.exec = sends(accepted("t-7"), output(TaskOutput.Stream.STDOUT, "abc"), output(TaskOutput.Stream.STDERR, "de"),
+                finished(TaskState.FAILED, 3, "").toBuilder().setFinished(
+                        finished(TaskState.FAILED, 3, "").getFinished().toBuilder().setOutputBytes(5)).build());
+        MeshCtlLoopbackTest.Result r = meshctl("exec", "web-1", "--", "false");
+        assertEquals(r.toString(), 3, r.code);
+    }
+
+    @Test
+    public void cancelOnDetachIsSentWithTheRequest() throws Exception {
+        hub.exec = sends(accepted("t-6"), finished(TaskState.SUCCEEDED, 0, ""));
+        meshctl("exec", "--cancel-on-detach", "web-1", "--", "true");
+        ExecRequest request = (ExecRequest) hub.requests.poll(5, TimeUnit.SECONDS);
+        assertTrue(request.getCancelOnDetach());
+        hub.requests.clear();
+        meshctl("exec", "web-1", "--", "true");
+        assertFalse(((ExecRequest) hub.requests.poll(5, TimeUnit.SECONDS)).getCancelOnDetach());
+    }
+
+    @Test
+    public void hubFailingMidStreamNamesTheTaskThatMayStillRunAndWhereItsOutputIs() {
         hub.exec = (request, events) -> {
             events.onNext(accepted("t-5"));
             events.onNext(output(TaskOutput.Stream.STDOUT, "half"));
             events.onError(Status.UNAVAILABLE.withDescription("hub stopping").asRuntimeException());
         };
         MeshCtlLoopbackTest.Result r = meshctl("exec", "web-1", "--", "make");
-        assertEquals(r.toString(), 1, r.code);
+        assertEquals(r.toString(), ExecCommand.EXIT_OUTPUT_INCOMPLETE, r.code);
         assertEquals("half", r.out);
         assertEquals("meshctl: the hub's admin API at " + hub.address() + " is unavailable: hub stopping;"
-                + " task t-5 may still be running (see 'meshctl task t-5')\n", r.err);
+                + " task t-5 may still be running; 4 bytes of its output arrived here, its whole output is on the hub:"
+                + " 'meshctl task t-5 --output --offset 4 --follow'\n", r.err);
     }
 
     @Test
-    public void interruptCancelsTheCallSoTheHubCancelsTheTaskAndExits130() throws Exception {
+    public void interruptCancelsTheTaskThenTheCallAndExits130() throws Exception {
+        hub.tasks.add(TaskInfo.newBuilder().setTaskId("t-1").setState(TaskState.RUNNING).build());
         hub.exec = (request, events) -> {
             events.onNext(accepted("t-1"));
             events.onNext(output(TaskOutput.Stream.STDOUT, "started\n"));
@@ -368,6 +419,11 @@ public class MeshCtlExecLoopbackTest {
         hook.join(WAIT_MS);
         assertFalse("the interrupt action returns once exec has ended", hook.isAlive());
         assertTrue("the hub saw the call cancelled", hub.execCancelled.await(WAIT_MS, TimeUnit.MILLISECONDS));
+        boolean cancelSent = false;
+        for (Object request : hub.requests) {
+            cancelSent |= request instanceof CancelTaskRequest c && c.getTaskId().equals("t-1");
+        }
+        assertTrue("the task itself was cancelled (the call going away alone leaves it running)", cancelSent);
         assertEquals(r.toString(), 130, r.code);
         assertEquals("started\n", r.out);
         assertEquals("meshctl: interrupted; cancelling task t-1\n", r.err);

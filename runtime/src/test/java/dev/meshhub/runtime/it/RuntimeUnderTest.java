@@ -224,6 +224,28 @@ final class RuntimeUnderTest extends ExternalResource {
         return process;
     }
 
+    /** Starts meshctl with its stdout on a pipe the test reads (at its own pace); stderr goes to {@code name}.err in the home. */
+    Process meshctlPiped(String name, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(home.resolve("bin/meshctl").toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.PIPE)
+                .redirectError(home.resolve(name + ".err").toFile());
+        builder.environment().put("MESHHUB_ADMIN_ADDRESS", "127.0.0.1:" + adminPort);
+        Process process = builder.start();
+        processes.add(process);
+        return process;
+    }
+
+    /** Runs a bash pipeline with meshctl on the PATH and this hub's admin address, as a user types it. */
+    Result shell(String pipeline, int timeoutSeconds) throws Exception {
+        Map<String, String> env = new java.util.TreeMap<>(Map.of("MESHHUB_ADMIN_ADDRESS", "127.0.0.1:" + adminPort,
+                "XDG_CACHE_HOME", home.resolve("cache").toString(),
+                "PATH", home.resolve("bin") + ":" + System.getenv("PATH")));
+        return run(List.of("bash", "-o", "pipefail", "-c", pipeline), env, timeoutSeconds, null);
+    }
+
     Process start(Path log, Map<String, String> env, String... command) throws IOException {
         ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))

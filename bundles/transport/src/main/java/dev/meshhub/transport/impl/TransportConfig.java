@@ -117,6 +117,16 @@ public @interface TransportConfig {
             min = "1", max = "100000")
     int maxPendingTasksPerNode() default 64;
 
+    @AttributeDefinition(name = "Output window (bytes)", description = "Output credit per task: a node sends at most this much"
+            + " of a task's output before the hub's consumers (the task's log, its caller) have taken it; it bounds the hub's"
+            + " memory per running task. Larger helps throughput over long links.", min = "65536", max = "67108864")
+    int outputWindowBytes() default 1024 * 1024;
+
+    @AttributeDefinition(name = "Output stall limit (s)", description = "A caller (meshctl exec, an in-hub listener) that"
+            + " takes none of a task's output for this long is detached (DEADLINE_EXCEEDED); the task runs on, paced by its log.",
+            min = "1", max = "86400")
+    int outputStallSeconds() default 60;
+
     @AttributeDefinition(name = "Enrollment failures per minute", description = "Failed enrollments allowed per peer address per minute before it is refused for the rest of the minute.",
             min = "1", max = "1000000")
     int enrollmentFailuresPerMinute() default 10;

@@ -6,7 +6,6 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicReference;
 
 import dev.meshhub.api.task.TaskHandle;
-import dev.meshhub.api.task.TaskOutputListener;
 import dev.meshhub.api.task.TaskResult;
 import dev.meshhub.api.task.TaskState;
 import dev.meshhub.transport.impl.session.NodeSessionHandle;
@@ -23,7 +22,10 @@ final class DispatchedTask implements TaskHandle {
     final String nodeId;
     final String nodeName;
     final NodeSessionHandle session;
-    final TaskOutputListener listener;
+    /** Its output on the way to its log and its caller. */
+    final OutputFlow flow;
+    /** Its log on the hub, once it was sent (null without a task-logs service). */
+    volatile OutputConsumers.Log log;
     final CompletableFuture<Void> dispatched = new CompletableFuture<>();
     final CompletableFuture<TaskResult> result = new CompletableFuture<>();
     /** How the task ended; set once. */
@@ -37,13 +39,13 @@ final class DispatchedTask implements TaskHandle {
     volatile boolean created;
     volatile ScheduledFuture<?> timer;
 
-    DispatchedTask(String taskId, String nodeId, String nodeName, NodeSessionHandle session, TaskOutputListener listener,
+    DispatchedTask(String taskId, String nodeId, String nodeName, NodeSessionHandle session, OutputFlow flow,
                    Canceller canceller) {
         this.taskId = taskId;
         this.nodeId = nodeId;
         this.nodeName = nodeName;
         this.session = session;
-        this.listener = listener;
+        this.flow = flow;
         this.canceller = canceller;
     }
 

@@ -26,6 +26,7 @@ import org.slf4j.LoggerFactory;
 
 import dev.meshhub.api.enrollment.EnrolledNode;
 import dev.meshhub.api.enrollment.EnrollmentStore;
+import dev.meshhub.api.output.TaskLogs;
 import dev.meshhub.api.policy.SandboxPolicy;
 import dev.meshhub.api.task.CommandSpec;
 import dev.meshhub.api.task.DispatchException;
@@ -33,7 +34,6 @@ import dev.meshhub.api.task.NewTask;
 import dev.meshhub.api.task.TaskDispatcher;
 import dev.meshhub.api.task.TaskHandle;
 import dev.meshhub.api.task.TaskJournal;
-import dev.meshhub.api.task.TaskOutput;
 import dev.meshhub.api.task.TaskOutputListener;
 import dev.meshhub.api.task.TaskResult;
 import dev.meshhub.api.task.TaskState;
@@ -75,16 +75,23 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
     static final Duration RESULT_SLACK = Duration.ofSeconds(10);
 
     /** The limits tasks are held to; replaced whole on a configuration change. */
-    public record TaskLimits(Duration defaultTimeout, Duration killGrace, int maxPendingPerNode) {
+    public record TaskLimits(Duration defaultTimeout, Duration killGrace, int maxPendingPerNode, long outputWindowBytes,
+                             Duration outputStall) {
         static TaskLimits of(TransportConfig config) {
             return new TaskLimits(Duration.ofMillis(config.defaultTaskTimeoutMs()), Duration.ofMillis(config.killGraceMs()),
-                    config.maxPendingTasksPerNode());
+                    config.maxPendingTasksPerNode(), config.outputWindowBytes(), Duration.ofSeconds(config.outputStallSeconds()));
+        }
+
+        /** The limits of a configuration without output settings (tests): a 1 MiB window, a 60 s stall limit. */
+        public TaskLimits(Duration defaultTimeout, Duration killGrace, int maxPendingPerNode) {
+            this(defaultTimeout, killGrace, maxPendingPerNode, 1024 * 1024, Duration.ofSeconds(60));
         }
     }
 
     private final NodeSessions sessions;
     private final ScheduledExecutorService timers;
     private final JournalWrites writes;
+    private final TaskOutputs outputs;
     private final PolicyDistribution policies = new PolicyDistribution();
     private final SecureRandom random = new SecureRandom();
     private final TasksInFlight tasks = new TasksInFlight();
@@ -103,7 +110,9 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
         this.timers = timers;
         this.limits = limits;
         this.writes = new JournalWrites(timers);
+        this.outputs = new TaskOutputs(sessions, writes::journal);
         sessions.addListener(this);
+        timers.scheduleWithFixedDelay(() -> outputs.sweep(tasks.all(), this.limits.outputStall().toNanos()), 1, 1, TimeUnit.SECONDS);
     }
 
     private static TaskLimits check(TransportConfig config, Map<String, Object> properties) {
@@ -119,8 +128,9 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
         TaskLimits next = TaskLimits.of(config);
         if (!next.equals(limits)) {
             limits = next;
-            LOG.info("task limits now: default timeout {} ms, kill grace {} ms, at most {} pending per node",
-                    next.defaultTimeout().toMillis(), next.killGrace().toMillis(), next.maxPendingPerNode());
+            LOG.info("task limits now: default timeout {} ms, kill grace {} ms, at most {} pending per node, output window {} bytes,"
+                    + " output stall limit {} s", next.defaultTimeout().toMillis(), next.killGrace().toMillis(), next.maxPendingPerNode(),
+                    next.outputWindowBytes(), next.outputStall().toSeconds());
         }
     }
 
@@ -151,6 +161,17 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
 
     public void unbindTaskJournal(TaskJournal journal) {
         writes.unbind(journal);
+    }
+
+    /** The tasks' output logs: optional, dynamic, greedy; a task sent while none runs has no log (its journal tail remains). */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY,
+            unbind = "unbindTaskLogs")
+    public void bindTaskLogs(TaskLogs logs) {
+        outputs.bind(logs);
+    }
+
+    public void unbindTaskLogs(TaskLogs logs) {
+        outputs.unbind(logs);
     }
 
     /**
@@ -281,8 +302,11 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
         }
         String nodeId = target.node().nodeId();
         String taskId = "t-" + HexFormat.of().formatHex(nextBytes());
-        TaskAssignment assignment = wire.setTaskId(taskId).build();
-        DispatchedTask task = new DispatchedTask(taskId, nodeId, target.node().name(), target.session(), output == null ? TaskOutputListener.NONE : output, this::cancel);
+        // Output credit for nodes that understand it; the hub then holds at most one window of this task's output.
+        long window = wire.hasCommand() && target.session().outputCredit() ? limits.outputWindowBytes() : 0;
+        TaskAssignment assignment = wire.setTaskId(taskId).setOutputWindowBytes(window).build();
+        OutputFlow flow = outputs.open(taskId, target.session(), window, output);
+        DispatchedTask task = new DispatchedTask(taskId, nodeId, target.node().name(), target.session(), flow, this::cancel);
         tasks.add(task, limits.maxPendingPerNode(), target.label());
         figures.accepted(kind);
 
@@ -321,6 +345,9 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
             task.dispatched.complete(null);
             return;
         }
+        if (assignment.hasCommand()) {
+            outputs.startLog(task);
+        }
         if (!task.session.send(HubMessage.newBuilder().setTask(assignment).build())) {
             finish(task, TaskState.FAILED, null, "node " + task.label() + " disconnected before the task could be sent");
             task.dispatched.complete(null);
@@ -349,27 +376,11 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
         }
     }
 
+    /** A chunk of a task's output (gRPC thread): to its log, its caller and the journal's tail, paced by credit. */
     public void output(NodeSessionHandle session, dev.meshhub.proto.v1.TaskOutput chunk) {
         DispatchedTask task = ownTask(session, chunk.getTaskId());
-        if (task == null || task.isFinished()) {
-            return;
-        }
-        byte[] data = chunk.getData().toByteArray();
-        TaskOutput output = new TaskOutput(task.taskId,
-                chunk.getStream() == dev.meshhub.proto.v1.TaskOutput.Stream.STDERR ? TaskOutput.Stream.STDERR : TaskOutput.Stream.STDOUT,
-                data, chunk.getSequence());
-        try {
-            task.listener.onOutput(output);
-        } catch (RuntimeException e) {
-            LOG.warn("output listener of task {} failed; output continues to the journal", task.taskId, e);
-        }
-        TaskJournal taskJournal = writes.journal();
-        if (taskJournal != null) {
-            taskJournal.appendOutput(task.taskId, data).whenComplete((ok, failure) -> {
-                if (failure != null) {
-                    LOG.debug("output of task {} not journaled: {}", task.taskId, rootMessage(failure));
-                }
-            });
+        if (task != null && !task.isFinished()) {
+            outputs.arrived(task, chunk);
         }
     }
 
@@ -438,6 +449,7 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
             task.timer.cancel(false);
         }
         tasks.forget(task);
+        outputs.ended(task, state, exitCode, diagnostic);
         // The end is journaled once the creation is: here if it is already, else by send() when it is.
         // (Both flags are volatile and each side writes its own before reading the other's, so at least
         // one side records the end; a second, identical terminal write changes nothing.)

@@ -43,6 +43,7 @@ final class TaskStreamObserver implements StreamObserver<NodeMessage> {
             if (!helloReceived) {
                 helloReceived = true;
                 session.confinement(message.getHello().getConfinement());
+                session.capabilities(message.getHello().getCapabilitiesList());
                 sessions.register(session);
             }
             return;

@@ -119,6 +119,17 @@ public final class NodeSessionHandle {
     }
 
     private volatile String confinement = "";
+    private volatile boolean outputCredit;
+
+    /** Whether the node honours output credit (its Hello listed {@code output-credit}). */
+    public boolean outputCredit() {
+        return outputCredit;
+    }
+
+    /** What the node's Hello said it understands; names this hub does not know are ignored. */
+    public void capabilities(java.util.List<String> said) {
+        outputCredit = said.contains(dev.meshhub.proto.v1.NodeCapabilities.OUTPUT_CREDIT);
+    }
 
     /** How the node confines STRICT tasks, as its Hello said (bounded and printable; "" when it did not say). */
     public void confinement(String said) {

@@ -1,0 +1,89 @@
+package dev.meshhub.runtime.it;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.Rule;
+import org.junit.Test;
+
+import dev.meshhub.proto.v1.GetTaskRequest;
+import dev.meshhub.proto.v1.ListTasksRequest;
+import dev.meshhub.proto.v1.TaskInfo;
+import dev.meshhub.proto.v1.TaskState;
+
+/**
+ * A caller that stops reading a task's output, against a real hub whose stall limit is 3 s: the hub
+ * detaches it with a status saying where the output is, meshctl exits 125, and the task runs on, or is
+ * cancelled when the caller asked (--cancel-on-detach).
+ */
+public class TaskOutputDetachEndToEndIT {
+
+    private static final Duration PATIENCE = RuntimeUnderTest.PATIENCE;
+    /** The hub's stall limit in this test: short, so a detach is seen quickly. */
+    private static final int STALL_SECONDS = 3;
+
+    @Rule
+    public final RuntimeUnderTest runtime = new RuntimeUnderTest()
+            .withHubEnvironment("MESHHUB_TRANSPORT_OUTPUT_STALL_SECONDS", String.valueOf(STALL_SECONDS));
+
+    @Test
+    public void aCallerThatStopsReadingIsDetachedAndTheTaskRunsOn() throws Exception {
+        permissiveNode("stalled");
+        Process caller = runtime.meshctlPiped("stalled-exec", "exec", "stalled", "--", "sh", "-c",
+                "head -c 20000000 /dev/zero; echo done >&2");
+        TaskInfo task = running("stalled");
+        // The caller reads nothing: after the stall limit the hub lets go of it, and the task finishes without it.
+        Poll.until("the task ended without its caller", PATIENCE, () -> task(task.getTaskId()).getState() == TaskState.SUCCEEDED);
+        long read = caller.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+        assertTrue(caller.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS));
+        String err = runtime.log("stalled-exec.err");
+        assertEquals(err, 125, caller.exitValue());
+        assertTrue(err, err.contains("this exec call was detached: it took none of the output for " + STALL_SECONDS + " s"));
+        assertTrue(err, err.contains("meshctl task " + task.getTaskId() + " --output"));
+        assertTrue("it got part of the output (" + read + " bytes)", read > 0 && read < 20_000_000);
+    }
+
+    @Test
+    public void withCancelOnDetachAStalledCallerCancelsItsTask() throws Exception {
+        permissiveNode("strict-caller");
+        Process caller = runtime.meshctlPiped("cancel-exec", "exec", "--cancel-on-detach", "strict-caller", "--",
+                "sh", "-c", "head -c 20000000 /dev/zero");
+        TaskInfo task = running("strict-caller");
+        Poll.until("the task cancelled when its caller was detached", PATIENCE,
+                () -> task(task.getTaskId()).getState() == TaskState.CANCELLED);
+        assertTrue(task(task.getTaskId()).getDiagnostic(), task(task.getTaskId()).getDiagnostic().contains("cancel on detach"));
+        caller.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+        assertTrue(caller.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS));
+        assertEquals(runtime.log("cancel-exec.err"), 125, caller.exitValue());
+    }
+
+    private void permissiveNode(String name) throws Exception {
+        runtime.enrolledNode(name);
+        runtime.meshctl("policy", "set", name, "permissive", "--yes").assertExit(0);
+    }
+
+    private TaskInfo running(String node) throws Exception {
+        TaskInfo[] found = new TaskInfo[1];
+        Poll.until("a running task on " + node, PATIENCE, () -> {
+            try {
+                found[0] = runtime.admin().listTasks(ListTasksRequest.newBuilder().setNode(node).setState(TaskState.RUNNING).build())
+                        .getTasksList().stream().findFirst().orElse(null);
+                return found[0] != null;
+            } catch (Exception notYet) {
+                return false;
+            }
+        });
+        return found[0];
+    }
+
+    private TaskInfo task(String id) {
+        try {
+            return runtime.admin().getTask(GetTaskRequest.newBuilder().setTaskId(id).build());
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+}

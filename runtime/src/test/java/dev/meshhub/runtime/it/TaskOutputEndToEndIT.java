@@ -1,0 +1,133 @@
+package dev.meshhub.runtime.it;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+import org.junit.Rule;
+import org.junit.Test;
+
+import dev.meshhub.proto.v1.GetTaskRequest;
+import dev.meshhub.proto.v1.ListTasksRequest;
+import dev.meshhub.proto.v1.TaskInfo;
+import dev.meshhub.proto.v1.TaskState;
+
+/**
+ * Task output at any size through a real hub, real node agents and meshctl: every byte arrives at the
+ * pace of the slowest reader, a slow reader never holds up another task on the same node, and a caller
+ * that goes away leaves the task running (with the hub's default stall limit of 60 s, which a 1 KB/s
+ * reader never reaches). Callers that stop reading: {@link TaskOutputDetachEndToEndIT}.
+ */
+public class TaskOutputEndToEndIT {
+
+    private static final Duration PATIENCE = RuntimeUnderTest.PATIENCE;
+
+    @Rule
+    public final RuntimeUnderTest runtime = new RuntimeUnderTest();
+
+    @Test
+    public void hundredsOfMegabytesArriveWholeThroughAPipe() throws Exception {
+        permissiveNode("bulk");
+        long size = 256L * 1024 * 1024;
+        RuntimeUnderTest.Result digest = runtime.shell("meshctl exec bulk -- sh -c 'head -c " + size + " /dev/zero' | sha256sum", 600);
+        digest.assertExit(0);
+        assertEquals(zerosDigest(size) + "  -\n", digest.stdout());
+    }
+
+    @Test
+    public void aSlowReaderGetsEveryByteWhileAnotherTaskOnTheNodeRunsToItsEnd() throws Exception {
+        permissiveNode("shared");
+        // 21 MB: far more than every buffer between the node and this reader holds (the hub's window, gRPC's, the pipes).
+        int lines = 3_000_000;
+        Process slow = runtime.meshctlPiped("slow", "exec", "shared", "--", "seq", "1", String.valueOf(lines));
+        // About 1 KB/s until the other task is done: the slow task's output waits on the node, not in the hub.
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        java.util.concurrent.atomic.AtomicBoolean hurry = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.CompletableFuture<Void> reader = java.util.concurrent.CompletableFuture.runAsync(() -> {
+            try (InputStream in = slow.getInputStream()) {
+                byte[] sip = new byte[100];
+                while (!hurry.get()) {
+                    int n = in.read(sip);
+                    if (n < 0) {
+                        return;
+                    }
+                    got.write(sip, 0, n);
+                    Thread.sleep(100);
+                }
+                in.transferTo(got);
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+        TaskInfo slowTask = running("shared");
+
+        RuntimeUnderTest.Result other = runtime.shell("meshctl exec shared -- sh -c 'head -c 50000000 /dev/zero' | wc -c", 300);
+        other.assertExit(0);
+        assertEquals("50000000", other.stdout().strip());
+        assertEquals("the slow reader's task still waits for its reader", TaskState.RUNNING, task(slowTask.getTaskId()).getState());
+        assertTrue("the slow reader had only part of it: " + got.size(), got.size() < 1_000_000);
+
+        hurry.set(true);
+        reader.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+        assertTrue(slow.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS));
+        assertEquals(runtime.log("slow.err"), 0, slow.exitValue());
+        String expected = IntStream.rangeClosed(1, lines).mapToObj(Integer::toString).collect(Collectors.joining("\n", "", "\n"));
+        assertArrayEquals("every byte, in order", expected.getBytes(StandardCharsets.US_ASCII), got.toByteArray());
+    }
+
+    @Test
+    public void aCallerKilledMidStreamLeavesTheTaskRunningToItsEnd() throws Exception {
+        permissiveNode("orphan");
+        Process caller = runtime.meshctlPiped("orphan-exec", "exec", "orphan", "--", "sh", "-c", "head -c 30000000 /dev/zero");
+        caller.getInputStream().readNBytes(100_000);
+        TaskInfo task = running("orphan");
+        caller.destroyForcibly().waitFor();
+        Poll.until("the task ran to its end without its caller", PATIENCE, () -> task(task.getTaskId()).getState() == TaskState.SUCCEEDED);
+    }
+
+    private void permissiveNode(String name) throws Exception {
+        runtime.enrolledNode(name);
+        runtime.meshctl("policy", "set", name, "permissive", "--yes").assertExit(0);
+    }
+
+    private TaskInfo running(String node) throws Exception {
+        TaskInfo[] found = new TaskInfo[1];
+        Poll.until("a running task on " + node, PATIENCE, () -> {
+            try {
+                found[0] = runtime.admin().listTasks(ListTasksRequest.newBuilder().setNode(node).setState(TaskState.RUNNING).build())
+                        .getTasksList().stream().findFirst().orElse(null);
+                return found[0] != null;
+            } catch (Exception notYet) {
+                return false;
+            }
+        });
+        return found[0];
+    }
+
+    private TaskInfo task(String id) {
+        try {
+            return runtime.admin().getTask(GetTaskRequest.newBuilder().setTaskId(id).build());
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static String zerosDigest(long size) throws Exception {
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        byte[] zeros = new byte[1 << 20];
+        for (long left = size; left > 0; left -= zeros.length) {
+            sha.update(zeros, 0, (int) Math.min(zeros.length, left));
+        }
+        return HexFormat.of().formatHex(sha.digest());
+    }
+}
