@@ -93,8 +93,9 @@ final class TaskListing {
 
     /**
      * {id, node, nodeId, state, exitCode, createdAt, dispatchedAt, startedAt, finishedAt, summary,
-     * diagnostic[, outputTail]}: exitCode null when unset, times null when 0, node and diagnostic
-     * null when empty.
+     * diagnostic[, program][, outputBytes][, outputTruncation][, outputTail]}: exitCode null when unset,
+     * times null when 0, node and diagnostic null when empty; program, outputBytes and outputTruncation
+     * only when the hub says (see {@link #outputBytes}).
      */
     private static void writeTask(JsonWriter w, TaskInfo t, boolean withTail) {
         w.beginObject()
@@ -117,6 +118,13 @@ final class TaskListing {
                 .name("diagnostic").value(emptyToNull(t.getDiagnostic()));
         if (!t.getProgram().isEmpty()) {
             w.name("program").value(t.getProgram());
+        }
+        long outputBytes = outputBytes(t);
+        if (outputBytes >= 0) {
+            w.name("outputBytes").value(outputBytes);
+        }
+        if (!t.getOutputTruncation().isEmpty()) {
+            w.name("outputTruncation").value(t.getOutputTruncation());
         }
         if (withTail) {
             w.name("outputTail").value(tail(t));
@@ -143,6 +151,12 @@ final class TaskListing {
         rows.add(new String[] {"started", Table.word(iso(t.getStartedAtMs()))});
         rows.add(new String[] {"finished", Table.word(iso(t.getFinishedAtMs()))});
         rows.add(new String[] {"diagnostic", Table.text(t.getDiagnostic(), Integer.MAX_VALUE)});
+        long outputBytes = outputBytes(t);
+        if (outputBytes >= 0 || !t.getOutputTruncation().isEmpty()) {
+            String size = outputBytes >= 0 ? outputBytes + " bytes" : "size not known";
+            rows.add(new String[] {"output", t.getOutputTruncation().isEmpty() ? size
+                    : size + " (" + Table.text(t.getOutputTruncation(), Integer.MAX_VALUE) + ")"});
+        }
         StringBuilder b = new StringBuilder(Table.render(rows));
         if (t.getOutputTail().isEmpty()) {
             b.append("output tail: (none)\n");
@@ -154,6 +168,16 @@ final class TaskListing {
             }
         }
         return b.toString();
+    }
+
+    /**
+     * The output bytes the hub received for the task as its log ended, or -1 when not known: the hub
+     * says -1, and a hub older than the field says nothing (0), as it does for a task without output,
+     * so 0 counts only beside a truncation.
+     */
+    static long outputBytes(TaskInfo t) {
+        long bytes = t.getOutputBytes();
+        return bytes > 0 || (bytes == 0 && !t.getOutputTruncation().isEmpty()) ? bytes : -1;
     }
 
     /** {@code meshctl cancel}'s answer. */

@@ -178,6 +178,73 @@ public class MeshCtlTasksLoopbackTest {
                 + "\",\"diagnostic\":\"exited with 3\",\"outputTail\":\"ok\\n\\ufffdboom\"}\n", r.out);
     }
 
+    static final String TRUNCATION = "log truncated: the per-task cap of 1073741824 bytes (maxTaskLogBytes) was reached at"
+            + " output byte 1073741824";
+
+    @Test
+    public void taskShowsTheOutputsSizeAndWhyItsLogLeftSomeOut() {
+        hub.tasks.add(FAILED.toBuilder().setTaskId("t-000003").setOutputBytes(2_147_483_648L).setOutputTruncation(TRUNCATION)
+                .build());
+        hub.tasks.add(FAILED.toBuilder().setTaskId("t-000004").setOutputBytes(12_345).build());
+        hub.tasks.add(FAILED.toBuilder().setTaskId("t-000005").setOutputBytes(-1).build());
+        hub.tasks.add(RUNNING.toBuilder().setTaskId("t-000006").setOutputBytes(0).setOutputTruncation("log truncated:\tdisk full")
+                .build());
+
+        MeshCtlLoopbackTest.Result r = meshctl("task", "t-000003");
+        assertEquals(r.toString(), 0, r.code);
+        assertEquals(""
+                + "task        t-000003\n"
+                + "node        n-0000000000b2\n"
+                + "kind        command\n"
+                + "state       failed\n"
+                + "exit code   3\n"
+                + "summary     echo 'a?b' && " + "0123456789".repeat(6) + "\n"
+                + "created     2025-12-31T00:00:00Z\n"
+                + "dispatched  -\n"
+                + "started     -\n"
+                + "finished    2025-12-31T00:00:05Z\n"
+                + "diagnostic  exited with 3\n"
+                + "output      2147483648 bytes (" + TRUNCATION + ")\n"
+                + "output tail (last 8 bytes):\n"
+                + "ok\n\ufffdboom\n", r.out);
+
+        r = meshctl("task", "t-000004");
+        assertTrue(r.out, r.out.contains("diagnostic  exited with 3\noutput      12345 bytes\noutput tail (last 8 bytes):\n"));
+        // Not known (-1, or a hub older than the field: 0): nothing more than before.
+        String unknown = meshctl("task", "t-000005").out;
+        assertEquals(meshctl("task", "t-000001").out.replace("t-000001", "t-000005"), unknown);
+        assertFalse(unknown, unknown.contains("bytes ("));
+        // Beside a truncation, 0 bytes is said; the reason stays on its line.
+        r = meshctl("task", "t-000006");
+        assertTrue(r.out, r.out.endsWith("diagnostic  -\noutput      0 bytes (log truncated:?disk full)\noutput tail: (none)\n"));
+    }
+
+    @Test
+    public void taskJsonAddsTheOutputsSizeAndTruncationOnlyWhenKnown() {
+        hub.tasks.add(FAILED.toBuilder().setTaskId("t-000003").setOutputBytes(2_147_483_648L).setOutputTruncation(TRUNCATION)
+                .build());
+        hub.tasks.add(FAILED.toBuilder().setTaskId("t-000004").setOutputBytes(12_345).build());
+        hub.tasks.add(FAILED.toBuilder().setTaskId("t-000005").setOutputBytes(-1).build());
+
+        MeshCtlLoopbackTest.Result r = meshctl("task", "t-000003", "--json");
+        assertEquals(r.toString(), 0, r.code);
+        assertEquals("{\"id\":\"t-000003\",\"node\":null,\"nodeId\":\"n-0000000000b2\",\"state\":\"failed\",\"kind\":\"command\","
+                + "\"exitCode\":3,\"createdAt\":\"2025-12-31T00:00:00Z\",\"dispatchedAt\":null,\"startedAt\":null,"
+                + "\"finishedAt\":\"2025-12-31T00:00:05Z\",\"summary\":\"echo 'a\\tb' && " + "0123456789".repeat(6)
+                + "\",\"diagnostic\":\"exited with 3\",\"outputBytes\":2147483648,\"outputTruncation\":\"" + TRUNCATION
+                + "\",\"outputTail\":\"ok\\n\\ufffdboom\"}\n", r.out);
+
+        r = meshctl("task", "t-000004", "--json");
+        assertTrue(r.out, r.out.contains("\"diagnostic\":\"exited with 3\",\"outputBytes\":12345,\"outputTail\":"));
+        assertFalse(r.out, r.out.contains("outputTruncation"));
+        r = meshctl("task", "t-000005", "--json");
+        assertFalse(r.out, r.out.contains("outputBytes") || r.out.contains("outputTruncation"));
+        // The listing's objects carry them too.
+        r = meshctl("tasks", "--json");
+        assertTrue(r.out, r.out.contains("\"id\":\"t-000003\"")
+                && r.out.contains("\"outputBytes\":2147483648,\"outputTruncation\":"));
+    }
+
     @Test
     public void unknownTaskIsTheHubsMessageAndExit1() {
         MeshCtlLoopbackTest.Result r = meshctl("task", "t-nope");

@@ -41,7 +41,7 @@ public interface TaskJournal {
         return create(task).thenCompose(created -> transition(created.taskId(), TaskState.DISPATCHED, null, "")
                 .thenApply(moved -> new TaskRecord(created.taskId(), created.nodeId(), created.nodeName(), created.kind(),
                         created.summary(), created.spec(), TaskState.DISPATCHED, created.createdAt(), created.createdAt(), null, null,
-                        null, "", created.outputTail(), created.program())));
+                        null, "", created.outputTail(), created.program(), created.outputBytes(), created.outputTruncation())));
     }
 
     /**
@@ -57,6 +57,24 @@ public interface TaskJournal {
 
     /** Appends output to the task's bounded tail (the journal keeps only the last bytes). */
     CompletionStage<Void> appendOutput(String taskId, byte[] data);
+
+    /**
+     * Records the task's output as its log ended: the bytes the hub received and, when the log left some
+     * out, why and where ("" when whole). Kept with the task ({@link TaskRecord#outputBytes()},
+     * {@link TaskRecord#outputTruncation()}) after its log is gone, so it is written whatever the task's
+     * state (a log usually ends after its task); a later call replaces an earlier one. The journal may
+     * shorten a long {@code truncation}. An unknown task is not an error: the stage completes and nothing
+     * is written. Like {@link #appendOutput}, the caller need not wait for the stage.
+     *
+     * <p>The default records nothing (its records then say {@code null} and "").
+     *
+     * @param outputBytes the output bytes the hub received for the task (not negative)
+     * @param truncation  why and where the log left output out, or "" ({@code null} is "")
+     * @since 1.7
+     */
+    default CompletionStage<Void> recordOutput(String taskId, long outputBytes, String truncation) {
+        return java.util.concurrent.CompletableFuture.completedStage(null);
+    }
 
     /**
      * Fails every non-terminal task of a node in one transaction (its stream ended).

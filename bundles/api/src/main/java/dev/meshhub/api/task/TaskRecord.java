@@ -21,13 +21,27 @@ import java.time.Instant;
  * @param outputTail   the last bytes of output (bounded by the journal), both streams as they arrived
  * @param program      the absolute path of the program the node ran, as it reported when it started
  *                     the task ("" when it did not say)
+ * @param outputBytes  the output bytes the hub received for the task, as its log ended, or {@code null} when
+ *                     not recorded (a task without a log, a task journaled before 1.7, a log still open)
+ * @param outputTruncation when the task's log left output out, why and where (e.g. "log truncated: the
+ *                     per-task cap of ... bytes (maxTaskLogBytes) was reached at output byte ..."); "" when
+ *                     the log was whole or nothing was recorded
  */
 public record TaskRecord(String taskId, String nodeId, String nodeName, String kind, String summary, byte[] spec,
         TaskState state, Instant createdAt, Instant dispatchedAt, Instant startedAt, Instant finishedAt, Integer exitCode,
-        String diagnostic, byte[] outputTail, String program) {
+        String diagnostic, byte[] outputTail, String program, Long outputBytes, String outputTruncation) {
 
     public TaskRecord {
         program = program == null ? "" : program;
+        outputTruncation = outputTruncation == null ? "" : outputTruncation;
+    }
+
+    /** A record without the output's size and truncation (the constructor of version 1.6). */
+    public TaskRecord(String taskId, String nodeId, String nodeName, String kind, String summary, byte[] spec, TaskState state,
+            Instant createdAt, Instant dispatchedAt, Instant startedAt, Instant finishedAt, Integer exitCode, String diagnostic,
+            byte[] outputTail, String program) {
+        this(taskId, nodeId, nodeName, kind, summary, spec, state, createdAt, dispatchedAt, startedAt, finishedAt, exitCode,
+                diagnostic, outputTail, program, null, "");
     }
 
     /** A record without the program (the constructor of version 1.2). */

@@ -1,7 +1,7 @@
 /**
  * Work for nodes: dispatching tasks, their durable journal, their states and results.
  */
-@Version("1.6.0")
+@Version("1.7.0")
 @Export
 package dev.meshhub.api.task;
 

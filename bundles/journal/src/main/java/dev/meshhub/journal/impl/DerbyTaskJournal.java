@@ -28,17 +28,19 @@ import dev.meshhub.api.task.TaskState;
  * The {@link TaskJournal} and {@link AuditLog} on the hub's {@link JournalDatabase}; usable without
  * OSGi.
  *
- * <p>Inputs are checked on the caller's thread. Every write (create, transition, output, failing a
- * node's tasks, audit rows) goes to one {@link GroupCommitWriter} thread, which applies all writes
- * waiting together in one transaction and commits once; each stage completes from that thread once
- * its write is durable (Derby's commit, with its log synced), or with an
- * {@link IllegalStateException} that concerns that write alone. Reads run on the journal's executor,
- * never on the writer. No call waits on the disk.
+ * <p>Inputs are checked on the caller's thread. Every write (create, transition, output, the output's
+ * size as its log ended, failing a node's tasks, audit rows) goes to one {@link GroupCommitWriter}
+ * thread, which applies all writes waiting together in one transaction and commits once; each stage
+ * completes from that thread once its write is durable (Derby's commit, with its log synced), or
+ * with an {@link IllegalStateException} that concerns that write alone. Reads run on the journal's
+ * executor, never on the writer. No call waits on the disk.
  *
  * <p>Output appends to one task that wait together are merged in memory and written with one
  * UPDATE; the journal keeps only the last {@code outputTailBytes} bytes of a task's output. Output
  * reaching the journal after the task ended is dropped (the stage still succeeds): a terminal task
- * never changes. A task only moves forward, so a late DISPATCHED after RUNNING changes nothing.
+ * never changes, except that the size of its output and its log's truncation are recorded when its log
+ * ends ({@link #recordOutput}), usually after the task. A task only moves forward, so a late
+ * DISPATCHED after RUNNING changes nothing.
  *
  * <p>Stages complete on the writer thread: a callback there delays every later write, and must
  * never wait for another journal stage (that stage would wait for the callback's thread).
@@ -212,6 +214,32 @@ public final class DerbyTaskJournal implements TaskJournal, AuditLog, AutoClosea
         // Only the last bytes can survive; copy just those, now, so the caller may reuse its array.
         byte[] kept = Arrays.copyOfRange(data, Math.max(0, data.length - tailBytes), data.length);
         return writer.submit(new BatchPlan.OutputAppend(taskId, kept, tailBytes));
+    }
+
+    /**
+     * One UPDATE on the writer, never refused for a full queue (one per task, like its end); an unknown
+     * task completes the stage and writes nothing. The truncation is cut to
+     * {@link JournalSchema#MAX_OUTPUT_TRUNCATION_LENGTH} characters.
+     */
+    @Override
+    public CompletionStage<Void> recordOutput(String taskId, long outputBytes, String truncation) {
+        if (closed.get()) {
+            return stopped();
+        }
+        String problem = checkText("task id", taskId, JournalSchema.MAX_TASK_ID_LENGTH);
+        if (problem != null) {
+            return refused(problem);
+        }
+        if (outputBytes < 0) {
+            return refused("output bytes of task " + taskId + " must not be negative, got " + outputBytes);
+        }
+        String why = truncation == null ? "" : BoundedText.truncate(truncation, JournalSchema.MAX_OUTPUT_TRUNCATION_LENGTH);
+        return writer.submit(JournalWrite.of(GroupCommitWriter.OUTPUT_END, (connection, now) -> {
+            if (!TaskTable.recordOutput(connection, taskId, outputBytes, why)) {
+                LOG.debug("output size of unknown task {} not recorded", taskId);
+            }
+            return null;
+        }));
     }
 
     @Override

@@ -46,6 +46,9 @@ final class GroupCommitWriter {
      */
     static final Duration LINGER = Duration.ofMillis(2);
 
+    /** What a task's output size as its log ended is written as ({@link JournalWrite#what()}). */
+    static final String OUTPUT_END = "task.outputEnd";
+
     /** The writer thread's name. */
     static final String THREAD_NAME = JournalExecutor.THREAD_NAME_PREFIX + "writer";
 
@@ -121,15 +124,15 @@ final class GroupCommitWriter {
     }
 
     /**
-     * How many waiting writes {@code write} may find and still be queued. A task's state changes are
-     * never refused (their number is bounded by the tasks in flight, which dispatch already bounds):
-     * a flood of output can never crowd them out. Output gets three quarters of the queue, so new
-     * work (tasks, audit rows) still finds room while output floods; past the rest, new work is
-     * refused with a clear "overloaded" until the journal catches up.
+     * How many waiting writes {@code write} may find and still be queued. A task's state changes, and
+     * the size of its output as its log ended, are never refused (their number is bounded by the tasks
+     * in flight, which dispatch already bounds): a flood of output can never crowd them out. Output
+     * gets three quarters of the queue, so new work (tasks, audit rows) still finds room while output
+     * floods; past the rest, new work is refused with a clear "overloaded" until the journal catches up.
      */
     private int limitFor(JournalWrite<?> write) {
         return switch (write.what()) {
-            case "task.transition", "task.failNode" -> Integer.MAX_VALUE;
+            case "task.transition", "task.failNode", OUTPUT_END -> Integer.MAX_VALUE;
             case "task.output" -> Math.max(1, capacity * 3 / 4);
             default -> capacity;
         };
@@ -293,12 +296,12 @@ final class GroupCommitWriter {
     }
 
     /**
-     * Writes whose callers do not wait on them: a task's state change (the dispatcher goes on at once)
-     * and its output. They may wait {@link #LINGER} for company.
+     * Writes whose callers do not wait on them: a task's state change (the dispatcher goes on at once),
+     * its output and the output's size as its log ended. They may wait {@link #LINGER} for company.
      */
     static boolean deferrable(JournalWrite<?> write) {
         return switch (write.what()) {
-            case "task.transition", "task.output" -> true;
+            case "task.transition", "task.output", OUTPUT_END -> true;
             default -> false;
         };
     }

@@ -243,6 +243,11 @@ public final class JournalComponent implements EnrollmentStore, TaskJournal, Aud
     }
 
     @Override
+    public CompletionStage<Void> recordOutput(String taskId, long outputBytes, String truncation) {
+        return opened.tasks().recordOutput(taskId, outputBytes, truncation);
+    }
+
+    @Override
     public CompletionStage<List<String>> failNodeTasks(String nodeId, String diagnostic) {
         return opened.tasks().failNodeTasks(nodeId, diagnostic);
     }

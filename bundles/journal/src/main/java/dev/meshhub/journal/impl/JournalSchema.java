@@ -12,9 +12,10 @@ import java.time.Instant;
  * these tables the database holds, so a later version can migrate it and an older bundle refuses a
  * newer database instead of misreading it.
  *
- * <p>Version 1: invites, nodes, audit. Version 2 adds the task journal ({@code TASKS}). A database
- * of an older version is migrated in place, in the caller's transaction (Derby's DDL is
- * transactional, so a failed migration leaves the old version intact).
+ * <p>Version 1: invites, nodes, audit. Version 2 adds the task journal ({@code TASKS}); later
+ * versions add columns and indexes (see each step). A database of an older version is migrated in
+ * place, in the caller's transaction (Derby's DDL is transactional, so a failed migration leaves the
+ * old version intact).
  *
  * <p>Times are {@code TIMESTAMP} columns written and read through a UTC calendar
  * ({@link JournalTime}), so the JVM's time zone never shifts them.
@@ -25,8 +26,10 @@ final class JournalSchema {
     static final int MAX_HUB_INSTANCE_LENGTH = 64;
 
     /** The version these statements create. */
-    static final int VERSION = 6;
+    static final int VERSION = 7;
     static final int MAX_PROGRAM_LENGTH = 4096;
+    /** Longest reason kept for a task's truncated log (longer ones are cut). */
+    static final int MAX_OUTPUT_TRUNCATION_LENGTH = 1000;
 
     /** Column sizes of {@code TASKS}, checked (or truncated to) before any SQL runs. */
     static final int MAX_TASK_ID_LENGTH = 64;
@@ -129,8 +132,18 @@ final class JournalSchema {
         "CREATE INDEX TASKS_PHASE_NODE_STATE ON TASKS (phase, node_id, state, created_at)",
     };
 
+    /**
+     * Version 7: a task's output as its log ended, kept after the log is gone: the bytes the hub received
+     * ({@code NULL} when not recorded: tasks journaled before, tasks without a log) and, when the log left
+     * output out, why and where ({@code NULL} or "" when whole).
+     */
+    private static final String[] VERSION_7 = {
+        "ALTER TABLE TASKS ADD COLUMN output_bytes BIGINT",
+        "ALTER TABLE TASKS ADD COLUMN output_truncation VARCHAR(" + MAX_OUTPUT_TRUNCATION_LENGTH + ")",
+    };
+
     /** {@code STEPS[v - 1]} turns a database of version {@code v - 1} into version {@code v}. */
-    private static final String[][] STEPS = {VERSION_1, VERSION_2, VERSION_3, VERSION_4, VERSION_5, VERSION_6};
+    private static final String[][] STEPS = {VERSION_1, VERSION_2, VERSION_3, VERSION_4, VERSION_5, VERSION_6, VERSION_7};
 
     private JournalSchema() {
     }

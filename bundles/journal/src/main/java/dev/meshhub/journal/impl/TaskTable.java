@@ -32,7 +32,8 @@ final class TaskTable {
 
     private static final String DUPLICATE_KEY = "23505";
     private static final String COLUMNS = "task_id, node_id, node_name, kind, summary, spec, state, created_at,"
-            + " dispatched_at, started_at, finished_at, exit_code, diagnostic, output_tail, program";
+            + " dispatched_at, started_at, finished_at, exit_code, diagnostic, output_tail, program, output_bytes,"
+            + " output_truncation";
     /** Every non-terminal state, quoted for an IN list. */
     private static final String IN_FLIGHT = statesBefore(TaskState.SUCCEEDED);
     private static final byte[] NO_BYTES = new byte[0];
@@ -200,6 +201,24 @@ final class TaskTable {
         return true;
     }
 
+    /**
+     * Records a task's output as its log ended: the bytes the hub received and why the log left some out
+     * ("" when whole), already cut to the column's size. Written whatever the task's state (a log ends
+     * after its task), replacing what an earlier call recorded.
+     *
+     * @return whether there is such a task (false: nothing was written)
+     */
+    static boolean recordOutput(Connection connection, String taskId, long outputBytes, String truncation)
+            throws SQLException {
+        try (PreparedStatement update = connection.prepareStatement(
+                "UPDATE TASKS SET output_bytes = ?, output_truncation = ? WHERE task_id = ?")) {
+            update.setLong(1, outputBytes);
+            update.setString(2, truncation);
+            update.setString(3, taskId);
+            return update.executeUpdate() == 1;
+        }
+    }
+
     /** The last {@code max} bytes of {@code first} followed by {@code second}. */
     static byte[] tail(byte[] first, byte[] second, int max) {
         if (second.length >= max) {
@@ -303,12 +322,14 @@ final class TaskTable {
         int exitCode = rows.getInt("exit_code");
         Integer exit = rows.wasNull() ? null : exitCode;
         byte[] output = rows.getBytes("output_tail");
+        long bytes = rows.getLong("output_bytes");
+        Long outputBytes = rows.wasNull() ? null : bytes;
         return new TaskRecord(rows.getString("task_id"), rows.getString("node_id"), rows.getString("node_name"),
                 rows.getString("kind"), rows.getString("summary"), rows.getBytes("spec"),
                 TaskState.valueOf(rows.getString("state")), JournalTime.get(rows, "created_at"),
                 JournalTime.get(rows, "dispatched_at"), JournalTime.get(rows, "started_at"),
                 JournalTime.get(rows, "finished_at"), exit, rows.getString("diagnostic"),
-                output == null ? NO_BYTES : output, rows.getString("program"));
+                output == null ? NO_BYTES : output, rows.getString("program"), outputBytes, rows.getString("output_truncation"));
     }
 
     private static boolean exists(Connection connection, String taskId) throws SQLException {

@@ -221,6 +221,99 @@ public class DerbyTaskJournalTest {
         assertEquals("node id must not be empty", stateFailedAlready(tasks.failNodeTasks(null, "")).getMessage());
         assertEquals("actor must not be empty", stateFailedAlready(tasks.record(" ", "a.b", "s", "")).getMessage());
         assertEquals("query must not be null", stateFailedAlready(tasks.list(null)).getMessage());
+        assertEquals("task id must not be empty", stateFailedAlready(tasks.recordOutput(null, 0, "")).getMessage());
+        assertEquals("task id must be at most 64 characters, got 65",
+                stateFailedAlready(tasks.recordOutput("t".repeat(65), 0, "")).getMessage());
+        assertEquals("output bytes of task t must not be negative, got -1",
+                stateFailedAlready(tasks.recordOutput("t", -1, "")).getMessage());
+    }
+
+    @Test
+    public void theOutputsSizeAndTruncationAsTheLogEndedAreKeptWithTheTaskDurably() {
+        DerbyTaskJournal tasks = journal.openTasks();
+        await(tasks.create(newTask("t-whole", "n-1")));
+        await(tasks.create(newTask("t-cut", "n-1")));
+        TaskRecord before = get(tasks, "t-whole");
+        assertNull("not recorded yet", before.outputBytes());
+        assertEquals("", before.outputTruncation());
+
+        // A log ends after its task: recorded whatever the task's state, even a terminal one.
+        await(tasks.appendOutput("t-whole", "hello\n".getBytes(StandardCharsets.UTF_8)));
+        await(tasks.transition("t-whole", TaskState.SUCCEEDED, 0, ""));
+        await(tasks.recordOutput("t-whole", 12_345, ""));
+        await(tasks.transition("t-cut", TaskState.FAILED, 1, "exited with 1"));
+        String truncation = "log truncated: the per-task cap of 1073741824 bytes (maxTaskLogBytes) was reached at output"
+                + " byte 1073741824";
+        await(tasks.recordOutput("t-cut", 2_147_483_648L, truncation));
+
+        TaskRecord whole = get(tasks, "t-whole");
+        assertEquals(Long.valueOf(12_345), whole.outputBytes());
+        assertEquals("", whole.outputTruncation());
+        assertEquals("the rest of the task is as it was", TaskState.SUCCEEDED, whole.state());
+        assertArrayEquals("hello\n".getBytes(StandardCharsets.UTF_8), whole.outputTail());
+        TaskRecord cut = get(tasks, "t-cut");
+        assertEquals("beyond an int", Long.valueOf(2_147_483_648L), cut.outputBytes());
+        assertEquals(truncation, cut.outputTruncation());
+        assertEquals("exited with 1", cut.diagnostic());
+        // Listings carry it too.
+        for (TaskRecord listed : await(tasks.list(new TaskQuery("n-1", null, 10)))) {
+            assertEquals(get(tasks, listed.taskId()).outputBytes(), listed.outputBytes());
+            assertEquals(get(tasks, listed.taskId()).outputTruncation(), listed.outputTruncation());
+        }
+        // A later call replaces an earlier one; a null truncation is "".
+        await(tasks.recordOutput("t-cut", 0, null));
+        assertEquals(Long.valueOf(0), get(tasks, "t-cut").outputBytes());
+        assertEquals("", get(tasks, "t-cut").outputTruncation());
+        await(tasks.recordOutput("t-cut", 2_147_483_648L, truncation));
+
+        // Durable: read back after the database was closed and opened again.
+        journal.closeAll();
+        DerbyTaskJournal reopened = journal.openTasks();
+        assertEquals(Long.valueOf(12_345), get(reopened, "t-whole").outputBytes());
+        assertEquals(Long.valueOf(2_147_483_648L), get(reopened, "t-cut").outputBytes());
+        assertEquals(truncation, get(reopened, "t-cut").outputTruncation());
+    }
+
+    @Test
+    public void aLongTruncationIsCutToItsColumnNeverSplittingACharacter() {
+        DerbyTaskJournal tasks = journal.openTasks();
+        await(tasks.create(newTask("t-1", "n-1")));
+        await(tasks.create(newTask("t-2", "n-1")));
+        await(tasks.recordOutput("t-1", 5, "w".repeat(5000)));
+        assertEquals("w".repeat(JournalSchema.MAX_OUTPUT_TRUNCATION_LENGTH), get(tasks, "t-1").outputTruncation());
+        // A surrogate pair across the limit goes whole.
+        String astral = "\uD83D\uDCA5"; // one character, two chars
+        await(tasks.recordOutput("t-2", 5, "w".repeat(JournalSchema.MAX_OUTPUT_TRUNCATION_LENGTH - 1) + astral + "tail"));
+        assertEquals("w".repeat(JournalSchema.MAX_OUTPUT_TRUNCATION_LENGTH - 1), get(tasks, "t-2").outputTruncation());
+        await(tasks.recordOutput("t-2", 5, "w".repeat(JournalSchema.MAX_OUTPUT_TRUNCATION_LENGTH - 2) + astral + "tail"));
+        assertEquals("w".repeat(JournalSchema.MAX_OUTPUT_TRUNCATION_LENGTH - 2) + astral, get(tasks, "t-2").outputTruncation());
+    }
+
+    @Test
+    public void theOutputOfAnUnknownTaskCompletesAndWritesNothing() throws InterruptedException {
+        DerbyTaskJournal tasks = journal.openTasks();
+        await(tasks.create(newTask("t-1", "n-1")));
+        assertNull(await(tasks.recordOutput("ghost", 10, "log truncated")));
+        assertTrue(await(tasks.get("ghost")).isEmpty());
+
+        // In one batch with other writes, it neither fails nor disturbs them.
+        CountDownLatch release = JournalFixture.occupyWriter(tasks);
+        CompletionStage<Void> ghost;
+        CompletionStage<Void> good;
+        CompletionStage<Boolean> ended;
+        try {
+            ended = tasks.transition("t-1", TaskState.SUCCEEDED, 0, "");
+            ghost = tasks.recordOutput("ghost-2", 10, "");
+            good = tasks.recordOutput("t-1", 7, "");
+        } finally {
+            release.countDown();
+        }
+        assertNull(await(ghost));
+        assertNull(await(good));
+        assertTrue(await(ended));
+        assertEquals(Long.valueOf(7), get(tasks, "t-1").outputBytes());
+        assertEquals(1, journal.count("SELECT COUNT(*) FROM TASKS"));
+        assertEquals(1, journal.count("SELECT COUNT(*) FROM TASKS WHERE output_bytes IS NOT NULL"));
     }
 
     @Test
@@ -487,7 +580,8 @@ public class DerbyTaskJournalTest {
         assertArrayEquals(expected.outputTail(), actual.outputTail());
         return new TaskRecord(actual.taskId(), actual.nodeId(), actual.nodeName(), actual.kind(), actual.summary(),
                 expected.spec(), actual.state(), actual.createdAt(), actual.dispatchedAt(), actual.startedAt(),
-                actual.finishedAt(), actual.exitCode(), actual.diagnostic(), expected.outputTail(), actual.program());
+                actual.finishedAt(), actual.exitCode(), actual.diagnostic(), expected.outputTail(), actual.program(),
+                actual.outputBytes(), actual.outputTruncation());
     }
 
     private static List<String> ids(List<TaskRecord> records) {

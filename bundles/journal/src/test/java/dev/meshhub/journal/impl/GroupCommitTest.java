@@ -257,9 +257,10 @@ public class GroupCommitTest {
             for (CompletionStage<?> stage : List.of(tasks.create(newTask("t-3", "n-1")), tasks.record("admin", "a.b", "s", ""))) {
                 assertEquals("journal is overloaded; retry shortly", stateFailedAlready(stage).getMessage());
             }
-            // while a task's state change is never dropped.
+            // while a task's state change, or its output's size as its log ended, is never dropped.
             queued.add(tasks.transition("t-1", TaskState.RUNNING, null, ""));
             queued.add(tasks.failNodeTasks("n-9", "x"));
+            queued.add(tasks.recordOutput("t-1", 6, ""));
             // Reads do not queue behind writes.
             assertTrue(await(tasks.get("t-1")).isPresent());
             for (CompletionStage<?> stage : queued) {
@@ -273,6 +274,7 @@ public class GroupCommitTest {
         }
         assertEquals(6, await(tasks.get("t-1")).orElseThrow().outputTail().length);
         assertEquals(TaskState.RUNNING, await(tasks.get("t-1")).orElseThrow().state());
+        assertEquals(Long.valueOf(6), await(tasks.get("t-1")).orElseThrow().outputBytes());
         await(tasks.create(newTask("t-3", "n-1")));
     }
 
@@ -315,6 +317,7 @@ public class GroupCommitTest {
         assertEquals(stopped, stateFailedAlready(tasks.create(newTask("late", "n-1"))).getMessage());
         assertEquals(stopped, stateFailedAlready(tasks.transition("t-1", TaskState.FAILED, 1, "")).getMessage());
         assertEquals(stopped, stateFailedAlready(tasks.appendOutput("t-1", new byte[1])).getMessage());
+        assertEquals(stopped, stateFailedAlready(tasks.recordOutput("t-1", 1, "")).getMessage());
         assertEquals(stopped, stateFailedAlready(tasks.failNodeTasks("n-1", "")).getMessage());
         assertEquals(stopped, stateFailedAlready(tasks.get("t-1")).getMessage());
         assertEquals(stopped, stateFailedAlready(tasks.list(new TaskQuery(null, null, 1))).getMessage());

@@ -70,7 +70,10 @@ public final class TaskMessages {
                 .setStartedAtMs(millis(record.startedAt()))
                 .setFinishedAtMs(millis(record.finishedAt()))
                 .setDiagnostic(nullToEmpty(record.diagnostic()))
-                .setProgram(nullToEmpty(record.program()));
+                .setProgram(nullToEmpty(record.program()))
+                // -1: the journal does not know (its log has not ended, the task had none, an older journal).
+                .setOutputBytes(record.outputBytes() == null ? -1 : record.outputBytes())
+                .setOutputTruncation(nullToEmpty(record.outputTruncation()));
         if (record.exitCode() != null) {
             info.setExitCode(record.exitCode());
         }
