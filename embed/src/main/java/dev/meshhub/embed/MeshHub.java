@@ -52,7 +52,7 @@ public final class MeshHub implements AutoCloseable {
 
     /** The features an embedded hub runs by default: all of the runtime's but the console. */
     public static final List<String> DEFAULT_FEATURES = List.of("meshhub-transport", "meshhub-admin", "meshhub-policy",
-            "meshhub-scheduler", "meshhub-locks", "meshhub-mirror", "meshhub-monitor");
+            "meshhub-scheduler", "meshhub-locks", "meshhub-mirror", "meshhub-task-logs", "meshhub-monitor");
 
     static final String FEATURES_LOCATION_FORMAT = "mvn:dev.meshhub/features/%s/xml/features";
     private static final String API_LOCATION_PREFIX = "mvn:dev.meshhub/api/";

@@ -42,6 +42,73 @@ public class TaskOutputEndToEndIT {
         RuntimeUnderTest.Result digest = runtime.shell("meshctl exec bulk -- sh -c 'head -c " + size + " /dev/zero' | sha256sum", 600);
         digest.assertExit(0);
         assertEquals(zerosDigest(size) + "  -\n", digest.stdout());
+
+        // After the fact, the whole output again, from the hub's log.
+        String taskId = latestTask("bulk").getTaskId();
+        RuntimeUnderTest.Result again = runtime.shell("meshctl task " + taskId + " --output | sha256sum", 600);
+        again.assertExit(0);
+        assertEquals(zerosDigest(size) + "  -\n", again.stdout());
+    }
+
+    @Test
+    public void twoFollowersEachGetEveryByteOfARunningTaskAndItsStreamsApart() throws Exception {
+        permissiveNode("followed");
+        Process exec = runtime.meshctlInBackground("followed-exec", "exec", "followed", "--", "sh", "-c",
+                "for i in 1 2 3 4 5 6; do echo out $i; echo err $i >&2; sleep 0.5; done");
+        TaskInfo task = running("followed");
+        Process first = runtime.meshctlInBackground("follow-1", "task", task.getTaskId(), "--output", "--follow");
+        Process second = runtime.meshctlInBackground("follow-2", "task", task.getTaskId(), "--output", "--follow");
+        assertTrue(first.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS));
+        assertTrue(second.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS));
+        assertTrue(exec.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS));
+        String outs = "out 1\nout 2\nout 3\nout 4\nout 5\nout 6\n";
+        String errs = "err 1\nerr 2\nerr 3\nerr 4\nerr 5\nerr 6\n";
+        for (String follower : new String[] {"follow-1", "follow-2"}) {
+            assertEquals(runtime.log(follower + ".err"), outs, runtime.log(follower + ".out"));
+            assertEquals(errs, runtime.log(follower + ".err"));
+        }
+        assertEquals(0, first.exitValue());
+        assertEquals(outs, runtime.log("followed-exec.out"));
+
+        RuntimeUnderTest.Result stderrOnly = runtime.meshctl("task", task.getTaskId(), "--output", "--stderr-only");
+        stderrOnly.assertExit(0);
+        assertEquals(errs, stderrOnly.stdout());
+        RuntimeUnderTest.Result fromOffset = runtime.meshctl("task", task.getTaskId(), "--output", "--offset", "12");
+        fromOffset.assertExit(0);
+        assertEquals("both streams count toward the offset", outs.length() + errs.length() - 12,
+                fromOffset.stdout().length() + fromOffset.stderr().length());
+
+        RuntimeUnderTest.Result unknown = runtime.meshctl("task", "t-0000000000000000", "--output");
+        assertEquals(1, unknown.exit());
+        assertTrue(unknown.stderr(), unknown.stderr().contains("the hub holds no output log of task 't-0000000000000000'"));
+    }
+
+    @Test
+    public void aNodeKilledMidOutputLeavesALogThatEndsWithTheDisconnect() throws Exception {
+        Process node = runtime.enrolledNode("doomed");
+        runtime.meshctl("policy", "set", "doomed", "permissive", "--yes").assertExit(0);
+        Process exec = runtime.meshctlPiped("doomed-exec", "exec", "doomed", "--", "sh", "-c", "seq 1 100000000");
+        exec.getInputStream().readNBytes(200_000);
+        TaskInfo task = running("doomed");
+        node.destroyForcibly().waitFor();
+        Poll.until("the task failed with its node", PATIENCE, () -> task(task.getTaskId()).getState() == TaskState.FAILED);
+        exec.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+        assertTrue(exec.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS));
+
+        java.nio.file.Path log = logFile(task.getTaskId());
+        Poll.until("the log ended", PATIENCE, () -> {
+            try {
+                return new String(java.nio.file.Files.readAllBytes(log), StandardCharsets.ISO_8859_1).contains("ending=FAILED");
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        });
+        String tail = new String(java.nio.file.Files.readAllBytes(log), StandardCharsets.ISO_8859_1);
+        tail = tail.substring(tail.lastIndexOf("ending="));
+        assertTrue(tail, tail.contains("disconnected") && tail.contains("last heartbeat"));
+        RuntimeUnderTest.Result output = runtime.meshctl("task", task.getTaskId(), "--output");
+        output.assertExit(0);
+        assertTrue("the output up to the disconnect: " + output.stdout().length(), output.stdout().startsWith("1\n2\n3\n"));
     }
 
     @Test
@@ -93,6 +160,9 @@ public class TaskOutputEndToEndIT {
         TaskInfo task = running("orphan");
         caller.destroyForcibly().waitFor();
         Poll.until("the task ran to its end without its caller", PATIENCE, () -> task(task.getTaskId()).getState() == TaskState.SUCCEEDED);
+        RuntimeUnderTest.Result count = runtime.shell("meshctl task " + task.getTaskId() + " --output | wc -c", 120);
+        count.assertExit(0);
+        assertEquals("its log holds every byte", "30000000", count.stdout().strip());
     }
 
     private void permissiveNode(String name) throws Exception {
@@ -112,6 +182,15 @@ public class TaskOutputEndToEndIT {
             }
         });
         return found[0];
+    }
+
+    private TaskInfo latestTask(String node) throws Exception {
+        return runtime.admin().listTasks(ListTasksRequest.newBuilder().setNode(node).setLimit(1).build()).getTasks(0);
+    }
+
+    /** The log file of a task, as docs/task-logs.md lays them out. */
+    private java.nio.file.Path logFile(String taskId) {
+        return runtime.home.resolve("data/logs").resolve(taskId.substring(2, 4)).resolve(taskId + ".log");
     }
 
     private TaskInfo task(String id) {

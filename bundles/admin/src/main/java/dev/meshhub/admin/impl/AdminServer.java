@@ -32,6 +32,7 @@ import dev.meshhub.api.enrollment.EnrollmentStore;
 import dev.meshhub.api.management.ManagementScheduler;
 import dev.meshhub.api.monitor.MeshStatus;
 import dev.meshhub.api.node.NodeDirectory;
+import dev.meshhub.api.output.TaskLogs;
 import dev.meshhub.api.pki.HubPki;
 import dev.meshhub.api.policy.PolicyAdministration;
 import dev.meshhub.api.policy.SandboxPolicy;
@@ -93,6 +94,8 @@ public class AdminServer implements HubServices, AdminCredentials {
     private volatile EventAdmin eventAdmin;
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     private volatile HubPki hubPki;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    private volatile TaskLogs taskLogs;
 
     private final Object lifecycle = new Object();
     private final ConfigCheck check = ConfigCheck.forPid(AdminConfig.PID, AdminServer.class);
@@ -100,6 +103,8 @@ public class AdminServer implements HubServices, AdminCredentials {
     private EventLoops loops;
     private Path home;
     private ThreadPoolExecutor calls;
+    /** Threads reading task logs for ReadTaskOutput (never gRPC threads). */
+    private ThreadPoolExecutor logReads;
     private volatile AdminConfig settings;
     private volatile AdminToken token;
     private Server server;
@@ -114,6 +119,7 @@ public class AdminServer implements HubServices, AdminCredentials {
             }
             token = AdminToken.loadOrCreate(home.resolve(config.tokenFile()));
             loops = EventLoops.create("meshhub-admin");
+            logReads = OutputCalls.threads();
             calls = new ThreadPoolExecutor(config.threads(), config.threads(), 30, TimeUnit.SECONDS,
                     new LinkedBlockingQueue<>(), GrpcServers.threads("meshhub-grpc-admin"));
             settings = config;
@@ -121,6 +127,7 @@ public class AdminServer implements HubServices, AdminCredentials {
                 server = listen(config);
             } catch (IOException | RuntimeException e) {
                 calls.shutdownNow();
+                logReads.shutdownNow();
                 loops.close();
                 throw e;
             }
@@ -214,6 +221,9 @@ public class AdminServer implements HubServices, AdminCredentials {
             if (loops != null) {
                 loops.close();
             }
+            if (logReads != null) {
+                logReads.shutdownNow();
+            }
             if (calls != null) {
                 calls.shutdownNow();
                 try {
@@ -235,7 +245,7 @@ public class AdminServer implements HubServices, AdminCredentials {
     }
 
     private Server listen(AdminConfig config) throws IOException {
-        AdminServiceImpl service = new AdminServiceImpl(this, longCalls, () -> settings.execBufferBytes());
+        AdminServiceImpl service = new AdminServiceImpl(this, longCalls, () -> settings.execBufferBytes(), logReads);
         NettyServerBuilder builder = loops.apply(NettyServerBuilder.forAddress(new InetSocketAddress(config.bindAddress(), config.port())));
         if (tls(config)) {
             // Beyond loopback the admin token must never cross the network in the clear.
@@ -317,6 +327,11 @@ public class AdminServer implements HubServices, AdminCredentials {
     @Override
     public HubPki pki() {
         return hubPki;
+    }
+
+    @Override
+    public TaskLogs taskLogs() {
+        return taskLogs;
     }
 
     @Override

@@ -49,6 +49,8 @@ import dev.meshhub.proto.v1.ListTasksResponse;
 import dev.meshhub.proto.v1.MeshStatusInfo;
 import dev.meshhub.proto.v1.NodeStatus;
 import dev.meshhub.proto.v1.PolicyInfo;
+import dev.meshhub.proto.v1.ReadTaskOutputRequest;
+import dev.meshhub.proto.v1.TaskOutputEvent;
 import dev.meshhub.proto.v1.RemoveNodeRequest;
 import dev.meshhub.proto.v1.RemoveNodeResponse;
 import dev.meshhub.proto.v1.RevokeNodeRequest;
@@ -80,14 +82,21 @@ final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
     private final BlockingCalls blocking = new BlockingCalls();
     private final HealthCalls health;
     private final NodeCalls nodes;
+    private final OutputCalls output;
 
-    AdminServiceImpl(HubServices services, LongCalls longCalls, LongSupplier execBufferBytes) {
+    AdminServiceImpl(HubServices services, LongCalls longCalls, LongSupplier execBufferBytes, java.util.concurrent.Executor logReads) {
         this.services = services;
         this.exec = new ExecCalls(services, longCalls, execBufferBytes);
         this.transfers = new TransferCalls(services, longCalls);
         this.trust = new TrustCalls(services);
         this.health = new HealthCalls(services, blocking);
         this.nodes = new NodeCalls(services);
+        this.output = new OutputCalls(services, longCalls, logReads);
+    }
+
+    @Override
+    public void readTaskOutput(ReadTaskOutputRequest request, StreamObserver<TaskOutputEvent> responseObserver) {
+        output.read(request, responseObserver);
     }
 
     @Override

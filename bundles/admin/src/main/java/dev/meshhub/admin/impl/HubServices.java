@@ -7,6 +7,7 @@ import dev.meshhub.api.enrollment.EnrollmentStore;
 import dev.meshhub.api.management.ManagementScheduler;
 import dev.meshhub.api.monitor.MeshStatus;
 import dev.meshhub.api.node.NodeDirectory;
+import dev.meshhub.api.output.TaskLogs;
 import dev.meshhub.api.pki.HubPki;
 import dev.meshhub.api.policy.PolicyAdministration;
 import dev.meshhub.api.policy.SandboxPolicy;
@@ -43,6 +44,9 @@ interface HubServices {
     FileTransfers transfers();
 
     HubPki pki();
+
+    /** The tasks' whole output logs (feature meshhub-task-logs). */
+    TaskLogs taskLogs();
 
     /** Posts an event on EventAdmin, if one runs. */
     void post(String topic, Map<String, Object> properties);

@@ -37,7 +37,7 @@ public class AdminServiceImplTest {
     private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
 
     private final FakeHubServices services = new FakeHubServices();
-    private final AdminServiceImpl admin = new AdminServiceImpl(services, new LongCalls(), () -> 1 << 20);
+    private final AdminServiceImpl admin = new AdminServiceImpl(services, new LongCalls(), () -> 1 << 20, Runnable::run);
 
     private RecordingStreamObserver<ListManagementTasksResponse> listManagementTasks() {
         RecordingStreamObserver<ListManagementTasksResponse> observer = new RecordingStreamObserver<>();

@@ -29,6 +29,12 @@ final class FakeHubServices implements HubServices {
     volatile MeshStatus meshStatus;
     volatile FileTransfers transfers;
     volatile dev.meshhub.api.pki.HubPki pki;
+    volatile dev.meshhub.api.output.TaskLogs taskLogs;
+
+    @Override
+    public dev.meshhub.api.output.TaskLogs taskLogs() {
+        return taskLogs;
+    }
     final List<String> posted = new ArrayList<>();
 
     @Override

@@ -95,11 +95,17 @@ final class TaskOutputs {
         }
     }
 
-    /** The task ended: its flow closes, its log ends with how it ended and the byte counts. */
+    /**
+     * The task ended: its flow closes, its log ends with how it ended and the byte counts, and the journal
+     * keeps those counts (and any truncation) once the log has ended.
+     */
     void ended(DispatchedTask task, TaskState state, Integer exitCode, String diagnostic) {
         task.flow.close();
         OutputConsumers.Log log = task.log;
         if (log == null) {
+            if (task.created && task.flow.received() > 0) {
+                recordOutput(task.taskId, task.flow.received(), "the hub kept no log of it (no task-logs service ran)");
+            }
             return;
         }
         StringBuilder ending = new StringBuilder(state.name());
@@ -121,8 +127,21 @@ final class TaskOutputs {
         writer.finish(ending.toString()).whenComplete((info, failure) -> {
             if (failure != null) {
                 LOG.warn("the output log of task {} could not be ended: {}", task.taskId, failure.toString());
+                return;
             }
+            recordOutput(task.taskId, info.outputBytes(), info.truncated() ? info.truncation() : "");
         });
+    }
+
+    private void recordOutput(String taskId, long outputBytes, String truncation) {
+        TaskJournal taskJournal = journal.get();
+        if (taskJournal != null) {
+            taskJournal.recordOutput(taskId, outputBytes, truncation).whenComplete((ok, failure) -> {
+                if (failure != null) {
+                    LOG.debug("output counts of task {} not journaled: {}", taskId, failure.toString());
+                }
+            });
+        }
     }
 
     /** Detaches consumers that took nothing for {@code stallNanos} (the dispatcher's timer, every second). */
