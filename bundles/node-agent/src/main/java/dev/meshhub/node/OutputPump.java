@@ -17,7 +17,7 @@ import java.util.logging.Logger;
 final class OutputPump implements Runnable {
 
     /** Largest chunk of output in one TaskOutput message. */
-    static final int CHUNK_BYTES = 16 * 1024;
+    static final int CHUNK_BYTES = 64 * 1024;
 
     private static final Logger LOG = Logger.getLogger(OutputPump.class.getName());
 

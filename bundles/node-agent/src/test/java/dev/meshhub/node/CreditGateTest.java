@@ -19,14 +19,7 @@ public class CreditGateTest {
     @Test
     public void aWaitingReadGoesOnWhenCreditArrives() throws Exception {
         CreditGate gate = CreditGate.of(1);
-        gate.acquire(1);
-        CompletableFuture<Integer> waiting = CompletableFuture.supplyAsync(() -> {
-            try {
-                return gate.acquire(16);
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        CompletableFuture<Integer> waiting = waitingRead(gate);
         gate.grant(5);
         assertEquals(5, (int) waiting.get(10, TimeUnit.SECONDS));
     }
@@ -34,16 +27,21 @@ public class CreditGateTest {
     @Test
     public void aReleasedGateNoLongerWaitsAndPermitsNothing() throws Exception {
         CreditGate gate = CreditGate.of(1);
-        gate.acquire(1);
-        CompletableFuture<Integer> waiting = CompletableFuture.supplyAsync(() -> {
+        CompletableFuture<Integer> waiting = waitingRead(gate);
+        gate.release();
+        assertEquals("read and drop", 0, (int) waiting.get(10, TimeUnit.SECONDS));
+    }
+
+    /** Uses up the gate's credit, then asks for more on another thread. */
+    private static CompletableFuture<Integer> waitingRead(CreditGate gate) throws InterruptedException {
+        gate.acquire(Integer.MAX_VALUE);
+        return CompletableFuture.supplyAsync(() -> {
             try {
                 return gate.acquire(16);
             } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
             }
         });
-        gate.release();
-        assertEquals("read and drop", 0, (int) waiting.get(10, TimeUnit.SECONDS));
     }
 
     @Test

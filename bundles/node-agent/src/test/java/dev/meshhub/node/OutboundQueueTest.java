@@ -25,7 +25,7 @@ public class OutboundQueueTest {
     private static NodeMessage chunk(long sequence) {
         return NodeMessage.newBuilder().setTaskOutput(TaskOutput.newBuilder().setTaskId("t")
                 .setStream(TaskOutput.Stream.STDOUT).setSequence(sequence)
-                .setData(ByteString.copyFrom(new byte[OutputPump.CHUNK_BYTES]))).build();
+                .setData(ByteString.copyFrom(new byte[16 * 1024]))).build();
     }
 
     private static NodeMessage finished() {

@@ -181,7 +181,7 @@ public class TaskExecutionLoopbackTest {
 
         hub.assign("t-chatty", argv("head", "--bytes=" + total, "/dev/zero").build());
         // The hub reads nothing yet: the transport's windows fill, then the agent's queue.
-        Await.until("the outbound queue is full", () -> agent.outboundPeakBytes() >= bound - 17 * 1024);
+        Await.until("the outbound queue is full", () -> agent.outboundPeakBytes() >= bound - OutputPump.CHUNK_BYTES - 1024);
 
         hub.request(Integer.MAX_VALUE);
         TaskRun run = hub.awaitFinished("t-chatty");

@@ -108,7 +108,7 @@ final class TaskRun {
                 assertEquals("TaskStarted must come first: " + this, 0, i);
             } else if (m.hasTaskOutput()) {
                 assertEquals("output sequence", expected++, m.getTaskOutput().getSequence());
-                assertTrue("chunk over 16 KiB", m.getTaskOutput().getData().size() <= 16 * 1024);
+                assertTrue("chunk over " + OutputPump.CHUNK_BYTES + " bytes", m.getTaskOutput().getData().size() <= OutputPump.CHUNK_BYTES);
                 assertTrue("empty chunk", m.getTaskOutput().getData().size() > 0);
             } else {
                 assertEquals("TaskFinished must come last and once: " + this, messages.size() - 1, i);

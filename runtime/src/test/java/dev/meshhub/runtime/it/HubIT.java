@@ -207,7 +207,7 @@ public class HubIT extends HubTestBase {
         assertTrue(bearer.getDescription(), bearer.getDescription().contains("bearer credentials are retired"));
 
         Collection<MethodDescriptor<?, ?>> adminMethods = AdminServiceGrpc.getServiceDescriptor().getMethods();
-        assertEquals("the test must see every method", 17, adminMethods.size());
+        assertEquals("the test must see every method", 18, adminMethods.size());
         Metadata wrongToken = new Metadata();
         wrongToken.put(dev.meshhub.proto.v1.WireHeaders.AUTHORIZATION, "Bearer mha.wrong");
         for (MethodDescriptor<?, ?> method : adminMethods) {

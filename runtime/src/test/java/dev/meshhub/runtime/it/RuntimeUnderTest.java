@@ -190,6 +190,47 @@ final class RuntimeUnderTest extends ExternalResource {
         return node;
     }
 
+    /** Enrolls a node and sets it PERMISSIVE (shell commands allowed), as an admin would. */
+    Process permissiveNode(String name) throws Exception {
+        Process node = enrolledNode(name);
+        meshctl("policy", "set", name, "permissive", "--yes").assertExit(0);
+        return node;
+    }
+
+    /** A task from the journal, through the admin API. */
+    dev.meshhub.proto.v1.TaskInfo task(String taskId) throws IOException {
+        return admin().getTask(dev.meshhub.proto.v1.GetTaskRequest.newBuilder().setTaskId(taskId).build());
+    }
+
+    /** The newest task of a node. */
+    dev.meshhub.proto.v1.TaskInfo latestTask(String node) throws IOException {
+        return admin().listTasks(dev.meshhub.proto.v1.ListTasksRequest.newBuilder().setNode(node).setLimit(1).build()).getTasks(0);
+    }
+
+    /** Waits for a running task on the node and returns it. */
+    dev.meshhub.proto.v1.TaskInfo runningTask(String node) {
+        dev.meshhub.proto.v1.TaskInfo[] found = new dev.meshhub.proto.v1.TaskInfo[1];
+        Poll.until("a running task on " + node, PATIENCE, () -> {
+            try {
+                found[0] = admin().listTasks(dev.meshhub.proto.v1.ListTasksRequest.newBuilder().setNode(node)
+                        .setState(dev.meshhub.proto.v1.TaskState.RUNNING).build()).getTasksList().stream().findFirst().orElse(null);
+                return found[0] != null;
+            } catch (Exception notYet) {
+                return false;
+            }
+        });
+        return found[0];
+    }
+
+    /** A task's state, or null when it cannot be read right now (for polling). */
+    dev.meshhub.proto.v1.TaskState taskState(String taskId) {
+        try {
+            return task(taskId).getState();
+        } catch (Exception notYet) {
+            return null;
+        }
+    }
+
     Result meshctl(String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(home.resolve("bin/meshctl").toString()));
         command.addAll(List.of(args));

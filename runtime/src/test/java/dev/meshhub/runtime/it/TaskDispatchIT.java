@@ -35,6 +35,7 @@ import dev.meshhub.api.task.TaskDispatcher;
 import dev.meshhub.api.task.TaskHandle;
 import dev.meshhub.api.task.TaskJournal;
 import dev.meshhub.api.task.TaskOutput;
+import dev.meshhub.api.task.TaskOutputListener;
 import dev.meshhub.api.task.TaskRecord;
 import dev.meshhub.api.task.TaskResult;
 import dev.meshhub.api.task.TaskState;
@@ -98,7 +99,7 @@ public class TaskDispatchIT extends HubTestBase {
 
     private TestStream connectedNode(String name) throws Exception {
         TestNode enrolled = hub.enroll(name);
-        TestStream stream = enrolled.stream().hello();
+        TestStream stream = enrolled.stream().hello().keepAlive();
         Poll.until(name + " listed", Duration.ofSeconds(10), () -> directory.session(enrolled.getNodeId()).isPresent());
         return stream;
     }
@@ -119,6 +120,70 @@ public class TaskDispatchIT extends HubTestBase {
             assertNotNull(record.dispatchedAt());
             assertEquals("the journal keeps the program the node ran", "/usr/bin/echo", record.program());
         }
+    }
+
+    @Test
+    public void outputCreditIsGrantedAsTakenAndANodeSendingPastItIsCutOff() throws Exception {
+        TestNode enrolled = hub.enroll("flooder");
+        try (TestStream stream = enrolled.stream().helloWithOutputCredit().keepAlive()) {
+            Poll.until("flooder listed", Duration.ofSeconds(10), () -> directory.session(enrolled.getNodeId()).isPresent());
+            // A caller that holds every chunk until the test lets it take them.
+            List<Runnable> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+            TaskOutputListener holding = new TaskOutputListener() {
+                @Override
+                public void onOutput(TaskOutput output) {
+                }
+
+                @Override
+                public void onOutput(TaskOutput output, Runnable taken) {
+                    held.add(taken);
+                }
+            };
+            TaskHandle handle = dispatcher.dispatch("flooder", CommandSpec.argv("cat", "big"), holding);
+            HubMessage assignment = stream.await(HubMessage::hasTask, 10);
+            long window = assignment.getTask().getOutputWindowBytes();
+            assertEquals("the hub's default window", 1024 * 1024, window);
+            String id = assignment.getTask().getTaskId();
+            int chunk = 64 * 1024;
+            int sequence = 0;
+            for (long sent = 0; sent < window; sent += chunk) {
+                stream.send(output(id, ++sequence, chunk));
+            }
+            int chunks = sequence;
+            Poll.until("the caller holds the whole window", Duration.ofSeconds(10), () -> held.size() == chunks);
+            assertTrue("no credit while the caller holds everything", stream.received.stream().noneMatch(HubMessage::hasOutputCredit));
+
+            for (int i = 0; i < 4; i++) {
+                held.get(i).run();
+            }
+            HubMessage credit = stream.await(HubMessage::hasOutputCredit, 10);
+            assertEquals(id, credit.getOutputCredit().getTaskId());
+            assertEquals("what the caller took, in one batch of a quarter window", window / 4, credit.getOutputCredit().getBytes());
+
+            // Past what was granted: the hub cuts the node off rather than hold more than a window of the task's output.
+            for (long sent = 0; sent < window / 2; sent += chunk) {
+                stream.send(output(id, ++sequence, chunk));
+            }
+            TaskResult result = handle.result().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            assertEquals(TaskState.FAILED, result.state());
+            assertTrue(result.diagnostic(), result.diagnostic().contains("more than the credit the hub granted"));
+            assertTrue("the stream was closed", stream.ended.get(10, TimeUnit.SECONDS) != null);
+        }
+    }
+
+    @Test
+    public void aNodeWithoutOutputCreditGetsNoWindow() throws Exception {
+        try (TestStream stream = connectedNode("older-agent")) {
+            dispatcher.dispatch("older-agent", CommandSpec.argv("echo", "hi"), TaskOutputListener.NONE);
+            HubMessage assignment = stream.await(HubMessage::hasTask, 10);
+            assertEquals("0: send output as it comes, as before", 0, assignment.getTask().getOutputWindowBytes());
+        }
+    }
+
+    private static NodeMessage output(String taskId, long sequence, int bytes) {
+        return NodeMessage.newBuilder().setTaskOutput(dev.meshhub.proto.v1.TaskOutput.newBuilder().setTaskId(taskId)
+                .setStream(dev.meshhub.proto.v1.TaskOutput.Stream.STDOUT).setSequence(sequence)
+                .setData(ByteString.copyFrom(new byte[bytes]))).build();
     }
 
     @Test

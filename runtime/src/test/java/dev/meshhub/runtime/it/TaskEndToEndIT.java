@@ -66,16 +66,16 @@ public class TaskEndToEndIT {
     public void aNodeKilledMidTaskFailsTheTaskWithinASecondDurably() throws Exception {
         Process node = runtime.enrolledNode("doomed");
         Process exec = runtime.meshctlInBackground("long-exec", "exec", "doomed", "--", "sleep", "60");
-        TaskInfo running = awaitRunning("doomed");
+        TaskInfo running = runtime.runningTask("doomed");
 
         node.destroyForcibly().waitFor();
         long killed = System.nanoTime();
-        Poll.until("the task failed after the node was killed", PATIENCE, () -> state(running.getTaskId()) == TaskState.FAILED);
+        Poll.until("the task failed after the node was killed", PATIENCE, () -> runtime.taskState(running.getTaskId()) == TaskState.FAILED);
         long failedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
         System.out.printf("meshhub e2e: task failed %d ms after its node was killed%n", failedMillis);
         assertTrue("failed within a second, took " + failedMillis + " ms", failedMillis <= 1000);
 
-        TaskInfo failed = task(running.getTaskId());
+        TaskInfo failed = runtime.task(running.getTaskId());
         assertTrue(failed.getDiagnostic(), failed.getDiagnostic().contains("disconnected"));
         assertTrue(failed.getDiagnostic(), failed.getDiagnostic().contains("last heartbeat"));
         assertTrue("meshctl exec ends", exec.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS));
@@ -86,12 +86,12 @@ public class TaskEndToEndIT {
     public void aHubKilledMidTaskLeavesItFailedWithOutcomeUnknownAfterRestart() throws Exception {
         runtime.enrolledNode("survivor");
         runtime.meshctlInBackground("long-exec", "exec", "survivor", "--", "sleep", "60");
-        TaskInfo running = awaitRunning("survivor");
+        TaskInfo running = runtime.runningTask("survivor");
 
         runtime.hub.destroyForcibly().waitFor();
         runtime.startHub();
 
-        TaskInfo after = task(running.getTaskId());
+        TaskInfo after = runtime.task(running.getTaskId());
         assertEquals(TaskState.FAILED, after.getState());
         assertEquals("outcome unknown: hub stopped while the task was in flight", after.getDiagnostic());
         // The node comes back by itself, and nothing re-ran the task.
@@ -122,31 +122,5 @@ public class TaskEndToEndIT {
         runtime.meshctl("exec", "deployed", "--", "echo", "hi").assertExit(0);
         assertTrue("the node's session survived both swaps", node.isAlive());
         assertTrue(runtime.log("deployed-workspace.log"), !runtime.log("deployed-workspace.log").contains("disconnected"));
-    }
-
-    private TaskInfo awaitRunning(String node) throws Exception {
-        TaskInfo[] found = new TaskInfo[1];
-        Poll.until("a running task on " + node, PATIENCE, () -> {
-            try {
-                found[0] = runtime.admin().listTasks(ListTasksRequest.newBuilder().setNode(node).setState(TaskState.RUNNING).build())
-                        .getTasksList().stream().findFirst().orElse(null);
-                return found[0] != null;
-            } catch (Exception notYet) {
-                return false;
-            }
-        });
-        return found[0];
-    }
-
-    private TaskInfo task(String taskId) throws Exception {
-        return runtime.admin().getTask(GetTaskRequest.newBuilder().setTaskId(taskId).build());
-    }
-
-    private TaskState state(String taskId) {
-        try {
-            return task(taskId).getState();
-        } catch (Exception notYet) {
-            return null;
-        }
     }
 }

@@ -26,7 +26,7 @@ public class TaskLogsEndToEndIT {
 
     @Test
     public void aFullDiskTruncatesTheLogWhileTheTaskAndItsCallerCarryOn() throws Exception {
-        permissiveNode("filler");
+        runtime.permissiveNode("filler");
         Path logs = runtime.home.resolve("data/logs");
         // 2 MiB of disk under the logs, of which they leave 1 MiB alone: the disk is full for them after 1 MiB.
         mount(logs, "2m");
@@ -34,7 +34,7 @@ public class TaskLogsEndToEndIT {
             RuntimeUnderTest.Result exec = runtime.shell("meshctl exec filler -- sh -c 'head -c 5000000 /dev/zero' | wc -c", 300);
             exec.assertExit(0);
             assertEquals("the caller got every byte", "5000000", exec.stdout().strip());
-            String taskId = latestTask("filler");
+            String taskId = runtime.latestTask("filler").getTaskId();
 
             RuntimeUnderTest.Result output = runtime.meshctl("task", taskId, "--output");
             assertEquals(output.stderr(), 125, output.exit());
@@ -54,7 +54,7 @@ public class TaskLogsEndToEndIT {
         }
         // Space again: the next task's log is whole and the health check recovers.
         runtime.meshctl("exec", "filler", "--", "echo", "logged").assertExit(0);
-        RuntimeUnderTest.Result output = runtime.meshctl("task", latestTask("filler"), "--output");
+        RuntimeUnderTest.Result output = runtime.meshctl("task", runtime.latestTask("filler").getTaskId(), "--output");
         output.assertExit(0);
         assertEquals("logged\n", output.stdout());
         Poll.until("the task-logs health check passing again", PATIENCE, () -> runtime.meshctlQuietly("health").contains("task-logs")
@@ -63,7 +63,7 @@ public class TaskLogsEndToEndIT {
 
     @Test
     public void aReadOnlyLogDirectoryLosesLogsNotTasks() throws Exception {
-        permissiveNode("ro");
+        runtime.permissiveNode("ro");
         Path logs = runtime.home.resolve("data/logs");
         try (ReadOnlyDirectory readOnly = ReadOnlyDirectory.make(logs)) {
             RuntimeUnderTest.Result exec = runtime.meshctl("exec", "ro", "--", "echo", "hello");
@@ -72,22 +72,13 @@ public class TaskLogsEndToEndIT {
             RuntimeUnderTest.Result health = runtime.meshctl("health");
             assertEquals(health.stdout(), 3, health.exit());
             assertTrue(health.stdout(), health.stdout().contains("task-logs"));
-            RuntimeUnderTest.Result output = runtime.meshctl("task", latestTask("ro"), "--output");
+            RuntimeUnderTest.Result output = runtime.meshctl("task", runtime.latestTask("ro").getTaskId(), "--output");
             assertTrue(output.stderr(), output.exit() != 0);
         }
         runtime.meshctl("exec", "ro", "--", "echo", "again").assertExit(0);
-        RuntimeUnderTest.Result output = runtime.meshctl("task", latestTask("ro"), "--output");
+        RuntimeUnderTest.Result output = runtime.meshctl("task", runtime.latestTask("ro").getTaskId(), "--output");
         output.assertExit(0);
         assertEquals("again\n", output.stdout());
-    }
-
-    private void permissiveNode(String name) throws Exception {
-        runtime.enrolledNode(name);
-        runtime.meshctl("policy", "set", name, "permissive", "--yes").assertExit(0);
-    }
-
-    private String latestTask(String node) throws Exception {
-        return runtime.admin().listTasks(ListTasksRequest.newBuilder().setNode(node).setLimit(1).build()).getTasks(0).getTaskId();
     }
 
     private void mount(Path directory, String size) throws Exception {

@@ -31,12 +31,12 @@ public class TaskOutputDetachEndToEndIT {
 
     @Test
     public void aCallerThatStopsReadingIsDetachedAndTheTaskRunsOn() throws Exception {
-        permissiveNode("stalled");
+        runtime.permissiveNode("stalled");
         Process caller = runtime.meshctlPiped("stalled-exec", "exec", "stalled", "--", "sh", "-c",
                 "head -c 20000000 /dev/zero; echo done >&2");
-        TaskInfo task = running("stalled");
+        TaskInfo task = runtime.runningTask("stalled");
         // The caller reads nothing: after the stall limit the hub lets go of it, and the task finishes without it.
-        Poll.until("the task ended without its caller", PATIENCE, () -> task(task.getTaskId()).getState() == TaskState.SUCCEEDED);
+        Poll.until("the task ended without its caller", PATIENCE, () -> runtime.taskState(task.getTaskId()) == TaskState.SUCCEEDED);
         long read = caller.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
         assertTrue(caller.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS));
         String err = runtime.log("stalled-exec.err");
@@ -48,42 +48,15 @@ public class TaskOutputDetachEndToEndIT {
 
     @Test
     public void withCancelOnDetachAStalledCallerCancelsItsTask() throws Exception {
-        permissiveNode("strict-caller");
+        runtime.permissiveNode("strict-caller");
         Process caller = runtime.meshctlPiped("cancel-exec", "exec", "--cancel-on-detach", "strict-caller", "--",
                 "sh", "-c", "head -c 20000000 /dev/zero");
-        TaskInfo task = running("strict-caller");
+        TaskInfo task = runtime.runningTask("strict-caller");
         Poll.until("the task cancelled when its caller was detached", PATIENCE,
-                () -> task(task.getTaskId()).getState() == TaskState.CANCELLED);
-        assertTrue(task(task.getTaskId()).getDiagnostic(), task(task.getTaskId()).getDiagnostic().contains("cancel on detach"));
+                () -> runtime.taskState(task.getTaskId()) == TaskState.CANCELLED);
+        assertTrue(runtime.task(task.getTaskId()).getDiagnostic(), runtime.task(task.getTaskId()).getDiagnostic().contains("cancel on detach"));
         caller.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
         assertTrue(caller.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS));
         assertEquals(runtime.log("cancel-exec.err"), 125, caller.exitValue());
-    }
-
-    private void permissiveNode(String name) throws Exception {
-        runtime.enrolledNode(name);
-        runtime.meshctl("policy", "set", name, "permissive", "--yes").assertExit(0);
-    }
-
-    private TaskInfo running(String node) throws Exception {
-        TaskInfo[] found = new TaskInfo[1];
-        Poll.until("a running task on " + node, PATIENCE, () -> {
-            try {
-                found[0] = runtime.admin().listTasks(ListTasksRequest.newBuilder().setNode(node).setState(TaskState.RUNNING).build())
-                        .getTasksList().stream().findFirst().orElse(null);
-                return found[0] != null;
-            } catch (Exception notYet) {
-                return false;
-            }
-        });
-        return found[0];
-    }
-
-    private TaskInfo task(String id) {
-        try {
-            return runtime.admin().getTask(GetTaskRequest.newBuilder().setTaskId(id).build());
-        } catch (java.io.IOException e) {
-            throw new AssertionError(e);
-        }
     }
 }

@@ -37,14 +37,14 @@ public class TaskOutputEndToEndIT {
 
     @Test
     public void hundredsOfMegabytesArriveWholeThroughAPipe() throws Exception {
-        permissiveNode("bulk");
+        runtime.permissiveNode("bulk");
         long size = 256L * 1024 * 1024;
         RuntimeUnderTest.Result digest = runtime.shell("meshctl exec bulk -- sh -c 'head -c " + size + " /dev/zero' | sha256sum", 600);
         digest.assertExit(0);
         assertEquals(zerosDigest(size) + "  -\n", digest.stdout());
 
         // After the fact, the whole output again, from the hub's log.
-        String taskId = latestTask("bulk").getTaskId();
+        String taskId = runtime.latestTask("bulk").getTaskId();
         RuntimeUnderTest.Result again = runtime.shell("meshctl task " + taskId + " --output | sha256sum", 600);
         again.assertExit(0);
         assertEquals(zerosDigest(size) + "  -\n", again.stdout());
@@ -52,10 +52,10 @@ public class TaskOutputEndToEndIT {
 
     @Test
     public void twoFollowersEachGetEveryByteOfARunningTaskAndItsStreamsApart() throws Exception {
-        permissiveNode("followed");
+        runtime.permissiveNode("followed");
         Process exec = runtime.meshctlInBackground("followed-exec", "exec", "followed", "--", "sh", "-c",
                 "for i in 1 2 3 4 5 6; do echo out $i; echo err $i >&2; sleep 0.5; done");
-        TaskInfo task = running("followed");
+        TaskInfo task = runtime.runningTask("followed");
         Process first = runtime.meshctlInBackground("follow-1", "task", task.getTaskId(), "--output", "--follow");
         Process second = runtime.meshctlInBackground("follow-2", "task", task.getTaskId(), "--output", "--follow");
         assertTrue(first.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS));
@@ -89,9 +89,9 @@ public class TaskOutputEndToEndIT {
         runtime.meshctl("policy", "set", "doomed", "permissive", "--yes").assertExit(0);
         Process exec = runtime.meshctlPiped("doomed-exec", "exec", "doomed", "--", "sh", "-c", "seq 1 100000000");
         exec.getInputStream().readNBytes(200_000);
-        TaskInfo task = running("doomed");
+        TaskInfo task = runtime.runningTask("doomed");
         node.destroyForcibly().waitFor();
-        Poll.until("the task failed with its node", PATIENCE, () -> task(task.getTaskId()).getState() == TaskState.FAILED);
+        Poll.until("the task failed with its node", PATIENCE, () -> runtime.taskState(task.getTaskId()) == TaskState.FAILED);
         exec.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
         assertTrue(exec.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS));
 
@@ -113,7 +113,7 @@ public class TaskOutputEndToEndIT {
 
     @Test
     public void aSlowReaderGetsEveryByteWhileAnotherTaskOnTheNodeRunsToItsEnd() throws Exception {
-        permissiveNode("shared");
+        runtime.permissiveNode("shared");
         // 21 MB: far more than every buffer between the node and this reader holds (the hub's window, gRPC's, the pipes).
         int lines = 3_000_000;
         Process slow = runtime.meshctlPiped("slow", "exec", "shared", "--", "seq", "1", String.valueOf(lines));
@@ -136,12 +136,12 @@ public class TaskOutputEndToEndIT {
                 throw new java.util.concurrent.CompletionException(e);
             }
         });
-        TaskInfo slowTask = running("shared");
+        TaskInfo slowTask = runtime.runningTask("shared");
 
         RuntimeUnderTest.Result other = runtime.shell("meshctl exec shared -- sh -c 'head -c 50000000 /dev/zero' | wc -c", 300);
         other.assertExit(0);
         assertEquals("50000000", other.stdout().strip());
-        assertEquals("the slow reader's task still waits for its reader", TaskState.RUNNING, task(slowTask.getTaskId()).getState());
+        assertEquals("the slow reader's task still waits for its reader", TaskState.RUNNING, runtime.task(slowTask.getTaskId()).getState());
         assertTrue("the slow reader had only part of it: " + got.size(), got.size() < 1_000_000);
 
         hurry.set(true);
@@ -154,51 +154,20 @@ public class TaskOutputEndToEndIT {
 
     @Test
     public void aCallerKilledMidStreamLeavesTheTaskRunningToItsEnd() throws Exception {
-        permissiveNode("orphan");
+        runtime.permissiveNode("orphan");
         Process caller = runtime.meshctlPiped("orphan-exec", "exec", "orphan", "--", "sh", "-c", "head -c 30000000 /dev/zero");
         caller.getInputStream().readNBytes(100_000);
-        TaskInfo task = running("orphan");
+        TaskInfo task = runtime.runningTask("orphan");
         caller.destroyForcibly().waitFor();
-        Poll.until("the task ran to its end without its caller", PATIENCE, () -> task(task.getTaskId()).getState() == TaskState.SUCCEEDED);
+        Poll.until("the task ran to its end without its caller", PATIENCE, () -> runtime.taskState(task.getTaskId()) == TaskState.SUCCEEDED);
         RuntimeUnderTest.Result count = runtime.shell("meshctl task " + task.getTaskId() + " --output | wc -c", 120);
         count.assertExit(0);
         assertEquals("its log holds every byte", "30000000", count.stdout().strip());
     }
 
-    private void permissiveNode(String name) throws Exception {
-        runtime.enrolledNode(name);
-        runtime.meshctl("policy", "set", name, "permissive", "--yes").assertExit(0);
-    }
-
-    private TaskInfo running(String node) throws Exception {
-        TaskInfo[] found = new TaskInfo[1];
-        Poll.until("a running task on " + node, PATIENCE, () -> {
-            try {
-                found[0] = runtime.admin().listTasks(ListTasksRequest.newBuilder().setNode(node).setState(TaskState.RUNNING).build())
-                        .getTasksList().stream().findFirst().orElse(null);
-                return found[0] != null;
-            } catch (Exception notYet) {
-                return false;
-            }
-        });
-        return found[0];
-    }
-
-    private TaskInfo latestTask(String node) throws Exception {
-        return runtime.admin().listTasks(ListTasksRequest.newBuilder().setNode(node).setLimit(1).build()).getTasks(0);
-    }
-
     /** The log file of a task, as docs/task-logs.md lays them out. */
     private java.nio.file.Path logFile(String taskId) {
         return runtime.home.resolve("data/logs").resolve(taskId.substring(2, 4)).resolve(taskId + ".log");
-    }
-
-    private TaskInfo task(String id) {
-        try {
-            return runtime.admin().getTask(GetTaskRequest.newBuilder().setTaskId(id).build());
-        } catch (java.io.IOException e) {
-            throw new AssertionError(e);
-        }
     }
 
     private static String zerosDigest(long size) throws Exception {

@@ -67,6 +67,24 @@ final class TestStream implements AutoCloseable {
         return send(NodeMessage.newBuilder().setHello(Hello.newBuilder().setInfo(NodeInfo.newBuilder().setHostname("it"))).build());
     }
 
+    /** A Hello that says the node honours output credit, as meshnode does. */
+    TestStream helloWithOutputCredit() {
+        return send(NodeMessage.newBuilder().setHello(Hello.newBuilder().setInfo(NodeInfo.newBuilder().setHostname("it"))
+                .addCapabilities(dev.meshhub.proto.v1.NodeCapabilities.OUTPUT_CREDIT)).build());
+    }
+
+    /** Takes what the hub sends until a message matching {@code wanted}; fails after {@code seconds}. */
+    HubMessage await(java.util.function.Predicate<HubMessage> wanted, int seconds) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (System.nanoTime() < end) {
+            HubMessage m = received.poll(100, TimeUnit.MILLISECONDS);
+            if (m != null && wanted.test(m)) {
+                return m;
+            }
+        }
+        throw new AssertionError("the hub sent no such message within " + seconds + " s");
+    }
+
     synchronized TestStream heartbeat() {
         return send(NodeMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder()
                 .setSentAtMs(System.currentTimeMillis()).setSequence(++sequence)).build());

@@ -108,6 +108,8 @@ final class LogStream implements LongCalls.LongCall {
                 failLocked(Status.NOT_FOUND.withDescription("the hub holds no output log of task '" + request.getTaskId()
                         + "' (unknown task, a task from before task logs, or its log was removed by retention);"
                         + " the journal's output tail is in 'meshctl task " + request.getTaskId() + "'"));
+            } catch (IllegalArgumentException e) {
+                failLocked(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
             } catch (IOException | RuntimeException e) {
                 failLocked(Status.UNAVAILABLE.withDescription("cannot read the output log of task '" + request.getTaskId()
                         + "': " + e.getMessage()));

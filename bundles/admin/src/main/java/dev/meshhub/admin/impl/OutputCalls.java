@@ -44,8 +44,7 @@ final class OutputCalls {
         return pool;
     }
 
-    void read(ReadTaskOutputRequest request, StreamObserver<TaskOutputEvent> observer) {
-        ServerCallStreamObserver<TaskOutputEvent> out = (ServerCallStreamObserver<TaskOutputEvent>) observer;
+    void read(ReadTaskOutputRequest request, StreamObserver<TaskOutputEvent> out) {
         if (request.getTaskId().isBlank()) {
             Answers.fail(out, Status.INVALID_ARGUMENT.withDescription("name a task (task_id); list tasks with 'meshctl tasks'"));
             return;
@@ -68,7 +67,7 @@ final class OutputCalls {
                     + " retry shortly"));
             return;
         }
-        LogStream stream = new LogStream(logs, request, out, io, reading::decrementAndGet);
+        LogStream stream = new LogStream(logs, request, (ServerCallStreamObserver<TaskOutputEvent>) out, io, reading::decrementAndGet);
         stream.onEnd(() -> longCalls.remove(stream));
         if (!longCalls.add(stream)) {
             stream.detach(Status.UNAVAILABLE.withDescription("the hub's admin API is stopping"));

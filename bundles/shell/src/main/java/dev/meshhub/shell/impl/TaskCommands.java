@@ -33,7 +33,6 @@ import dev.meshhub.api.task.CommandSpec;
 import dev.meshhub.api.task.TaskDispatcher;
 import dev.meshhub.api.task.TaskHandle;
 import dev.meshhub.api.task.TaskJournal;
-import dev.meshhub.api.task.TaskOutput;
 import dev.meshhub.api.task.TaskQuery;
 import dev.meshhub.api.task.TaskRecord;
 import dev.meshhub.api.task.TaskResult;
@@ -85,16 +84,22 @@ public class TaskCommands {
         if (!timeout.isEmpty()) {
             command = command.withTimeout(TtlFormat.parse(timeout));
         }
-        // Output arrives on hub threads, where System.out is not this session's: write to its console.
-        PrintStream out = session.getConsole();
-        PrintStream err = session.getConsole();
-        TaskHandle handle = need(dispatcher, "the task dispatcher (transport)").dispatch(node, command, chunk -> {
-            (chunk.stream() == TaskOutput.Stream.STDERR ? err : out).write(chunk.data(), 0, chunk.data().length);
-            (chunk.stream() == TaskOutput.Stream.STDERR ? err : out).flush();
-        });
+        // Output arrives on hub threads, where System.out is not this session's: this call's own thread writes it to the
+        // session's console (a slow terminal then slows the task, never a hub thread).
+        PrintStream console = session.getConsole();
+        ConsoleOutput output = new ConsoleOutput(console);
+        TaskHandle handle;
+        try {
+            handle = need(dispatcher, "the task dispatcher (transport)").dispatch(node, command, output);
+        } catch (RuntimeException e) {
+            output.close();
+            throw e;
+        }
         CompletableFuture<TaskResult> result = handle.result().toCompletableFuture();
+        PrintStream err = console;
         try {
             TaskResult ended = result.get();
+            output.close();
             if (ended.exitCode() == null || ended.state() != TaskState.SUCCEEDED && !ended.diagnostic().isEmpty()) {
                 err.println(handle.taskId() + " " + ended.state() + (ended.diagnostic().isEmpty() ? "" : ": " + ended.diagnostic()));
             }
@@ -105,6 +110,8 @@ public class TaskCommands {
             return 130;
         } catch (ExecutionException e) {
             throw e.getCause() instanceof Exception cause ? cause : e;
+        } finally {
+            output.close();
         }
     }
 

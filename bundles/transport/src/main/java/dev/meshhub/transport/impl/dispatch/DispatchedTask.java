@@ -24,6 +24,8 @@ final class DispatchedTask implements TaskHandle {
     final NodeSessionHandle session;
     /** Its output on the way to its log and its caller. */
     final OutputFlow flow;
+    /** Its output gathered for the journal's tail. */
+    final OutputTail tail = new OutputTail();
     /** Its log on the hub, once it was sent (null without a task-logs service). */
     volatile OutputConsumers.Log log;
     final CompletableFuture<Void> dispatched = new CompletableFuture<>();

@@ -24,7 +24,6 @@ import org.osgi.service.event.EventHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.meshhub.api.enrollment.EnrolledNode;
 import dev.meshhub.api.enrollment.EnrollmentStore;
 import dev.meshhub.api.output.TaskLogs;
 import dev.meshhub.api.policy.SandboxPolicy;
@@ -74,20 +73,6 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
     /** Slack the hub gives a node past a task's own timeout and grace before it gives up on it. */
     static final Duration RESULT_SLACK = Duration.ofSeconds(10);
 
-    /** The limits tasks are held to; replaced whole on a configuration change. */
-    public record TaskLimits(Duration defaultTimeout, Duration killGrace, int maxPendingPerNode, long outputWindowBytes,
-                             Duration outputStall) {
-        static TaskLimits of(TransportConfig config) {
-            return new TaskLimits(Duration.ofMillis(config.defaultTaskTimeoutMs()), Duration.ofMillis(config.killGraceMs()),
-                    config.maxPendingTasksPerNode(), config.outputWindowBytes(), Duration.ofSeconds(config.outputStallSeconds()));
-        }
-
-        /** The limits of a configuration without output settings (tests): a 1 MiB window, a 60 s stall limit. */
-        public TaskLimits(Duration defaultTimeout, Duration killGrace, int maxPendingPerNode) {
-            this(defaultTimeout, killGrace, maxPendingPerNode, 1024 * 1024, Duration.ofSeconds(60));
-        }
-    }
-
     private final NodeSessions sessions;
     private final ScheduledExecutorService timers;
     private final JournalWrites writes;
@@ -96,7 +81,7 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
     private final SecureRandom random = new SecureRandom();
     private final TasksInFlight tasks = new TasksInFlight();
     private volatile TaskLimits limits;
-    private volatile EnrollmentStore enrollmentStore;
+    private final Targets targets;
 
     /** The component: its own timer thread. */
     @Activate
@@ -111,6 +96,7 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
         this.limits = limits;
         this.writes = new JournalWrites(timers);
         this.outputs = new TaskOutputs(sessions, writes::journal);
+        this.targets = new Targets(sessions);
         sessions.addListener(this);
         timers.scheduleWithFixedDelay(() -> outputs.sweep(tasks.all(), this.limits.outputStall().toNanos()), 1, 1, TimeUnit.SECONDS);
     }
@@ -144,13 +130,11 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY,
             unbind = "unbindEnrollmentStore")
     public void bindEnrollmentStore(EnrollmentStore store) {
-        enrollmentStore = store;
+        targets.bind(store);
     }
 
     public void unbindEnrollmentStore(EnrollmentStore store) {
-        if (enrollmentStore == store) {
-            enrollmentStore = null;
-        }
+        targets.unbind(store);
     }
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY,
@@ -240,7 +224,7 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
         if (node == null || node.isBlank() || command == null) {
             throw new DispatchException(DispatchException.Reason.INVALID, "name a node (id or name) and a command");
         }
-        Target target = target(node);
+        Targets.Target target = targets.resolve(node);
         SandboxPolicy service = policies.service();
         if (service == null) {
             throw new DispatchException(DispatchException.Reason.NO_POLICY,
@@ -264,37 +248,13 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
      * node confines the destination to its workspace.
      */
     public TaskHandle dispatchDownload(String node, dev.meshhub.proto.v1.FileDownload download, String summary) {
-        Target target = target(node);
+        Targets.Target target = targets.resolve(node);
         long limit = download.getTimeoutMs() + RESULT_SLACK.toMillis();
         return submit(target, "push", summary, TaskAssignment.newBuilder().setDownload(download), limit, TaskOutputListener.NONE);
     }
 
-    /** The node a task is for: enrolled, not revoked, connected. */
-    private record Target(EnrolledNode node, NodeSessionHandle session, String label) {
-    }
-
-    private Target target(String node) {
-        EnrollmentStore store = enrollmentStore;
-        if (store == null) {
-            throw new DispatchException(DispatchException.Reason.UNAVAILABLE, "the enrollment store is not available (journal stopped?); retry shortly");
-        }
-        EnrolledNode target;
-        try {
-            target = store.find(node).filter(n -> !n.revoked()).orElseThrow(() -> new DispatchException(
-                    DispatchException.Reason.UNKNOWN_NODE, "no enrolled node with id or name '" + shorten(node) + "'"));
-        } catch (DispatchException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            throw new DispatchException(DispatchException.Reason.UNAVAILABLE, "the enrollment store is not available; retry shortly", e);
-        }
-        String label = target.name() + " (" + target.nodeId() + ")";
-        NodeSessionHandle session = sessions.live(target.nodeId()).orElseThrow(() -> new DispatchException(
-                DispatchException.Reason.NODE_OFFLINE, "node " + label + " is not connected"));
-        return new Target(target, session, label);
-    }
-
     /** Journals the task (as DISPATCHED), and only then sends it down the node's stream. */
-    private TaskHandle submit(Target target, String kind, String summary, TaskAssignment.Builder wire, long resultLimitMs,
+    private TaskHandle submit(Targets.Target target, String kind, String summary, TaskAssignment.Builder wire, long resultLimitMs,
                               TaskOutputListener output) {
         TaskJournal taskJournal = writes.journal();
         if (taskJournal == null) {
@@ -318,7 +278,7 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
                     if (failure != null) {
                         tasks.forget(task);
                         DispatchException refused = new DispatchException(DispatchException.Reason.UNAVAILABLE,
-                                "the journal could not record the task (" + rootMessage(failure) + "); nothing was sent to the node");
+                                "the journal could not record the task (" + JournalWrites.rootMessage(failure) + "); nothing was sent to the node");
                         task.dispatched.completeExceptionally(refused);
                         task.result.completeExceptionally(refused);
                         return;
@@ -474,17 +434,7 @@ public final class Dispatcher implements TaskDispatcher, SessionListener, EventH
         return tasks.size();
     }
 
-    private static String rootMessage(Throwable failure) {
-        Throwable t = failure;
-        while (t.getCause() != null && (t instanceof java.util.concurrent.CompletionException || t.getMessage() == null)) {
-            t = t.getCause();
-        }
-        return t.getMessage() == null ? t.toString() : t.getMessage();
-    }
 
-    private static String shorten(String text) {
-        return text.length() > 100 ? text.substring(0, 100) + "..." : text;
-    }
 
     /** Cancels a task: before it is sent it simply ends; after, the node is told and has a grace to confirm. */
     private void cancel(DispatchedTask task, String why) {

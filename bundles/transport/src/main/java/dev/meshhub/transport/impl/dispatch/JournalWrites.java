@@ -150,4 +150,13 @@ final class JournalWrites {
             write(current, change);
         }
     }
+
+    /** The message of a failure's root cause (a journal write's), for diagnostics. */
+    static String rootMessage(Throwable failure) {
+        Throwable t = failure;
+        while (t.getCause() != null && (t instanceof java.util.concurrent.CompletionException || t.getMessage() == null)) {
+            t = t.getCause();
+        }
+        return t.getMessage() == null ? t.toString() : t.getMessage();
+    }
 }

@@ -85,9 +85,14 @@ final class TaskOutputs {
             sessions.close(task.session, SessionClosing.Reason.REASON_UNSPECIFIED, Status.INVALID_ARGUMENT.withDescription(detail));
             return;
         }
+        journalTail(task, task.tail.add(data));
+    }
+
+    /** Appends gathered output to the task's tail in the journal. */
+    private void journalTail(DispatchedTask task, byte[] batch) {
         TaskJournal taskJournal = journal.get();
-        if (taskJournal != null) {
-            taskJournal.appendOutput(task.taskId, data).whenComplete((ok, failure) -> {
+        if (batch != null && taskJournal != null) {
+            taskJournal.appendOutput(task.taskId, batch).whenComplete((ok, failure) -> {
                 if (failure != null) {
                     LOG.debug("output tail of task {} not journaled: {}", task.taskId, failure.toString());
                 }
@@ -101,6 +106,7 @@ final class TaskOutputs {
      */
     void ended(DispatchedTask task, TaskState state, Integer exitCode, String diagnostic) {
         task.flow.close();
+        journalTail(task, task.tail.drain());
         OutputConsumers.Log log = task.log;
         if (log == null) {
             if (task.created && task.flow.received() > 0) {
@@ -144,11 +150,15 @@ final class TaskOutputs {
         }
     }
 
-    /** Detaches consumers that took nothing for {@code stallNanos} (the dispatcher's timer, every second). */
+    /**
+     * Every second, on the dispatcher's timer: detaches consumers that took nothing for {@code stallNanos}, and
+     * writes the output gathered for the journal's tail (so the console's live view lags by a second at most).
+     */
     void sweep(List<DispatchedTask> tasks, long stallNanos) {
         long now = System.nanoTime();
         for (DispatchedTask task : tasks) {
             task.flow.detachStalled(now, stallNanos);
+            journalTail(task, task.tail.drain());
         }
     }
 }

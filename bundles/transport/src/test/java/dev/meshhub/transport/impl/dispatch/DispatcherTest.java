@@ -64,7 +64,7 @@ public class DispatcherTest {
     private volatile SandboxPolicy policy = (id, name) -> new NodePolicy(id, SandboxMode.STRICT, List.of("echo"), 1, "test");
     private final SandboxPolicy boundPolicy = (id, name) -> policy.policyFor(id, name);
     private final Dispatcher dispatcher = new Dispatcher(sessions, timers,
-            new Dispatcher.TaskLimits(Duration.ofMinutes(1), Duration.ofSeconds(1), 2));
+            new dev.meshhub.transport.impl.dispatch.TaskLimits(Duration.ofMinutes(1), Duration.ofSeconds(1), 2));
 
     {
         dispatcher.bindEnrollmentStore(store);

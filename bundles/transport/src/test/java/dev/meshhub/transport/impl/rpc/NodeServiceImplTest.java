@@ -55,7 +55,7 @@ public class NodeServiceImplTest {
             (topic, properties) -> events.add(topic));
     private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor();
     private final FakeEnrollmentStore store = new FakeEnrollmentStore();
-    private final Dispatcher dispatcher = new Dispatcher(sessions, timers, new Dispatcher.TaskLimits(Duration.ofMinutes(1), Duration.ofSeconds(1), 8));
+    private final Dispatcher dispatcher = new Dispatcher(sessions, timers, new dev.meshhub.transport.impl.dispatch.TaskLimits(Duration.ofMinutes(1), Duration.ofSeconds(1), 8));
     private final FileSyncService sync = new FileSyncService(sessions, dispatcher, MoreExecutors.newDirectExecutorService(), timers,
             new FileSyncService.SyncLimits(Duration.ofMinutes(5), Duration.ofSeconds(30), 4));
     private final EnrollmentRateLimiter limiter = new EnrollmentRateLimiter(clock, 3);

@@ -59,7 +59,7 @@ public class UploadReceiverTest {
     private final MemoryLocks locks = new MemoryLocks();
     private final FakeEnrollmentStore store = new FakeEnrollmentStore();
     private final FileSyncService sync = new FileSyncService(sessions,
-            new Dispatcher(sessions, timers, new Dispatcher.TaskLimits(Duration.ofMinutes(1), Duration.ofSeconds(1), 8)),
+            new Dispatcher(sessions, timers, new dev.meshhub.transport.impl.dispatch.TaskLimits(Duration.ofMinutes(1), Duration.ofSeconds(1), 8)),
             MoreExecutors.newDirectExecutorService(), timers,
             new FileSyncService.SyncLimits(Duration.ofMinutes(5), Duration.ofSeconds(30), 2, 2, IDLE));
     private final EnrolledNode node = store.find("n-1").orElseThrow();
@@ -234,7 +234,7 @@ public class UploadReceiverTest {
     @Test
     public void oneNodeCannotTakeEverySlotAndAStalledUploadIsEndedFreeingItsSlotAndLock() {
         FileSyncService shares = new FileSyncService(sessions,
-                new Dispatcher(sessions, timers, new Dispatcher.TaskLimits(Duration.ofMinutes(1), Duration.ofSeconds(1), 8)),
+                new Dispatcher(sessions, timers, new dev.meshhub.transport.impl.dispatch.TaskLimits(Duration.ofMinutes(1), Duration.ofSeconds(1), 8)),
                 MoreExecutors.newDirectExecutorService(), timers,
                 new FileSyncService.SyncLimits(Duration.ofMinutes(5), Duration.ofSeconds(30), 3, 2, IDLE));
         shares.bindMirrorStore(mirror);
