@@ -61,7 +61,7 @@ final class OutputConsumers {
 
         @Override
         void detached(String reason) {
-            listener.onDetached(reason + "; task " + taskId + " goes on, and its whole output is in its log on the hub"
+            listener.onDetached(reason + "; task " + taskId + " goes on, its output kept in its log on the hub"
                     + " ('meshctl task " + taskId + " --output', or --follow while it runs)");
         }
     }

@@ -157,8 +157,13 @@ final class TaskOutputs {
     void sweep(List<DispatchedTask> tasks, long stallNanos) {
         long now = System.nanoTime();
         for (DispatchedTask task : tasks) {
-            task.flow.detachStalled(now, stallNanos);
-            journalTail(task, task.tail.drain());
+            try {
+                task.flow.detachStalled(now, stallNanos);
+                journalTail(task, task.tail.drain());
+            } catch (RuntimeException e) {
+                // A periodic task that throws is never run again: log and go on with the next task.
+                LOG.warn("output sweep of task {} failed", task.taskId, e);
+            }
         }
     }
 }
