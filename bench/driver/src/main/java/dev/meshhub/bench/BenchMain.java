@@ -19,13 +19,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs benchmarks 1, 2, 4, 6, 8, 10, 11 and 13 of BENCHMARKS.md and the extra rows 14 and 15 (those asked
+ * Runs benchmarks 1, 2, 4, 6, 8, 10, 11 and 13 of BENCHMARKS.md and the extra rows 14, 15 and 18 (those asked
  * for) and prints one line per benchmark (name, measured, baseline, ratio, goal, PASS/MISS) with detail
  * lines. This class dispatches to the rows and holds what they share (hubs, the probe, the time budget):
  * rows 1 and 2 ({@link DispatchRows}), 4 ({@link FileSyncRow}), 6 ({@link LockChurnRow}), 8 ({@link
  * ColdStartRow}), 10 ({@link CliRow}), 11 ({@link TlsRow}), 13 ({@link SoakRow}, the pax-exam soak), 14
- * ({@link JournalScaleRow}) and 15 ({@link RotationRow}). Each hub is a fresh copy of the assembled
- * runtime. The run stops itself: a watchdog ends it a little after the time budget whatever happens.
+ * ({@link JournalScaleRow}), 15 ({@link RotationRow}) and 18 ({@link TaskOutputRow}, a real node agent and meshctl). Each
+ * hub is a fresh copy of the assembled runtime. The run stops itself: a watchdog ends it a little after the time budget
+ * whatever happens, hubs and the other processes rows started included.
  */
 public final class BenchMain {
 
@@ -37,6 +38,8 @@ public final class BenchMain {
 
     private final BenchOptions options;
     private final List<HubInstance> running = new CopyOnWriteArrayList<>();
+    /** Other processes a row started (node agents, meshctl pipelines): killed with their children when the run ends. */
+    private final List<Process> processes = new CopyOnWriteArrayList<>();
     private final long startedNanos = System.nanoTime();
 
     private BenchMain(BenchOptions options) {
@@ -68,7 +71,7 @@ public final class BenchMain {
 
     private int run() throws IOException {
         Files.createDirectories(options.work());
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> running.forEach(HubInstance::kill), "bench-stop-hubs"));
+        Runtime.getRuntime().addShutdownHook(new Thread(this::killAll, "bench-stop-hubs"));
         startWatchdog();
         System.out.printf(Locale.ROOT, "meshhub benchmarks, row(s) %s of BENCHMARKS.md, %s (time budget %d s)%n",
                 options.rows().stream().sorted().map(String::valueOf).collect(java.util.stream.Collectors.joining(",")), Instant.now(),
@@ -125,6 +128,9 @@ public final class BenchMain {
         if (options.rows().contains(ConsoleSoakRow.NUMBER)) {
             rows.add(new ConsoleSoakRow(this).run());
         }
+        if (options.rows().contains(TaskOutputRow.NUMBER)) {
+            rows.addAll(new TaskOutputRow(this).run());
+        }
         System.out.println();
         for (Report.Row row : rows) {
             System.out.println(row.line());
@@ -173,7 +179,38 @@ public final class BenchMain {
         return hub;
     }
 
-    /** Stops a hub of {@link #track} (SIGTERM, then a kill after 15 s) and forgets it. */
+    /** Counts a process a row started among those killed (with their children) when the run ends; forgets ended ones. */
+    Process track(Process process) {
+        processes.removeIf(p -> !p.isAlive());
+        processes.add(process);
+        return process;
+    }
+
+    private void killAll() {
+        running.forEach(HubInstance::kill);
+        processes.forEach(BenchMain::kill);
+    }
+
+    /** SIGTERM, then a kill if {@code process} has not ended within {@code graceSeconds}. */
+    static void terminate(Process process, long graceSeconds) {
+        process.destroy();
+        try {
+            if (!process.waitFor(graceSeconds, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Kills a process and its children (a shell's pipeline). */
+    static void kill(Process process) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+    }
+
+    /** Stops a hub of {@link #track(HubInstance)} (SIGTERM, then a kill after 15 s) and forgets it. */
     void close(HubInstance hub) {
         hub.close();
         running.remove(hub);
@@ -294,7 +331,7 @@ public final class BenchMain {
             }
             System.err.println("bench: still running " + options.budget().plusSeconds(15).toSeconds()
                     + " s after the start; stopping the hubs and giving up (see " + options.work() + ")");
-            running.forEach(HubInstance::kill);
+            killAll();
             Runtime.getRuntime().halt(3);
         }, "bench-watchdog");
         watchdog.setDaemon(true);

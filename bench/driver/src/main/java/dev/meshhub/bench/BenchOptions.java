@@ -17,10 +17,10 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
         int roundTripWarmup, int roundTripCount, int echoWarmup, int echoCount, int commitWarmup, int commitCount,
         String rates, int stepMs, int stepWarmupMs, int minRecorded, double p99LimitMs, int nodes, Duration budget, boolean keep, Set<Integer> rows,
         int syncRounds, long syncFileBytes, int churnSeconds, int churnCount, int soakSwaps, int journalTasks,
-        java.util.List<Integer> fleetSizes, int stormNodes) {
+        java.util.List<Integer> fleetSizes, int stormNodes, int outputRounds, long outputBytes, int smallTasks) {
 
     /** The benchmarks the driver knows. */
-    static final Set<Integer> KNOWN_ROWS = Set.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17);
+    static final Set<Integer> KNOWN_ROWS = Set.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 18);
     /** Default time budget of each row, in seconds (rows 1 and 2 share theirs). */
     static final int BUDGET_ROWS_1_2 = 285;
     /** Handshake isolation: enroll and connect 1,000 nodes, three rounds of two 20 s windows. */
@@ -48,14 +48,20 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
     static final int BUDGET_ROW_16 = 300;
     /** Extra row 17: an hour of console refreshes, back to back. */
     static final int BUDGET_ROW_17 = 420;
+    /**
+     * Extra row 18: a real node agent; 1 GiB through meshctl exec and two baselines, 3 rounds; 256 MiB beside a slow reader
+     * (600 s); then a second hub and node, 10,000 small tasks (500 s: SmallTaskLogs#budget, 490 s at 25 tasks/s).
+     */
+    static final int BUDGET_ROW_18 = 1100;
 
     static final String USAGE = """
             usage: bench/run [options]
-              --rows 1,2,...      which benchmarks, of 1,2,3,4,5,6,7,8,9,10,11,13,14,15,16,17 (default 1,2; 3 handshake
+              --rows 1,2,...      which benchmarks, of 1,2,3,4,5,6,7,8,9,10,11,13,14,15,16,17,18 (default 1,2; 3 handshake
                                   isolation, 4 file sync, 5 idle fleet memory, 6 lock churn, 7 policy hot swap, 8 cold start, 9 the reconnect storm, 10 the CLI round trip (meshctl nodes), 11 TLS cost (rows 1 and 4 with
                                   TLS on and off), 13 the hot-swap soak, 14 the journal at scale: 1,000,000 finished
                                   tasks, before/during/after retention, 15 a CA rotation with 100 connected nodes,
-                                  16 dispatch with /metrics scraped every 100 ms, 17 a console left open an hour)
+                                  16 dispatch with /metrics scraped every 100 ms, 17 a console left open an hour,
+                                  18 task output at any size: meshctl exec through a real node agent)
               --rounds N          rounds of row 1 and of its baselines; of row 8 (each: bare, restart, fresh hub) and of
                                   row 10 (after one unrecorded); row 14's dispatch windows per phase and row 16's each way (default 5)
               --sweeps N          rate sweeps of row 2, per hub (default 3)
@@ -70,9 +76,13 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
               --fleet-sizes A,B,C row 5's fleet sizes, rising (default 1000,5000,10000)
               --storm-nodes N     row 9's fleet (default 5000)
               --journal-tasks N   row 14's finished tasks written into the journal (default 1000000; audit rows: a tenth)
+              --output-rounds N   rounds of row 18's throughput and slow-reader parts (default 3; --quick 1)
+              --output-mib N      row 18's output through meshctl exec, in MiB (default 1024; --quick at most 256; the task
+                                  beside a slow reader: 256 MiB, or this if less)
+              --small-tasks N     row 18's small tasks against a 2 MB cap on the task logs (default 10000; --quick at most 1000)
               --budget-seconds N  the run stops itself after this long (default 285 for rows 1,2, +480 for row 3, +330 for row 4,
                                   +900 for row 5, +240 for row 6, +420 for row 7, +240 for row 8, +720 for row 9, +120 for row 10, +420 for row 11, +300 for row 13,
-                                  +1200 for row 14, +240 for row 15, +300 for row 16, +420 for row 17)
+                                  +1200 for row 14, +240 for row 15, +300 for row 16, +420 for row 17, +1100 for row 18)
               --quick             a smoke test: fewer rounds, shorter steps (figures not for the record)
               --keep              keep the hubs' directories (logs, journals) under --work
               --work DIR          where hubs are copied (default bench/driver/target/runs/TIMESTAMP)
@@ -102,6 +112,9 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
         int journalTasks = 1_000_000;
         java.util.List<Integer> fleetSizes = java.util.List.of(1000, 5000, 10000);
         int stormNodes = 5000;
+        int outputRounds = 3;
+        int outputMiB = 1024;
+        int smallTasks = 10_000;
         boolean keep = false;
         boolean quick = false;
         Set<Integer> rows = Set.of(1, 2);
@@ -128,6 +141,9 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
                 case "--journal-tasks" -> journalTasks = positive(value(args, ++i, arg), arg);
                 case "--fleet-sizes" -> fleetSizes = sizes(value(args, ++i, arg), arg);
                 case "--storm-nodes" -> stormNodes = positive(value(args, ++i, arg), arg);
+                case "--output-rounds" -> outputRounds = positive(value(args, ++i, arg), arg);
+                case "--output-mib" -> outputMiB = positive(value(args, ++i, arg), arg);
+                case "--small-tasks" -> smallTasks = positive(value(args, ++i, arg), arg);
                 case "--keep" -> keep = true;
                 case "--quick" -> quick = true;
                 case "-h", "--help" -> throw new IllegalArgumentException("");
@@ -148,6 +164,9 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
             journalTasks = Math.min(journalTasks, 100_000);
             fleetSizes = fleetSizes.stream().map(n -> Math.max(1, n / 10)).toList();
             stormNodes = Math.min(stormNodes, 500);
+            outputRounds = 1;
+            outputMiB = Math.min(outputMiB, 256);
+            smallTasks = Math.min(smallTasks, 1000);
         }
         if (syncFileMiB % 8 != 0) {
             throw new IllegalArgumentException("--sync-file-mib must be a multiple of 8 (8 parallel uploads send 1/8 each), got "
@@ -161,7 +180,7 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
                     + (rows.contains(10) ? BUDGET_ROW_10 : 0) + (rows.contains(11) ? BUDGET_ROW_11 : 0)
                     + (rows.contains(13) ? BUDGET_ROW_13 : 0) + (rows.contains(14) ? BUDGET_ROW_14 : 0)
                     + (rows.contains(15) ? BUDGET_ROW_15 : 0) + (rows.contains(16) ? BUDGET_ROW_16 : 0)
-                    + (rows.contains(17) ? BUDGET_ROW_17 : 0);
+                    + (rows.contains(17) ? BUDGET_ROW_17 : 0) + (rows.contains(18) ? BUDGET_ROW_18 : 0);
         }
         runtime = runtime != null ? runtime : root.resolve("runtime/target/meshhub");
         probe = probe != null ? probe : root.resolve("bench/probe/target/bench-probe.jar");
@@ -173,7 +192,7 @@ record BenchOptions(Path root, Path runtime, Path probe, Path work, String javaO
         return new BenchOptions(root, runtime, probe, work, javaOpts, rounds, sweeps, quick ? 100 : 200, count,
                 quick ? 500 : 2000, quick ? 2000 : 10000, 50, quick ? 100 : 300, rates, stepMs, stepWarmupMs, quick ? 100 : 500, 10.0, 64,
                 Duration.ofSeconds(budget), keep, rows, syncRounds, syncFileMiB * 1024L * 1024, churnSeconds, churnCount, soakSwaps,
-                journalTasks, fleetSizes, stormNodes);
+                journalTasks, fleetSizes, stormNodes, outputRounds, outputMiB * 1024L * 1024, smallTasks);
     }
 
     /** Rising positive sizes, comma-separated. */

@@ -66,7 +66,7 @@ final class CliRow {
             // A user's first call: no archive yet; it starts the background run that leaves one behind.
             cache = Files.createDirectories(directory.resolve("cache"));
             add("first", meshctl(hub, Map.of(), "nodes"));
-            Path archive = awaitArchive();
+            Path archive = awaitArchive(cache, ARCHIVE_WAIT);
             details.add(archive == null ? "no class-data archive within " + ARCHIVE_WAIT.toSeconds() + " s of the first call"
                     : "class-data archive left by the first call: " + cache.relativize(archive) + ", "
                             + Files.size(archive) / (1024 * 1024) + " MiB");
@@ -137,9 +137,12 @@ final class CliRow {
                 nodes.median() <= LIMIT_NANOS ? Report.PASS : Report.MISS, details);
     }
 
-    /** The archive the first call's background run leaves under {@link #cache}, once it is complete (null if none in time). */
-    private Path awaitArchive() throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + ARCHIVE_WAIT.toNanos();
+    /**
+     * The class-data archive that meshctl's first call's background run leaves under {@code cache} (its XDG_CACHE_HOME),
+     * once it is complete; null if none within {@code wait}.
+     */
+    static Path awaitArchive(Path cache, Duration wait) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
         while (System.nanoTime() < deadline) {
             try (java.util.stream.Stream<Path> files = Files.walk(cache)) {
                 List<Path> found = files.map(Path::toString).filter(f -> f.endsWith(".jsa") || f.endsWith(".lock"))
@@ -157,10 +160,7 @@ final class CliRow {
 
     /** bin/meshctl COMMAND with {@code extraEnv}; checks its exit and output; nanoseconds from spawn to exit. */
     private long meshctl(HubInstance hub, Map<String, String> extraEnv, String command) throws IOException, InterruptedException {
-        Map<String, String> env = new LinkedHashMap<>();
-        env.put("JAVA_HOME", System.getProperty("java.home"));
-        env.put("MESHHUB_ADMIN_ADDRESS", "127.0.0.1:" + hub.adminPort());
-        env.put("XDG_CACHE_HOME", cache.toString());
+        Map<String, String> env = new LinkedHashMap<>(hub.cliEnvironment(cache));
         env.putAll(extraEnv);
         Path output = directory.resolve("out-" + (++runs) + ".txt");
         long took = spawn(List.of(hub.home().resolve("bin/meshctl").toString(), command), env, output);

@@ -19,7 +19,6 @@ import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
@@ -34,12 +33,8 @@ import io.grpc.stub.StreamObserver;
  */
 final class DiscardBaseline implements AutoCloseable {
 
-    static final MethodDescriptor<UploadRequest, UploadResponse> UPLOAD = MethodDescriptor.<UploadRequest, UploadResponse>newBuilder()
-            .setType(MethodDescriptor.MethodType.BIDI_STREAMING)
-            .setFullMethodName(MethodDescriptor.generateFullMethodName("meshhub.bench.Discard", "Upload"))
-            .setRequestMarshaller(ProtoUtils.marshaller(UploadRequest.getDefaultInstance()))
-            .setResponseMarshaller(ProtoUtils.marshaller(UploadResponse.getDefaultInstance()))
-            .build();
+    static final MethodDescriptor<UploadRequest, UploadResponse> UPLOAD = BenchMethods.method(MethodDescriptor.MethodType.BIDI_STREAMING,
+            "meshhub.bench.Discard", "Upload", UploadRequest.getDefaultInstance(), UploadResponse.getDefaultInstance());
 
     private final ExecutorService handlers;
     private final Server server;
@@ -88,15 +83,20 @@ final class DiscardBaseline implements AutoCloseable {
                     }
                 }))
                 .build();
-        AtomicInteger threads = new AtomicInteger();
-        ExecutorService handlers = Executors.newFixedThreadPool(4, r -> {
-            Thread t = new Thread(r, "bench-discard-server-" + threads.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService handlers = handlerThreads("bench-discard-server-");
         Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).executor(handlers)
                 .maxInboundMessageSize(4 * 1024 * 1024).addService(service).build().start();
         return new DiscardBaseline(handlers, server);
+    }
+
+    /** The handler threads of a baseline server: 4, like the hub's node server (grpcThreads = 4), daemons named PREFIX1 to PREFIX4. */
+    static ExecutorService handlerThreads(String prefix) {
+        AtomicInteger threads = new AtomicInteger();
+        return Executors.newFixedThreadPool(4, r -> {
+            Thread t = new Thread(r, prefix + threads.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /** Opens one stream (for {@link RegionUpload#send}). */

@@ -5,10 +5,8 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import org.HdrHistogram.Histogram;
 
@@ -22,7 +20,6 @@ import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
@@ -36,12 +33,8 @@ import io.grpc.stub.StreamObserver;
  */
 final class EchoBaseline implements AutoCloseable {
 
-    private static final MethodDescriptor<BytesValue, BytesValue> ECHO = MethodDescriptor.<BytesValue, BytesValue>newBuilder()
-            .setType(MethodDescriptor.MethodType.BIDI_STREAMING)
-            .setFullMethodName(MethodDescriptor.generateFullMethodName("meshhub.bench.Echo", "Stream"))
-            .setRequestMarshaller(ProtoUtils.marshaller(BytesValue.getDefaultInstance()))
-            .setResponseMarshaller(ProtoUtils.marshaller(BytesValue.getDefaultInstance()))
-            .build();
+    private static final MethodDescriptor<BytesValue, BytesValue> ECHO = BenchMethods.method(MethodDescriptor.MethodType.BIDI_STREAMING,
+            "meshhub.bench.Echo", "Stream", BytesValue.getDefaultInstance(), BytesValue.getDefaultInstance());
 
     private final ExecutorService handlers;
     private final Server server;
@@ -77,12 +70,7 @@ final class EchoBaseline implements AutoCloseable {
                     }
                 }))
                 .build();
-        AtomicInteger threads = new AtomicInteger();
-        ExecutorService handlers = Executors.newFixedThreadPool(4, r -> {
-            Thread t = new Thread(r, "bench-echo-server-" + threads.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService handlers = DiscardBaseline.handlerThreads("bench-echo-server-");
         Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).executor(handlers)
                 .addService(service).build().start();
         return new EchoBaseline(handlers, server, payloadBytes);

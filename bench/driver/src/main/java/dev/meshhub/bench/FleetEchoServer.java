@@ -42,7 +42,6 @@ import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider;
 import io.grpc.netty.shaded.io.netty.handler.ssl.util.InsecureTrustManagerFactory;
-import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 
@@ -70,10 +69,8 @@ public final class FleetEchoServer {
     }
 
     private static MethodDescriptor<Empty, Int64Value> unary(String name) {
-        return MethodDescriptor.<Empty, Int64Value>newBuilder().setType(MethodDescriptor.MethodType.UNARY)
-                .setFullMethodName(MethodDescriptor.generateFullMethodName("meshhub.bench.FleetEcho", name))
-                .setRequestMarshaller(ProtoUtils.marshaller(Empty.getDefaultInstance()))
-                .setResponseMarshaller(ProtoUtils.marshaller(Int64Value.getDefaultInstance())).build();
+        return BenchMethods.method(MethodDescriptor.MethodType.UNARY, "meshhub.bench.FleetEcho", name, Empty.getDefaultInstance(),
+                Int64Value.getDefaultInstance());
     }
 
     public static void main(String[] args) throws Exception {

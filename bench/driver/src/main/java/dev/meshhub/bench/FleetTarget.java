@@ -16,7 +16,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.protobuf.ProtoUtils;
 
 /**
  * Where a {@link Fleet} connects: the hub's node port (TLS verified by the hub's trust bundle, the
@@ -26,12 +25,8 @@ import io.grpc.protobuf.ProtoUtils;
 final class FleetTarget {
 
     /** The echo baseline's stream: the node's messages in, one small answer (a heartbeat) for each out. */
-    static final MethodDescriptor<NodeMessage, HubMessage> ECHO_STREAM = MethodDescriptor.<NodeMessage, HubMessage>newBuilder()
-            .setType(MethodDescriptor.MethodType.BIDI_STREAMING)
-            .setFullMethodName(MethodDescriptor.generateFullMethodName("meshhub.bench.FleetEcho", "Stream"))
-            .setRequestMarshaller(ProtoUtils.marshaller(NodeMessage.getDefaultInstance()))
-            .setResponseMarshaller(ProtoUtils.marshaller(HubMessage.getDefaultInstance()))
-            .build();
+    static final MethodDescriptor<NodeMessage, HubMessage> ECHO_STREAM = BenchMethods.method(MethodDescriptor.MethodType.BIDI_STREAMING,
+            "meshhub.bench.FleetEcho", "Stream", NodeMessage.getDefaultInstance(), HubMessage.getDefaultInstance());
 
     private final String label;
     private final int port;

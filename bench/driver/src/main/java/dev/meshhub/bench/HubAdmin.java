@@ -73,6 +73,39 @@ final class HubAdmin implements AutoCloseable {
                 });
     }
 
+    /** What one {@link #exec} call got: the task's final record (null if none came) and the output bytes it delivered. */
+    record ExecResult(dev.meshhub.proto.v1.TaskInfo finished, long outputBytes) {
+    }
+
+    /**
+     * Runs {@code argv} on {@code node} through Exec and reads the call to its end (at most {@code callSeconds}): its final
+     * record and the output bytes that reached this caller.
+     */
+    ExecResult exec(String node, java.util.List<String> argv, long callSeconds) {
+        dev.meshhub.proto.v1.ExecRequest request = dev.meshhub.proto.v1.ExecRequest.newBuilder().setNode(node)
+                .setCommand(dev.meshhub.proto.v1.CommandTask.newBuilder()
+                        .setArgv(dev.meshhub.proto.v1.ArgvCommand.newBuilder().addAllArgs(argv)))
+                .build();
+        dev.meshhub.proto.v1.TaskInfo finished = null;
+        long bytes = 0;
+        java.util.Iterator<dev.meshhub.proto.v1.ExecEvent> events = stub.withDeadlineAfter(callSeconds, TimeUnit.SECONDS).exec(request);
+        while (events.hasNext()) {
+            dev.meshhub.proto.v1.ExecEvent event = events.next();
+            if (event.hasOutput()) {
+                bytes += event.getOutput().getData().size();
+            } else if (event.hasFinished()) {
+                finished = event.getFinished();
+            }
+        }
+        return new ExecResult(finished, bytes);
+    }
+
+    /** Sets {@code node}'s sandbox policy ({@code PERMISSIVE} confirmed, as {@code meshctl policy set NODE permissive --yes}). */
+    dev.meshhub.proto.v1.PolicyInfo setPolicy(String node, dev.meshhub.proto.v1.SandboxPolicy.Mode mode) {
+        return stub.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS).setPolicy(dev.meshhub.proto.v1.SetPolicyRequest.newBuilder()
+                .setNode(node).setMode(mode).setConfirm(true).build());
+    }
+
     /** A single-use invite token. */
     String createInvite() {
         return stub.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS)

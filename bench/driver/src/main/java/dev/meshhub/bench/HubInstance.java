@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -150,6 +149,19 @@ final class HubInstance implements AutoCloseable {
 
     HubAdmin admin() {
         return admin;
+    }
+
+    /**
+     * The environment of {@code bin/meshctl} run against this hub as a user runs it from the hub's home (it finds
+     * {@code etc/admin.token} there): the driver's JDK, the admin address, and {@code cache} as XDG_CACHE_HOME (where it
+     * keeps its class-data archive). Whoever starts it leaves out the driver's MESHHUB_* variables and JAVA_OPTS.
+     */
+    Map<String, String> cliEnvironment(Path cache) {
+        Map<String, String> env = new java.util.LinkedHashMap<>();
+        env.put("JAVA_HOME", System.getProperty("java.home"));
+        env.put("MESHHUB_ADMIN_ADDRESS", "127.0.0.1:" + adminPort);
+        env.put("XDG_CACHE_HOME", cache.toString());
+        return env;
     }
 
     /** A second admin connection, for calls that must not queue behind the driver's (close it when done). */
@@ -306,15 +318,7 @@ final class HubInstance implements AutoCloseable {
         if (process == null) {
             return;
         }
-        process.destroy();
-        try {
-            if (!process.waitFor(15, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
+        BenchMain.terminate(process, 15);
     }
 
     /** For the shutdown hook: no waiting. */

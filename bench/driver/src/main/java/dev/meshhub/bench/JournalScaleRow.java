@@ -331,7 +331,6 @@ final class JournalScaleRow {
         if (left[1] != 0 || left[3] != 0) {
             missed.add(left[1] + " old tasks and " + left[3] + " old audit rows left");
         }
-        return new Report.Row(NUMBER, NAME, measured, baseline, ratio, goal(),
-                missed.isEmpty() ? Report.PASS : Report.MISS + " (" + String.join("; ", missed) + ")", details);
+        return new Report.Row(NUMBER, NAME, measured, baseline, ratio, goal(), Report.verdict(missed), details);
     }
 }

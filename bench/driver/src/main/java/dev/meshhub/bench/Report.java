@@ -32,6 +32,11 @@ final class Report {
         }
     }
 
+    /** {@link #PASS} when nothing missed, else "MISS (what missed; ...)". */
+    static String verdict(List<String> missed) {
+        return missed.isEmpty() ? PASS : MISS + " (" + String.join("; ", missed) + ")";
+    }
+
     /** Nanoseconds as milliseconds, with as many decimals as a latency of that size deserves. */
     static String millis(double nanos) {
         double ms = nanos / 1e6;

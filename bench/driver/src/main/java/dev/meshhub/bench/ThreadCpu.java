@@ -78,11 +78,15 @@ final class ThreadCpu {
 
     /** "all X ms per MiB: group Y, group Z, ..." for the {@code top} groups, per MiB of {@code bytes}. */
     String perMib(long bytes, int top) {
-        double mib = bytes / (1024.0 * 1024.0);
+        return per(bytes / (1024.0 * 1024.0), "MiB", top);
+    }
+
+    /** "all X ms per UNIT: group Y, group Z, ..." for the {@code top} groups, per one of {@code units}. */
+    String per(double units, String unit, int top) {
         String groups = nanos.entrySet().stream().filter(e -> e.getValue() > 0)
                 .sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(top)
-                .map(e -> String.format(Locale.ROOT, "%s %.2f", e.getKey(), e.getValue() / 1e6 / mib))
+                .map(e -> String.format(Locale.ROOT, "%s %.2f", e.getKey(), e.getValue() / 1e6 / units))
                 .collect(Collectors.joining(", "));
-        return String.format(Locale.ROOT, "all %.2f ms per MiB: %s", total() / 1e6 / mib, groups);
+        return String.format(Locale.ROOT, "all %.2f ms per %s: %s", total() / 1e6 / units, unit, groups);
     }
 }

@@ -11,7 +11,7 @@ import java.util.Set;
 
 import org.junit.Test;
 
-/** Options of rows 4, 6, 8, 10, 11, 13, 14 and 15, and the churn's rate windows; no benchmark runs here. */
+/** Options of rows 4, 6, 8, 10, 11, 13, 14, 15 and 18, and the churn's rate windows; no benchmark runs here. */
 public class RowOptionsTest {
 
     private static BenchOptions parse(String... args) throws IOException {
@@ -89,8 +89,41 @@ public class RowOptionsTest {
     public void unknownRowsAreRefused() {
         // 12 (hubs sharing PostgreSQL) waits for a PostgreSQL journal.
         assertThrows(IllegalArgumentException.class, () -> parse("--rows", "12"));
-        assertThrows(IllegalArgumentException.class, () -> parse("--rows", "18"));
+        assertThrows(IllegalArgumentException.class, () -> parse("--rows", "19"));
         assertThrows(IllegalArgumentException.class, () -> parse("--rows", "four"));
+    }
+
+    @Test
+    public void theTaskOutputRowSendsAGibibyteInThreeRoundsUnlessAskedOtherwise() throws IOException {
+        BenchOptions options = parse("--rows", "18");
+        assertEquals(Set.of(18), options.rows());
+        assertEquals(1100, options.budget().toSeconds());
+        assertEquals(3, options.outputRounds());
+        assertEquals(1L << 30, options.outputBytes());
+        assertEquals(1, parse("--rows", "18", "--quick").outputRounds());
+        assertEquals(256L << 20, parse("--rows", "18", "--quick").outputBytes());
+        assertEquals(64L << 20, parse("--rows", "18", "--output-mib", "64").outputBytes());
+        assertEquals(5, parse("--rows", "18", "--output-rounds", "5").outputRounds());
+        assertThrows(IllegalArgumentException.class, () -> parse("--rows", "18", "--output-mib", "0"));
+        assertEquals(10_000, options.smallTasks());
+        assertEquals(1000, parse("--rows", "18", "--quick").smallTasks());
+        assertEquals(500, parse("--rows", "18", "--small-tasks", "500").smallTasks());
+        assertThrows(IllegalArgumentException.class, () -> parse("--rows", "18", "--small-tasks", "0"));
+        assertEquals(18, TaskOutputRow.NUMBER);
+        assertEquals("1 GiB", TaskOutputRow.sizeLabel(1L << 30));
+        assertEquals("64 MiB", TaskOutputRow.sizeLabel(64L << 20));
+    }
+
+    @Test
+    public void theDigestEveryPipelineOfRow18MustPrintIsThatOfAGibibyteOfZeros() {
+        assertEquals("49bc20df15e412a64472421e13fe86ff1c5165e18b2afccf160d4dc19fe68a14", OutputPipelines.zerosSha256(1L << 30));
+    }
+
+    @Test
+    public void theSmallTasksPartOfRow18FitsItsBudgetAtTwentyFiveTasksASecond() {
+        // 10,000 tasks at 25/s and 90 s of setup: 490 s, within the 500 s the row's budget adds for them.
+        assertEquals(490, SmallTaskLogs.SETUP.plusSeconds(10_000 / SmallTaskLogs.BUDGET_TASKS_PER_SECOND).toSeconds());
+        assertEquals("2000000", SmallTaskLogs.ENVIRONMENT.get("MESHHUB_TASKLOGS_MAX_TOTAL_BYTES"));
     }
 
     @Test

@@ -77,6 +77,16 @@ public interface TaskJournal {
     }
 
     /**
+     * How many of a task's last output bytes the journal keeps ({@link TaskRecord#outputTail()}), so a writer
+     * can gather output and send only what can survive. The default: 64 KiB.
+     *
+     * @since 1.7
+     */
+    default int outputTailBytes() {
+        return 64 * 1024;
+    }
+
+    /**
      * Fails every non-terminal task of a node in one transaction (its stream ended).
      *
      * @return the ids of the tasks it failed

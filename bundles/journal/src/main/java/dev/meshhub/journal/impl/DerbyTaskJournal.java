@@ -199,6 +199,11 @@ public final class DerbyTaskJournal implements TaskJournal, AuditLog, AutoClosea
     }
 
     @Override
+    public int outputTailBytes() {
+        return settings.outputTailBytes();
+    }
+
+    @Override
     public CompletionStage<Void> appendOutput(String taskId, byte[] data) {
         if (closed.get()) {
             return stopped();

@@ -248,6 +248,11 @@ public final class JournalComponent implements EnrollmentStore, TaskJournal, Aud
     }
 
     @Override
+    public int outputTailBytes() {
+        return opened.tasks().outputTailBytes();
+    }
+
+    @Override
     public CompletionStage<List<String>> failNodeTasks(String nodeId, String diagnostic) {
         return opened.tasks().failNodeTasks(nodeId, diagnostic);
     }

@@ -85,7 +85,8 @@ final class TaskOutputs {
             sessions.close(task.session, SessionClosing.Reason.REASON_UNSPECIFIED, Status.INVALID_ARGUMENT.withDescription(detail));
             return;
         }
-        journalTail(task, task.tail.add(data));
+        TaskJournal taskJournal = journal.get();
+        task.tail.add(data, taskJournal == null ? 64 * 1024 : taskJournal.outputTailBytes());
     }
 
     /** Appends gathered output to the task's tail in the journal. */
@@ -106,7 +107,7 @@ final class TaskOutputs {
      */
     void ended(DispatchedTask task, TaskState state, Integer exitCode, String diagnostic) {
         task.flow.close();
-        journalTail(task, task.tail.drain());
+        task.tail.drainTo(batch -> journalTail(task, batch));
         OutputConsumers.Log log = task.log;
         if (log == null) {
             if (task.created && task.flow.received() > 0) {
@@ -159,7 +160,7 @@ final class TaskOutputs {
         for (DispatchedTask task : tasks) {
             try {
                 task.flow.detachStalled(now, stallNanos);
-                journalTail(task, task.tail.drain());
+                task.tail.drainTo(batch -> journalTail(task, batch));
             } catch (RuntimeException e) {
                 // A periodic task that throws is never run again: log and go on with the next task.
                 LOG.warn("output sweep of task {} failed", task.taskId, e);
