@@ -147,20 +147,7 @@ public class MeshCtlTasksLoopbackTest {
     public void taskShowsDetailsDiagnosticAndTheOutputTailAsText() throws Exception {
         MeshCtlLoopbackTest.Result r = meshctl("task", "t-000001");
         assertEquals(r.toString(), 0, r.code);
-        assertEquals(""
-                + "task        t-000001\n"
-                + "node        n-0000000000b2\n"
-                + "kind        command\n"
-                + "state       failed\n"
-                + "exit code   3\n"
-                + "summary     echo 'a?b' && " + "0123456789".repeat(6) + "\n"
-                + "created     2025-12-31T00:00:00Z\n"
-                + "dispatched  -\n"
-                + "started     -\n"
-                + "finished    2025-12-31T00:00:05Z\n"
-                + "diagnostic  exited with 3\n"
-                + "output tail (last 8 bytes):\n"
-                + "ok\n\ufffdboom\n", r.out);
+        assertEquals(failedDetail("t-000001", ""), r.out);
         assertEquals("t-000001", hub.awaitRequest(GetTaskRequest.class).getTaskId());
 
         r = meshctl("task", "t-000002");
@@ -178,6 +165,25 @@ public class MeshCtlTasksLoopbackTest {
                 + "\",\"diagnostic\":\"exited with 3\",\"outputTail\":\"ok\\n\\ufffdboom\"}\n", r.out);
     }
 
+    /** What meshctl task prints for the FAILED task of these tests under another id, with {@code outputLine} before the tail. */
+    private static String failedDetail(String taskId, String outputLine) {
+        return ""
+                + "task        " + taskId + "\n"
+                + "node        n-0000000000b2\n"
+                + "kind        command\n"
+                + "state       failed\n"
+                + "exit code   3\n"
+                + "summary     echo 'a?b' && " + "0123456789".repeat(6) + "\n"
+                + "created     2025-12-31T00:00:00Z\n"
+                + "dispatched  -\n"
+                + "started     -\n"
+                + "finished    2025-12-31T00:00:05Z\n"
+                + "diagnostic  exited with 3\n"
+                + outputLine
+                + "output tail (last 8 bytes):\n"
+                + "ok\n\ufffdboom\n";
+    }
+
     static final String TRUNCATION = "log truncated: the per-task cap of 1073741824 bytes (maxTaskLogBytes) was reached at"
             + " output byte 1073741824";
 
@@ -192,21 +198,7 @@ public class MeshCtlTasksLoopbackTest {
 
         MeshCtlLoopbackTest.Result r = meshctl("task", "t-000003");
         assertEquals(r.toString(), 0, r.code);
-        assertEquals(""
-                + "task        t-000003\n"
-                + "node        n-0000000000b2\n"
-                + "kind        command\n"
-                + "state       failed\n"
-                + "exit code   3\n"
-                + "summary     echo 'a?b' && " + "0123456789".repeat(6) + "\n"
-                + "created     2025-12-31T00:00:00Z\n"
-                + "dispatched  -\n"
-                + "started     -\n"
-                + "finished    2025-12-31T00:00:05Z\n"
-                + "diagnostic  exited with 3\n"
-                + "output      2147483648 bytes (" + TRUNCATION + ")\n"
-                + "output tail (last 8 bytes):\n"
-                + "ok\n\ufffdboom\n", r.out);
+        assertEquals(failedDetail("t-000003", "output      2147483648 bytes (" + TRUNCATION + ")\n"), r.out);
 
         r = meshctl("task", "t-000004");
         assertTrue(r.out, r.out.contains("diagnostic  exited with 3\noutput      12345 bytes\noutput tail (last 8 bytes):\n"));
