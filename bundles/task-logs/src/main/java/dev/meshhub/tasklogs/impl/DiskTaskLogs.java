@@ -81,7 +81,7 @@ final class DiskTaskLogs {
 
     private void prepare() {
         try {
-            Files.createDirectories(root);
+            OwnerOnly.createDirectories(root);
             // Every file counts as stored: logs started meanwhile wait for this, then replace theirs.
             StoredLogs.Listing listing = StoredLogs.list(root);
             long bytes = listing.bytes();

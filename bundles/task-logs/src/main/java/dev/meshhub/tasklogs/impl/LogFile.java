@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 
@@ -55,9 +54,9 @@ final class LogFile {
     long create() throws IOException {
         for (int attempt = 1;; attempt++) {
             try {
-                Files.createDirectories(path.getParent());
+                OwnerOnly.createDirectories(path.getParent());
                 long replaced = removeOld();
-                channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                channel = OwnerOnly.createFile(path);
                 write(ByteBuffer.wrap(TaskLogFormat.MAGIC));
                 length = TaskLogFormat.MAGIC.length;
                 return replaced;
