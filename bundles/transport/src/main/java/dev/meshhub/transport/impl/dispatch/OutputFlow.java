@@ -87,10 +87,6 @@ final class OutputFlow {
         this.grant = grant;
     }
 
-    long window() {
-        return window;
-    }
-
     /** Adds a consumer; it gets the chunks that arrive from now on. */
     synchronized void attach(Consumer consumer) {
         if (!closed) {
